@@ -1,0 +1,89 @@
+"""Errors that point at the user's code.
+
+Every error transpile raises about a user's function is a `TranspileError`
+carrying the user's file, line and source text, so a message reads
+
+    transpile.errors.UnsupportedSyntaxError: `with` statements are not supported
+      File "model.py", line 12, in loss
+        with open(path) as fh:
+
+Subclasses also derive from the builtin a Python user would expect
+(a failed Numba type inference is `TranspileTypingError`, also a `TypeError`;
+an undefined name is `TranspileNameError`, also a `NameError`).
+"""
+
+
+class Location:
+    """Where in the user's source something happened."""
+
+    __slots__ = ("filename", "lineno", "text", "funcname")
+
+    def __init__(self, filename, lineno, text="", funcname=None):
+        self.filename = filename
+        self.lineno = lineno
+        self.text = (text or "").strip()
+        self.funcname = funcname
+
+    def __str__(self):
+        where = f'File "{self.filename}", line {self.lineno}'
+        if self.funcname:
+            where += f", in {self.funcname}"
+        return where + (f"\n    {self.text}" if self.text else "")
+
+    def short(self):
+        import os
+
+        return f"{os.path.basename(self.filename)}:{self.lineno}"
+
+    def __repr__(self):
+        return f"Location({self.filename!r}, {self.lineno!r}, {self.text!r})"
+
+
+class TranspileError(Exception):
+    """Base class: a message plus the user's location (may be None)."""
+
+    def __init__(self, message, location=None):
+        self.message = message
+        self.location = location
+        super().__init__(self._format())
+        _location_attrs(self, location)
+
+    def _format(self):
+        if self.location is None:
+            return self.message
+        return f"{self.message}\n  {self.location}"
+
+
+
+def _location_attrs(err, location):
+    err.filename = location.filename if location else None
+    err.lineno = location.lineno if location else None
+    err.text = location.text if location else None
+
+
+class SourceUnavailableError(TranspileError, TypeError):
+    """The function has no Python source that transpile can read."""
+
+
+class UnsupportedSyntaxError(TranspileError):
+    """The fence rejected a construct (with, try, yield, ...)."""
+
+
+class TranspileNameError(TranspileError, NameError):
+    """A name in the user's function is not defined anywhere."""
+
+
+class TranspileTypingError(TranspileError, TypeError):
+    """Numba could not type the generated code; reported at the user's line."""
+
+    def __init__(self, message, location=None, backend_message=None):
+        self.backend_message = backend_message
+        super().__init__(message, location)
+
+
+class UnsupportedArgumentError(TranspileError, TypeError):
+    """An argument of a kind the backend cannot take (yet)."""
+
+
+class TranspileInternalError(TranspileError, RuntimeError):
+    """A bug in transpile. The message says which pass failed."""
