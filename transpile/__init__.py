@@ -1,0 +1,19 @@
+"""transpile: NumPy code in, JAX's transformations out, by source transformation.
+
+    import transpile as tp
+
+    @tp.jit
+    def f(x):
+        if x.sum() > 0:         # Python semantics: an `if` on a value just works
+            return np.sin(x)
+        return x ** 2
+"""
+__version__ = "0.1.0"
+
+from .api import jit  # noqa: E402
+from .errors import (  # noqa: E402
+    SourceUnavailableError, TranspileError, TranspileNameError, TranspileTypingError,
+    UnsupportedArgumentError, UnsupportedSyntaxError)
+
+__all__ = ["jit", "TranspileError", "SourceUnavailableError", "UnsupportedSyntaxError",
+           "TranspileNameError", "TranspileTypingError", "UnsupportedArgumentError"]

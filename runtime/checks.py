@@ -1,0 +1,86 @@
+"""Checked indexing and division: NumPy's errors, with the user's line.
+
+Numba's own bounds and zero-division errors carry no location. Generated code
+routes indexing and division through these helpers, which raise what NumPy or
+Python would raise, ending with ``(at file.py:LINE)``:
+
+    x[i]         ->  getitem(x, i, 'f.py:3')
+    x[i] = v     ->  setitem(x, i, v, 'f.py:4')
+    A[i, :]      ->  A[check_index(i, A, 0, 'f.py:5'), :]
+    a / b        ->  a / check_divisor(b, 'f.py:6')
+
+Each helper here is the NumPy twin; `runtime.numba_checks` registers the
+Numba implementations (inlined, so a checked index costs no more than an
+unchecked one in a compiled loop).
+"""
+import numpy as np
+
+__all__ = ["getitem", "setitem", "check_index", "check_divisor"]
+
+
+def _oob(i, size, axis, where):
+    return IndexError(f"index {i} is out of bounds for axis {axis} with size {size} (at {where})")
+
+
+def check_index(i, a, axis, where):
+    """`i` if it is a valid index along `axis` of array `a`; IndexError otherwise."""
+    if not isinstance(a, np.ndarray) or axis >= a.ndim:
+        return i
+    size = a.shape[axis]
+    if isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_)):
+        if i < -size or i >= size:
+            raise _oob(i, size, axis, where)
+    elif isinstance(i, np.ndarray) and i.dtype.kind in "iu" and i.size:
+        lo, hi = i.min(), i.max()
+        if lo < -size or hi >= size:
+            raise _oob(lo if lo < -size else hi, size, axis, where)
+    elif isinstance(i, np.ndarray) and i.dtype.kind == "b" and i.ndim == 1 and i.shape[0] != size:
+        raise IndexError(
+            f"boolean index did not match indexed array along axis {axis}; size of axis is "
+            f"{size} but size of corresponding boolean axis is {i.shape[0]} (at {where})")
+    return i
+
+
+def _check_container(a, i, where):
+    if isinstance(a, (list, tuple)) and isinstance(i, (int, np.integer)):
+        if i < -len(a) or i >= len(a):
+            raise IndexError(f"{type(a).__name__} index out of range (at {where})")
+
+
+def getitem(a, i, where):
+    """`a[i]` with NumPy's IndexError naming `where`."""
+    if isinstance(a, np.ndarray):
+        if isinstance(i, np.ndarray) and i.dtype.kind == "b" and i.ndim > 1:
+            if i.shape != a.shape[: i.ndim]:
+                raise IndexError(
+                    f"boolean index did not match indexed array: shapes {i.shape} and {a.shape} (at {where})")
+            return a[i]
+        return a[check_index(i, a, 0, where)]
+    _check_container(a, i, where)
+    return a[i]
+
+
+def setitem(a, i, v, where):
+    """`a[i] = v` with NumPy's IndexError naming `where`."""
+    if isinstance(a, np.ndarray):
+        if isinstance(i, np.ndarray) and i.dtype.kind == "b" and i.ndim > 1:
+            if i.shape != a.shape[: i.ndim]:
+                raise IndexError(
+                    f"boolean index did not match indexed array: shapes {i.shape} and {a.shape} (at {where})")
+            a[i] = v
+            return
+        a[check_index(i, a, 0, where)] = v
+        return
+    _check_container(a, i, where)
+    a[i] = v
+
+
+def check_divisor(b, where):
+    """`b`, or ZeroDivisionError if `b` is a Python number equal to zero.
+
+    Python raises on `x / 0` and `x // 0` for its own numbers; NumPy arrays and
+    NumPy scalars give inf/nan instead, and so do these helpers.
+    """
+    if type(b) in (int, float, bool) and b == 0:
+        raise ZeroDivisionError(f"division by zero (at {where})")
+    return b

@@ -1,0 +1,246 @@
+"""The user-facing API: `jit` and the dispatcher behind every transformation.
+
+A `Jitted` object binds a call's arguments, computes the part of the
+signature that changes generated code (which arguments are static and their
+values), finds or builds the generated module, reads hidden parameters
+(globals, closure cells) and calls the generated entry point. Numba keys its
+own compiled versions on the dynamic arguments' types.
+"""
+import functools
+import re
+
+import numpy as np
+
+from . import pipeline
+from .errors import Location, TranspileTypingError, UnsupportedArgumentError
+from .source import unwrap
+from .values import is_dynamic, static_key
+
+_DYNAMIC_TYPES = frozenset((float, int, bool, complex, np.ndarray, np.float64, np.float32,
+                            np.int64, np.int32, np.bool_, np.complex128))
+_DYN = "dyn"
+BACKENDS = ("numba", "python")
+
+
+def _key_of(value):
+    if type(value) in _DYNAMIC_TYPES or is_dynamic(value):
+        return _DYN
+    if isinstance(value, (list, dict, set)):
+        raise UnsupportedArgumentError(
+            f"a {type(value).__name__} cannot be passed to a jitted function yet (pytrees are "
+            f"not supported): pass a tuple or a NumPy array, or name the argument in static_argnames")
+    return static_key(value)
+
+
+class Jitted:
+    """`tp.jit(f)`: generated code for `f`, compiled by the backend, cached."""
+
+    def __init__(self, fn, static_argnums=(), static_argnames=(), backend="numba"):
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown backend {backend!r}; expected one of {BACKENDS}")
+        functools.update_wrapper(self, fn)
+        self._fn, self._self = unwrap(fn)
+        code = self._fn.__code__
+        if code.co_flags & 0x0C:  # *args / **kwargs
+            raise UnsupportedArgumentError(
+                f"{self._fn.__qualname__}: functions with *args or **kwargs cannot be jitted yet")
+        self._names = code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]
+        self._npos = code.co_argcount
+        defaults = dict(zip(self._names[code.co_argcount - len(self._fn.__defaults__ or ()):],
+                            self._fn.__defaults__ or ()))
+        defaults.update(self._fn.__kwdefaults__ or {})
+        self._defaults = defaults
+        if isinstance(static_argnums, int):
+            static_argnums = (static_argnums,)
+        if isinstance(static_argnames, str):
+            static_argnames = (static_argnames,)
+        offset = 1 if self._self is not None else 0
+        static = {(i + offset if i >= 0 else len(self._names) + i) for i in static_argnums}
+        for name in static_argnames:
+            if name not in self._names:
+                raise ValueError(f"static_argnames names '{name}', which is not a parameter of "
+                                 f"{self._fn.__qualname__}")
+            static.add(self._names.index(name))
+        self._static = frozenset(static)
+        self.static_argnums = tuple(sorted(static))
+        self.backend = backend
+        self.transform = "jit"
+        self._cache = {}
+        self.num_specializations = 0
+
+    # The specializer treats a Jitted called from generated code as its function.
+    @property
+    def __transpile_function__(self):
+        return self._fn
+
+    @property
+    def __transpile_self__(self):
+        return self._self
+
+    def __get__(self, obj, objtype=None):
+        if obj is None:
+            return self
+        return _Bound(self, obj)
+
+    def __repr__(self):
+        return f"<transpile.jit of {self._fn.__qualname__}, backend {self.backend}>"
+
+    # -- calling -----------------------------------------------------------
+    def _bind(self, args, kwargs):
+        names = self._names
+        if len(args) > len(names):
+            raise TypeError(f"{self._fn.__qualname__}() takes {len(names)} arguments but {len(args)} were given")
+        out = list(args)
+        for name in names[len(args):]:
+            if name in kwargs:
+                out.append(kwargs.pop(name))
+            elif name in self._defaults:
+                out.append(self._defaults[name])
+            else:
+                raise TypeError(f"{self._fn.__qualname__}() missing required argument: '{name}'")
+        if kwargs:
+            name = next(iter(kwargs))
+            which = "multiple values for argument" if name in names else "an unexpected keyword argument"
+            raise TypeError(f"{self._fn.__qualname__}() got {which} '{name}'")
+        return out
+
+    def _signature(self, args):
+        static = self._static
+        return tuple(static_key(a) if (i in static and not isinstance(a, np.ndarray)) else _key_of(a)
+                     for i, a in enumerate(args))
+
+    def __call__(self, *args, **kwargs):
+        if self._self is not None:
+            args = (self._self,) + args
+        if kwargs or len(args) != len(self._names):
+            args = self._bind(args, kwargs)
+        key = self._signature(args)
+        gen = self._cache.get(key)
+        if gen is None or any(b.read() is not v for b, v in gen.guards):
+            gen = self._generate(args, key)
+        call_args = [args[i] for i in gen.dyn_index]
+        for hidden in gen.hidden:
+            value = hidden.getter()
+            if type(value) not in _DYNAMIC_TYPES and not is_dynamic(value):
+                gen = self._generate(args, key)  # a global changed kind: specialize again
+                return self(*args)
+            call_args.append(value)
+        try:
+            return gen.entry(*call_args)
+        except Exception as exc:
+            _relocate(exc, gen)
+            raise
+
+    def _generate(self, args, key):
+        statics = {}
+        for i, (name, value) in enumerate(zip(self._names, args)):
+            if key[i] is not _DYN:
+                statics[name] = value
+        gen = pipeline.build(self._fn, statics, None, self.transform, self.backend)
+        gen.dyn_index = [self._names.index(p) for p in gen.params]
+        self._cache[key] = gen
+        self.num_specializations += 1
+        return gen
+
+    # -- introspection -----------------------------------------------------
+    def generated(self, *args, **kwargs):
+        """The `pipeline.Generated` for a call with these arguments (building it if needed)."""
+        if self._self is not None:
+            args = (self._self,) + args
+        args = self._bind(args, dict(kwargs))
+        key = self._signature(args)
+        return self._cache.get(key) or self._generate(args, key)
+
+    def source(self, *args, **kwargs):
+        """The generated source for a call with these arguments."""
+        return self.generated(*args, **kwargs).text
+
+    @property
+    def num_compiled(self):
+        """How many (specialization, type signature) pairs the backend has compiled."""
+        total = 0
+        for gen in self._cache.values():
+            total += len(getattr(gen.entry, "signatures", ())) if self.backend == "numba" else 1
+        return total
+
+
+class _Bound:
+    """A `Jitted` bound to an instance (so `@jit` works as a method decorator)."""
+
+    def __init__(self, jitted, obj):
+        self._jitted = jitted
+        self._obj = obj
+
+    def __call__(self, *args, **kwargs):
+        return self._jitted(self._obj, *args, **kwargs)
+
+    @property
+    def __transpile_function__(self):
+        return self._jitted._fn
+
+    @property
+    def __transpile_self__(self):
+        return self._obj
+
+
+def jit(fn=None, *, static_argnums=(), static_argnames=(), backend="numba"):
+    """Compile `fn` from its source: `tp.jit(f)` or `@tp.jit(static_argnames=...)`.
+
+    backend: 'numba' (default; compiled, cached on disk) or 'python' (the
+    same generated source run with NumPy).
+    """
+    if fn is None:
+        return functools.partial(jit, static_argnums=static_argnums,
+                                 static_argnames=static_argnames, backend=backend)
+    return Jitted(fn, static_argnums, static_argnames, backend)
+
+
+# -- errors at the user's line ------------------------------------------------
+_AT = re.compile(r"\(at ([^():]+):(\d+)\)")
+_NUMBA_FILE = re.compile(r'File "([^"]+)", line (\d+)')
+_NUMBA_AT = re.compile(r"at (\S+\.py) \((\d+)\)")
+
+
+def _relocate(exc, gen):
+    """Point an exception from generated code at the user's line."""
+    try:
+        from numba.core.errors import NumbaError
+    except ImportError:  # pragma: no cover
+        NumbaError = ()
+    if NumbaError and isinstance(exc, NumbaError):
+        raise _typing_error(exc, gen) from None
+    loc = None
+    m = _AT.search(str(exc))
+    if m:
+        loc = gen.table.find(m.group(1), int(m.group(2)))
+    if loc is None:
+        tb = exc.__traceback__
+        while tb is not None:
+            if tb.tb_frame.f_code.co_filename == gen.path:
+                loc = gen.table.lookup(tb.tb_lineno)
+            tb = tb.tb_next
+    if loc is not None and hasattr(exc, "add_note"):
+        exc.add_note(f"  {loc}")
+
+
+def _typing_error(exc, gen):
+    message = str(exc)
+    loc = None
+    import os
+
+    for path, line in _NUMBA_FILE.findall(message) + _NUMBA_AT.findall(message):
+        if os.path.basename(path) == os.path.basename(gen.path):
+            loc = gen.table.lookup(int(line)) or loc
+    return TranspileTypingError(_reason(message), loc, backend_message=message)
+
+
+def _reason(message):
+    """Numba's reason in one sentence."""
+    lines = [l.strip() for l in re.sub(r"\x1b\[[0-9;]*m", "", message).splitlines()]
+    lines = [l for l in lines if l and not l.startswith(("Failed in", "During:", "File ", "<source"))]
+    if not lines:
+        return "Numba could not compile the generated code"
+    first = lines[0]
+    if first.endswith(":") and len(lines) > 1:
+        first = f"{first} {lines[1]}"
+    return "Numba cannot compile this: " + first

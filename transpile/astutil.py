@@ -1,0 +1,119 @@
+"""Building and inspecting gast nodes, in one place.
+
+Passes build nodes through these helpers (or parse them from Python snippets
+with `template`), never through gast's constructors directly, so a change in
+gast's node signatures is fixed here once.
+"""
+import copy
+
+import gast
+
+
+def name(id_, ctx=None):
+    return gast.Name(id=id_, ctx=ctx or gast.Load(), annotation=None, type_comment=None)
+
+
+def store(id_):
+    return name(id_, gast.Store())
+
+
+def param(id_):
+    return name(id_, gast.Param())
+
+
+def const(value):
+    return gast.Constant(value=value, kind=None)
+
+
+def attr(value, attr_name):
+    if isinstance(value, str):
+        value = name(value)
+    return gast.Attribute(value=value, attr=attr_name, ctx=gast.Load())
+
+
+def dotted(path):
+    """`np.linalg.solve` -> the Attribute chain."""
+    parts = path.split(".")
+    node = name(parts[0])
+    for part in parts[1:]:
+        node = attr(node, part)
+    return node
+
+
+def call(func, args=(), keywords=()):
+    if isinstance(func, str):
+        func = dotted(func)
+    kws = [gast.keyword(arg=k, value=v) for k, v in (keywords.items() if isinstance(keywords, dict) else keywords)]
+    return gast.Call(func=func, args=list(args), keywords=kws)
+
+
+def assign(target, value):
+    if isinstance(target, str):
+        target = store(target)
+    return gast.Assign(targets=[target], value=value, type_comment=None)
+
+
+def expr_stmt(value):
+    return gast.Expr(value=value)
+
+
+def tuple_(elts, ctx=None):
+    return gast.Tuple(elts=list(elts), ctx=ctx or gast.Load())
+
+
+def with_ctx(node, ctx):
+    """A copy of a Name/Subscript/Attribute/Tuple load node with another ctx."""
+    node = copy.deepcopy(node)
+    node.ctx = ctx
+    return node
+
+
+def located(new, old):
+    """Give `new` (and its children lacking one) the location of `old`."""
+    gast.copy_location(new, old)
+    for child in gast.walk(new):
+        if not hasattr(child, "lineno") or child.lineno is None:
+            if hasattr(old, "lineno"):
+                child.lineno = old.lineno
+                child.col_offset = getattr(old, "col_offset", 0)
+    return new
+
+
+def template(src, **subs):
+    """Parse statements from `src`, replacing Name ids given in `subs`.
+
+    A substitution is a node (deep-copied, with the placeholder's ctx) or a
+    string (the new identifier).
+    """
+    tree = gast.parse(src)
+
+    class _Sub(gast.NodeTransformer):
+        def visit_Name(self, node):
+            if node.id not in subs:
+                return node
+            new = subs[node.id]
+            if isinstance(new, str):
+                node.id = new
+                return node
+            new = copy.deepcopy(new)
+            if hasattr(new, "ctx"):
+                new.ctx = node.ctx
+            return new
+
+    tree = _Sub().visit(tree)
+    return tree.body
+
+
+def template_expr(src, **subs):
+    (stmt,) = template(src, **subs)
+    return stmt.value
+
+
+def names_in(node, ctx=None):
+    """Ids of Name nodes under `node` (optionally only with a given ctx class)."""
+    return {n.id for n in gast.walk(node)
+            if isinstance(n, gast.Name) and (ctx is None or isinstance(n.ctx, ctx))}
+
+
+def is_const(node, types=(int, float, complex, bool, str)):
+    return isinstance(node, gast.Constant) and isinstance(node.value, types)

@@ -1,0 +1,479 @@
+"""Specialize: partial evaluation at the staging boundary.
+
+Given a user function and which of its parameters are static (and their
+values), produce a `Program`: one generated `FunctionDef` for it and one for
+every user function it calls, each specialized on the static values it
+receives. Everything structural is resolved here; everything numeric stays a
+variable in the generated code.
+
+    g = 2.0                         def f(x, g):            # g: read at call time
+    def f(x, loss):                     return loss(x) + g  # loss -> callee below
+        return loss(x) + g          def sq(x):
+    jit(f)(1.0, sq)                     return x * x
+
+Rules:
+* Static values (functions, modules, strings, None, objects, numbers named in
+  `static_argnums`/`static_argnames`) are substituted: numbers and strings as
+  constants, modules and library functions by their import path
+  (`np.exp`), user functions as calls to their generated callee.
+* Dynamic values not passed as arguments (numeric module globals, closure
+  cells, attributes of static objects, array defaults of callees) become
+  *hidden parameters* of the generated function. The dispatcher reads them on
+  every call, so a changed global is seen at once. A callee's hidden
+  parameters are threaded through its callers.
+* NumPy functions that Numba lacks (or supports partially) are replaced by
+  their twin in `runtime.npx`, which runs under both NumPy and Numba.
+
+Invariant established: generated functions reference only their parameters,
+their locals, builtins, imported modules (`np`, `math`, `npx`, ...) and other
+functions of the same `Program`.
+"""
+import builtins
+import copy
+import math
+import sys
+import types
+
+import gast
+import numpy as np
+
+from . import astutil as A
+from . import fence
+from .errors import TranspileError, UnsupportedArgumentError
+from .resolve import param_names, resolve
+from .source import FunctionSource, get_source, unwrap
+from .values import describe, is_dynamic, is_module, static_key
+
+# Module aliases used in generated code.
+_ALIASES = {"numpy": "np", "math": "math", "runtime.npx": "npx", "runtime.checks": "checks"}
+
+
+def _npx():
+    try:
+        from runtime import npx
+    except ImportError:  # pragma: no cover - runtime is part of the package
+        return None
+    return npx
+
+
+class Hidden:
+    """A dynamic value the generated code receives as a parameter, read at call time."""
+
+    __slots__ = ("key", "name", "getter", "what")
+
+    def __init__(self, key, name, getter, what):
+        self.key = key
+        self.name = name        # preferred identifier
+        self.getter = getter    # () -> the current value
+        self.what = what        # for messages: "global g", "closure cell a"
+
+    def __repr__(self):
+        return f"Hidden({self.what})"
+
+
+class SpecializedFunction:
+    def __init__(self, src, key, gen_name, statics):
+        self.src = src
+        self.key = key
+        self.gen_name = gen_name
+        self.statics = statics      # user param name -> static value
+        self.node = None
+        self.dyn_params = []        # user params that stay parameters
+        self.hidden = {}            # Hidden.key -> [local name, Hidden]
+        self.calls = []             # (Call node, callee, dynamic arg nodes)
+        self.refs = []              # Name nodes that refer to this function
+        self.locals = set()
+
+    def hidden_names(self):
+        return [name for name, _ in self.hidden.values()]
+
+
+class Program:
+    """The set of generated functions reachable from one entry point."""
+
+    def __init__(self):
+        self.functions = []
+        self.by_key = {}
+        self.imports = {}           # module name -> alias
+        self.names = set()
+        self.entry = None
+        self.guards = {}            # Binding.key -> (Binding, value) of static free names
+
+    # -- imports ---------------------------------------------------------
+    def module_alias(self, modname):
+        if modname not in self.imports:
+            alias = _ALIASES.get(modname) or modname.replace(".", "_")
+            self.imports[modname] = alias
+        return self.imports[modname]
+
+    # -- functions -------------------------------------------------------
+    def specialize(self, fn, statics, src=None):
+        """The `SpecializedFunction` of `fn` with `statics` (param -> value)."""
+        src = src or get_source(fn)
+        key = (src.fn, tuple(sorted((k, static_key(v)) for k, v in statics.items())))
+        if key in self.by_key:
+            return self.by_key[key]
+        fence.check(src)
+        base = src.name if src.name != "lambda_" else "lambda_"
+        gen_name = base
+        i = 1
+        while gen_name in self.names:
+            gen_name = f"{base}_{i}"
+            i += 1
+        self.names.add(gen_name)
+        spec = SpecializedFunction(src, key, gen_name, statics)
+        self.by_key[key] = spec
+        self.functions.append(spec)
+        if self.entry is None:
+            self.entry = spec
+        _Specializer(self, spec).run()
+        return spec
+
+    def finish(self):
+        """Thread hidden parameters through calls; patch call sites."""
+        changed = True
+        while changed:
+            changed = False
+            for spec in self.functions:
+                for _, callee, _ in spec.calls:
+                    for key, (_, hidden) in callee.hidden.items():
+                        if key not in spec.hidden:
+                            _add_hidden(spec, hidden)
+                            changed = True
+        for spec in self.functions:
+            for call, callee, dyn_args in spec.calls:
+                call.args = list(dyn_args) + [A.name(spec.hidden[k][0]) for k in callee.hidden]
+                call.keywords = []
+            spec.node.args.args = (
+                [A.param(p) for p in spec.dyn_params] + [A.param(n) for n in spec.hidden_names()])
+        # A generated function's name must not be shadowed by a local of any function.
+        taken = set().union(*(s.locals | set(s.hidden_names()) for s in self.functions))
+        for spec in self.functions:
+            if spec is self.entry:
+                continue
+            if spec.gen_name in taken or spec.gen_name in self.imports.values():
+                new = spec.gen_name + "_fn"
+                while new in taken or new in self.names:
+                    new += "_"
+                self.names.add(new)
+                spec.gen_name = new
+                spec.node.name = new
+                for ref in spec.refs:
+                    ref.id = new
+        return self
+
+
+def _add_hidden(spec, hidden):
+    taken = spec.locals | set(spec.hidden_names()) | set(spec.dyn_params)
+    name = hidden.name
+    i = 1
+    while name in taken or name in _ALIASES.values():
+        name = f"{hidden.name}_{i}"
+        i += 1
+    spec.hidden[hidden.key] = [name, hidden]
+    return name
+
+
+_NOT_STATIC = object()
+
+
+class _Specializer(gast.NodeTransformer):
+    def __init__(self, program, spec):
+        self.program = program
+        self.spec = spec
+        self.src = spec.src
+        self.scope = resolve(spec.src)
+
+    # -- driver ----------------------------------------------------------
+    def run(self):
+        src, spec = self.src, self.spec
+        node = copy.deepcopy(src.node)
+        spec.node = node
+        spec.locals = set(self.scope.locals)
+        args = node.args
+        if args.vararg is not None or args.kwarg is not None:
+            raise UnsupportedArgumentError(
+                "functions with *args or **kwargs are not supported yet", src.location(node))
+        names = param_names(args)
+        spec.dyn_params = [p for p in names if p not in spec.statics]
+        prologue = []
+        for p in names:
+            if p in spec.statics and _is_value_constant(spec.statics[p]):
+                prologue.append(A.located(A.assign(p, self.constant(spec.statics[p], node)), node.body[0]))
+        args.defaults = []
+        args.kw_defaults = [None] * len(args.kwonlyargs)
+        args.args = args.args + args.kwonlyargs
+        args.kwonlyargs = []
+        node.body = prologue + [self.visit(stmt) for stmt in node.body]
+        node.name = spec.gen_name
+        node.returns = None
+
+    def location(self, node):
+        return self.src.location(node)
+
+    # -- static evaluation -------------------------------------------------
+    def static_value(self, node):
+        """The value of `node` if it is known while generating code, else _NOT_STATIC."""
+        if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
+            if node.id in self.spec.statics:
+                return self.spec.statics[node.id]
+            if node.id in self.scope.locals:
+                return _NOT_STATIC
+            binding = self.scope.free.get(node.id)
+            if binding is None:
+                return _NOT_STATIC
+            value = binding.read()
+            return _NOT_STATIC if is_dynamic(value) else value
+        if isinstance(node, gast.Attribute):
+            base = self.static_value(node.value)
+            if base is _NOT_STATIC:
+                return _NOT_STATIC
+            try:
+                value = getattr(base, node.attr)
+            except AttributeError:
+                raise TranspileError(
+                    f"{describe(base)} has no attribute '{node.attr}'", self.location(node))
+            if is_dynamic(value) and not is_module(base):
+                return _NOT_STATIC  # read at call time, as a hidden parameter
+            return value
+        if isinstance(node, gast.Constant):
+            return node.value
+        return _NOT_STATIC
+
+    # -- emission of static values -----------------------------------------
+    def constant(self, value, node):
+        if isinstance(value, float) and not math.isfinite(value):
+            alias = self.program.module_alias("numpy")
+            if math.isnan(value):
+                return A.attr(alias, "nan")
+            inf = A.attr(alias, "inf")
+            return inf if value > 0 else gast.UnaryOp(op=gast.USub(), operand=inf)
+        if isinstance(value, np.generic):
+            alias = self.program.module_alias("numpy")
+            return A.call(A.attr(alias, type(value).__name__), [A.const(value.item())])
+        return A.const(value)
+
+    def emit_static(self, value, node):
+        """An expression denoting the static `value` in generated code."""
+        if _is_value_constant(value):
+            return A.located(self.constant(value, node), node)
+        if is_module(value):
+            return A.located(A.name(self.program.module_alias(value.__name__)), node)
+        npx = _npx()
+        if npx is not None and _hashable(value) and value in getattr(npx, "NUMPY_TWINS", {}):
+            twin = npx.NUMPY_TWINS[value]
+            out = A.attr(self.program.module_alias("runtime.npx"), twin.__name__)
+            out.tp_value = value
+            return A.located(out, node)
+        path = _import_path(value)
+        if path is not None:
+            modname, qualname = path
+            if modname == "builtins":
+                out = A.dotted(qualname)
+            else:
+                out = A.attr(self.program.module_alias(modname), qualname.split(".")[0])
+                for part in qualname.split(".")[1:]:
+                    out = A.attr(out, part)
+            out.tp_value = value
+            return A.located(out, node)
+        if _is_user_function(value):
+            raise TranspileError(
+                f"the function {getattr(value, '__qualname__', value)!r} can only be called "
+                f"or passed to a user function here", self.location(node))
+        raise TranspileError(
+            f"cannot use a {describe(value)} ({value!r:.60}) in generated code: only numbers, "
+            f"arrays, tuples, modules and functions can be", self.location(node))
+
+    def hidden_name(self, key, name, getter, what):
+        if key in self.spec.hidden:
+            return self.spec.hidden[key][0]
+        return _add_hidden(self.spec, Hidden(key, name, getter, what))
+
+    # -- visitors ----------------------------------------------------------
+    def visit_Name(self, node):
+        if not isinstance(node.ctx, gast.Load):
+            if node.id in self.spec.statics and not _is_value_constant(self.spec.statics[node.id]):
+                raise TranspileError(
+                    f"cannot assign to '{node.id}': it is a static argument", self.location(node))
+            return node
+        if node.id in self.spec.statics:
+            value = self.spec.statics[node.id]
+            return node if _is_value_constant(value) else self.emit_static(value, node)
+        if node.id in self.scope.locals:
+            return node
+        binding = self.scope.free.get(node.id)
+        if binding is None:
+            return node  # bound in an inner lambda/comprehension
+        value = binding.read()
+        if is_dynamic(value):
+            what = f"{binding.kind} '{node.id}'"
+            new = self.hidden_name(binding.key, node.id, binding.read, what)
+            return A.located(A.name(new), node)
+        if binding.kind != "builtin" and not is_module(value):
+            self.program.guards[binding.key] = (binding, value)
+        return self.emit_static(value, node)
+
+    def visit_Attribute(self, node):
+        base = self.static_value(node.value)
+        if base is _NOT_STATIC:
+            self.generic_visit(node)
+            return node
+        value = getattr(base, node.attr, None)
+        if is_dynamic(value) and not is_module(base):
+            key = ("attr", id(base), node.attr)
+            what = f"attribute {node.attr} of {describe(base)}"
+            new = self.hidden_name(key, node.attr, _attr_getter(base, node.attr), what)
+            return A.located(A.name(new), node)
+        return self.emit_static(value, node)
+
+    def visit_Call(self, node):
+        func = self.static_value(node.func)
+        if func is _NOT_STATIC:
+            self.generic_visit(node)
+            return node
+        target, bound_self = _callee_of(func)
+        if target is not None:
+            return self.call_user_function(node, target, bound_self)
+        node.func = self.emit_static(func, node.func)
+        node.args = [self.visit(a) for a in node.args]
+        node.keywords = [self.visit(k) for k in node.keywords]
+        return node
+
+    def call_user_function(self, node, fn, bound_self):
+        src = get_source(fn)
+        params = param_names(src.node.args)
+        if any(isinstance(a, gast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
+            raise TranspileError("calls with *args or **kwargs are not supported yet", self.location(node))
+        given = list(node.args)
+        if bound_self is not None:
+            given = [bound_self] + given
+        bound = {}
+        for p, arg in zip(params, given):
+            bound[p] = arg
+        if len(given) > len(params):
+            raise TranspileError(
+                f"{src.qualname}() takes {len(params)} positional arguments but "
+                f"{len(given)} were given", self.location(node))
+        for kw in node.keywords:
+            if kw.arg not in params:
+                raise TranspileError(
+                    f"{src.qualname}() got an unexpected keyword argument '{kw.arg}'", self.location(node))
+            bound[kw.arg] = kw.value
+        defaults = _defaults_of(fn, src.node.args)
+        statics, dyn_args = {}, []
+        for p in params:
+            if p in bound:
+                arg = bound[p]
+                value = bound_self if arg is bound_self else self.static_value(arg)
+                if value is _NOT_STATIC or isinstance(value, (bool, int, float, complex, np.generic)):
+                    dyn_args.append(self.visit(arg))   # numbers stay dynamic, as in Python
+                else:
+                    statics[p] = value                 # functions, objects, strings, None
+            elif p in defaults:
+                value = defaults[p]
+                if is_dynamic(value):
+                    key = ("default", id(fn), p)
+                    new = self.hidden_name(key, p, _default_getter(fn, p), f"default of {p}")
+                    dyn_args.append(A.name(new))
+                else:
+                    statics[p] = value
+            else:
+                raise TranspileError(
+                    f"{src.qualname}() missing required argument '{p}'", self.location(node))
+        callee = self.program.specialize(fn, statics, src=src)
+        ref = A.located(A.name(callee.gen_name), node.func)
+        callee.refs.append(ref)
+        call = A.located(A.call(ref, []), node)
+        self.spec.calls.append((call, callee, dyn_args))
+        return call
+
+
+def _is_value_constant(value):
+    return value is None or isinstance(value, (bool, int, float, complex, str, np.generic)) \
+        and not isinstance(value, np.ndarray)
+
+
+def _hashable(value):
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
+def _import_path(value):
+    """(module name, qualname) under which `value` can be imported, or None."""
+    if isinstance(value, (types.BuiltinFunctionType, type)) and getattr(builtins, getattr(value, "__name__", ""), None) is value:
+        return ("builtins", value.__name__)
+    modname = getattr(value, "__module__", None)
+    qualname = getattr(value, "__qualname__", None) or getattr(value, "__name__", None)
+    if isinstance(value, np.ufunc):
+        modname, qualname = "numpy", value.__name__
+    if not modname or not qualname:
+        return None
+    if modname.startswith("numpy"):
+        # NumPy functions live in private modules; find the public name.
+        for public in ("numpy", "numpy.linalg", "numpy.fft", "numpy.random"):
+            mod = sys.modules.get(public)
+            name = getattr(value, "__name__", None)
+            if mod is not None and name and getattr(mod, name, None) is value:
+                return (public, name)
+    mod = sys.modules.get(modname)
+    obj = mod
+    for part in qualname.split("."):
+        obj = getattr(obj, part, None)
+    return (modname, qualname) if obj is value else None
+
+
+def _is_user_function(value):
+    fn, _ = unwrap(value) if isinstance(value, (types.FunctionType, types.MethodType)) else (value, None)
+    if not isinstance(fn, types.FunctionType):
+        return False
+    module = (getattr(fn, "__module__", None) or "").split(".")[0]
+    return module not in ("numpy", "scipy", "math", "builtins", "runtime")
+
+
+def _callee_of(func):
+    """(user function, bound self or None) if calling `func` means calling user code."""
+    jitted = getattr(func, "__transpile_function__", None)
+    if jitted is not None:
+        return jitted, getattr(func, "__transpile_self__", None)
+    if isinstance(func, types.MethodType) and _is_user_function(func.__func__):
+        return func.__func__, func.__self__
+    if _is_user_function(func):
+        return unwrap(func)[0], None
+    return None, None
+
+
+def _defaults_of(fn, args):
+    out = {}
+    positional = [a.id for a in args.args]
+    if fn.__defaults__:
+        for p, v in zip(positional[-len(fn.__defaults__):], fn.__defaults__):
+            out[p] = v
+    if fn.__kwdefaults__:
+        out.update(fn.__kwdefaults__)
+    return out
+
+
+def _default_getter(fn, p):
+    if fn.__kwdefaults__ and p in fn.__kwdefaults__:
+        return lambda: fn.__kwdefaults__[p]
+    names = fn.__code__.co_varnames[: fn.__code__.co_argcount]
+    index = names.index(p) - (len(names) - len(fn.__defaults__))
+    return lambda: fn.__defaults__[index]
+
+
+def _attr_getter(obj, attr):
+    return lambda: getattr(obj, attr)
+
+
+def specialize(fn, statics, bound_self=None):
+    """Build and finish the `Program` rooted at `fn`."""
+    program = Program()
+    src = get_source(fn)
+    if bound_self is not None:
+        first = param_names(src.node.args)[0]
+        statics = dict(statics, **{first: bound_self})
+    program.specialize(src.fn, statics, src=src)
+    return program.finish()

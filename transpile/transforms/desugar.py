@@ -1,0 +1,209 @@
+"""Desugar: rewrite sugar into the forms every later pass and backend knows.
+
+* `x.at[idx].set(v)` (and `add`, `multiply`/`mul`, `min`, `max`, `get`) becomes
+  a copy and an in-place update, out of place as JAX promises::
+
+      b = a.at[1, :].set(1.0)       ->    b = a.copy()
+                                          b[1, :] = 1.0
+
+      c = f(a.at[i].add(2.0))       ->    _at = a.copy()
+                                          at_add(_at, i, 2.0)   # scatter-add
+                                          c = f(_at)
+
+  `mode='drop' | 'clip' | 'fill'` and `fill_value=` go to `runtime.at`
+  helpers; without a mode, out-of-bounds indices raise IndexError as in NumPy.
+* `dict(a=1.0, b=2.0)` becomes the display `{'a': 1.0, 'b': 2.0}`.
+* Array methods that Numba supports only partly (`x.max(axis=0)`,
+  `x.reshape(2, 3)`, ...) become calls to their `runtime.npx` twins:
+  `npx.max(x, axis=0)`, `npx.reshape(x, (2, 3))`.
+
+Invariant established: no `.at[...]` call, no keyword `dict(...)` call and no
+partly supported array method call remains.
+"""
+import gast
+
+from .. import astutil as A
+from ..errors import TranspileError
+
+_AT_OPS = {"set", "add", "multiply", "mul", "divide", "power", "min", "max", "get", "apply"}
+_INPLACE = {"add": gast.Add, "multiply": gast.Mult, "mul": gast.Mult, "divide": gast.Div,
+            "power": gast.Pow}
+
+
+def _npx():
+    from runtime import npx
+    return npx
+
+
+def _at_call(node):
+    """(array expr, index, op) if `node` is `X.at[idx].op(...)`."""
+    if not (isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute)):
+        return None
+    sub = node.func.value
+    if node.func.attr in _AT_OPS and isinstance(sub, gast.Subscript) \
+            and isinstance(sub.value, gast.Attribute) and sub.value.attr == "at":
+        return sub.value.value, sub.slice, node.func.attr
+    return None
+
+
+class _Desugar(gast.NodeTransformer):
+    def __init__(self, program, spec):
+        self.program = program
+        self.spec = spec
+        self.pending = []   # statements to put before the current one
+        self.counter = 0
+        self.target = None  # a Name the current statement assigns to, if simple
+
+    def fresh(self, base):
+        taken = self.spec.locals
+        while True:
+            self.counter += 1
+            name = f"{base}{self.counter}" if self.counter > 1 else base
+            if name not in taken:
+                taken.add(name)
+                return name
+
+    # -- statements: collect hoisted statements ---------------------------
+    def visit_stmts(self, stmts):
+        out = []
+        for stmt in stmts:
+            saved, self.pending = self.pending, []
+            self.target = None
+            if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 \
+                    and isinstance(stmt.targets[0], gast.Name) and _at_call(stmt.value):
+                self.target = stmt.targets[0].id
+            new = self.visit(stmt)
+            out.extend(self.pending)
+            if new is not None and not (isinstance(new, gast.Assign) and getattr(new, "tp_drop", False)):
+                out.extend(new if isinstance(new, list) else [new])
+            self.pending = saved
+        return out
+
+    def generic_visit(self, node):
+        for field in ("body", "orelse"):
+            if isinstance(getattr(node, field, None), list) and not isinstance(node, gast.IfExp):
+                setattr(node, field, self.visit_stmts(getattr(node, field)))
+        for field, value in gast.iter_fields(node):
+            if field in ("body", "orelse") and isinstance(value, list) and not isinstance(node, gast.IfExp):
+                continue
+            if isinstance(value, list):
+                new = []
+                for item in value:
+                    if isinstance(item, gast.AST):
+                        item = self.visit(item)
+                        if item is None:
+                            continue
+                    new.append(item)
+                setattr(node, field, new)
+            elif isinstance(value, gast.AST):
+                setattr(node, field, self.visit(value))
+        return node
+
+    # -- .at[...] ------------------------------------------------------------
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        at = _at_call(node)
+        if at is not None:
+            return self.lower_at(node, *at)
+        func = node.func
+        if getattr(func, "tp_value", None) is dict and not node.args and node.keywords:
+            if any(k.arg is None for k in node.keywords):
+                return node
+            return A.located(gast.Dict(keys=[A.const(k.arg) for k in node.keywords],
+                                       values=[k.value for k in node.keywords]), node)
+        if isinstance(func, gast.Attribute) and not hasattr(func, "tp_value") \
+                and not hasattr(func.value, "tp_value") \
+                and not (isinstance(func.value, gast.Name) and func.value.id in self.program.imports.values()):
+            twin = getattr(_npx(), "METHOD_TWINS", {}).get(func.attr)
+            if twin is not None:
+                args = list(node.args)
+                if func.attr == "reshape" and len(args) != 1:
+                    args = [A.tuple_(args)]
+                new = A.call(A.attr(self.program.module_alias("runtime.npx"), twin.__name__),
+                             [func.value] + args, node.keywords)
+                return A.located(new, node)
+        return node
+
+    def lower_at(self, node, array, index, op):
+        kw = {k.arg: k.value for k in node.keywords}
+        mode = kw.pop("mode", None)
+        fill_value = kw.pop("fill_value", None)
+        for k in ("indices_are_sorted", "unique_indices"):
+            kw.pop(k, None)
+        if kw:
+            raise TranspileError(f".at[].{op}() got an unexpected keyword argument '{next(iter(kw))}'",
+                                 self.spec.src.location(node))
+        mode_value = mode.value if isinstance(mode, gast.Constant) else None
+        if mode is not None and not isinstance(mode, gast.Constant):
+            raise TranspileError("the mode of .at[] must be a constant string", self.spec.src.location(node))
+        if mode_value not in (None, "promise_in_bounds", "drop", "clip", "fill"):
+            raise TranspileError(f"unknown .at[] mode {mode_value!r}", self.spec.src.location(node))
+        if mode_value == "promise_in_bounds":
+            mode_value = None
+        if op == "get":
+            if mode_value is None and fill_value is None:
+                return A.located(gast.Subscript(value=array, slice=index, ctx=gast.Load()), node)
+            fill = fill_value or A.attr(self.program.module_alias("numpy"), "nan")
+            return A.located(A.call(A.attr(self.program.module_alias("runtime.at"), "at_get"),
+                                    [array, _index_value(index), A.const(mode_value or "fill"), fill]), node)
+        if op == "apply":
+            raise TranspileError(".at[].apply() is not supported; write the update with a loop",
+                                 self.spec.src.location(node))
+        if len(node.args) != 1:
+            raise TranspileError(f".at[].{op}() takes one value", self.spec.src.location(node))
+        value = node.args[0]
+        target = self.target or self.fresh("_at")
+        self.target = None
+        copy = A.located(A.assign(target, A.call(A.attr(array, "copy"))), node)
+        self.pending.append(copy)
+        sub = gast.Subscript(value=A.name(target), slice=index, ctx=gast.Store())
+        if mode_value is not None or op in ("add",) and _has_array_index(index):
+            helper = A.attr(self.program.module_alias("runtime.at"), f"at_{_canonical(op)}")
+            update = A.expr_stmt(A.call(helper, [A.name(target), _index_value(index), value,
+                                                 A.const(mode_value or "raise")]))
+        elif op == "set":
+            update = A.assign(sub, value)
+        elif op in _INPLACE:
+            update = gast.AugAssign(target=sub, op=_INPLACE[op](), value=value)
+        else:  # min / max
+            fn = "minimum" if op == "min" else "maximum"
+            load = gast.Subscript(value=A.name(target), slice=A.with_ctx(index, gast.Load())
+                                  if hasattr(index, "ctx") else index, ctx=gast.Load())
+            update = A.assign(sub, A.call(A.attr(self.program.module_alias("numpy"), fn), [load, value]))
+        self.pending.append(A.located(update, node))
+        result = A.located(A.name(target), node)
+        return result
+
+    def visit_Assign(self, node):
+        target = self.target
+        node = self.generic_visit(node)
+        if target is not None and isinstance(node.value, gast.Name) and node.value.id == target:
+            node.tp_drop = True  # `b = b` after lowering `b = a.at[...]...`
+        return node
+
+
+def _canonical(op):
+    return {"mul": "multiply"}.get(op, op)
+
+
+def _has_array_index(index):
+    """True unless the index is made of constants and slices only."""
+    parts = index.elts if isinstance(index, gast.Tuple) else [index]
+    return not all(isinstance(p, (gast.Slice, gast.Constant)) for p in parts)
+
+
+def _index_value(index):
+    """An index expression usable as a call argument (slices become slice(...))."""
+    def conv(p):
+        if isinstance(p, gast.Slice):
+            return A.call(A.name("slice"), [p.lower or A.const(None), p.upper or A.const(None),
+                                            p.step or A.const(None)])
+        return p
+    if isinstance(index, gast.Tuple):
+        return A.tuple_([conv(p) for p in index.elts])
+    return conv(index)
+
+
+def run(program, spec):
+    spec.node.body = _Desugar(program, spec).visit_stmts(spec.node.body)
+    return spec.node
