@@ -12,8 +12,8 @@ import re
 import numpy as np
 
 from . import pipeline
-from .errors import Location, TranspileTypingError, UnsupportedArgumentError
-from .source import unwrap
+from .errors import SourceUnavailableError, TranspileTypingError, UnsupportedArgumentError
+from .source import as_function
 from .values import is_dynamic, static_key
 
 _DYNAMIC_TYPES = frozenset((float, int, bool, complex, np.ndarray, np.float64, np.float32,
@@ -38,9 +38,11 @@ class Jitted:
     def __init__(self, fn, static_argnums=(), static_argnames=(), backend="numba"):
         if backend not in BACKENDS:
             raise ValueError(f"unknown backend {backend!r}; expected one of {BACKENDS}")
-        functools.update_wrapper(self, fn)
-        self._fn, self._self = unwrap(fn)
-        code = self._fn.__code__
+        self._fn, self._self = as_function(fn)
+        functools.update_wrapper(self, self._fn)
+        code = getattr(self._fn, "__code__", None)
+        if code is None:
+            raise SourceUnavailableError(f"cannot transform {fn!r}: expected a Python function")
         if code.co_flags & 0x0C:  # *args / **kwargs
             raise UnsupportedArgumentError(
                 f"{self._fn.__qualname__}: functions with *args or **kwargs cannot be jitted yet")
@@ -197,8 +199,7 @@ def jit(fn=None, *, static_argnums=(), static_argnames=(), backend="numba"):
 
 # -- errors at the user's line ------------------------------------------------
 _AT = re.compile(r"\(at ([^():]+):(\d+)\)")
-_NUMBA_FILE = re.compile(r'File "([^"]+)", line (\d+)')
-_NUMBA_AT = re.compile(r"at (\S+\.py) \((\d+)\)")
+_NUMBA_WHERE = re.compile(r'File "([^"]+)", line (\d+)|at (\S+\.py) \((\d+)\)')
 
 
 def _relocate(exc, gen):
@@ -228,9 +229,11 @@ def _typing_error(exc, gen):
     loc = None
     import os
 
-    for path, line in _NUMBA_FILE.findall(message) + _NUMBA_AT.findall(message):
+    for m in _NUMBA_WHERE.finditer(message):  # the first mention is the innermost
+        path, line = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
         if os.path.basename(path) == os.path.basename(gen.path):
-            loc = gen.table.lookup(int(line)) or loc
+            loc = gen.table.lookup(int(line))
+            break
     return TranspileTypingError(_reason(message), loc, backend_message=message)
 
 

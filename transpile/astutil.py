@@ -43,7 +43,9 @@ def dotted(path):
 def call(func, args=(), keywords=()):
     if isinstance(func, str):
         func = dotted(func)
-    kws = [gast.keyword(arg=k, value=v) for k, v in (keywords.items() if isinstance(keywords, dict) else keywords)]
+    if isinstance(keywords, dict):
+        keywords = [gast.keyword(arg=k, value=v) for k, v in keywords.items()]
+    kws = list(keywords)
     return gast.Call(func=func, args=list(args), keywords=kws)
 
 

@@ -110,11 +110,17 @@ def _is_builtin_like(fn):
     return isinstance(fn, types.FunctionType) and module.split(".")[0] == "numpy"
 
 
-def get_source(fn):
-    """Parse `fn` into a `FunctionSource`. Raises `SourceUnavailableError`."""
-    fn, _ = unwrap(fn)
+def as_function(fn):
+    """(Python function, bound self) for `fn`; builtins and ufuncs get a wrapper."""
+    fn, bound_self = unwrap(fn)
     if _is_builtin_like(fn):
         fn = _wrapper_for_builtin(fn)
+    return fn, bound_self
+
+
+def get_source(fn):
+    """Parse `fn` into a `FunctionSource`. Raises `SourceUnavailableError`."""
+    fn, _ = as_function(fn)
     if not isinstance(fn, types.FunctionType):
         raise SourceUnavailableError(
             f"cannot transform {fn!r}: expected a Python function, lambda or method, "
@@ -160,13 +166,14 @@ def _def_node(fn, lines):
     start = fn.__code__.co_firstlineno - 1
     # co_firstlineno points at the first decorator, if any.
     tree = _parse_at(lines, start)
-    defs = [n for n in (tree.body if tree else []) if isinstance(n, gast.FunctionDef)]
+    fdefs = (gast.FunctionDef, gast.AsyncFunctionDef)
+    defs = [n for n in (tree.body if tree else []) if isinstance(n, fdefs)]
     if not defs or defs[0].name != fn.__name__:
         # Fall back on inspect (handles odd layouts).
         try:
             text = textwrap.dedent(inspect.getsource(fn))
             tree = gast.parse(text)
-            defs = [n for n in tree.body if isinstance(n, gast.FunctionDef)]
+            defs = [n for n in tree.body if isinstance(n, fdefs)]
         except (OSError, SyntaxError):
             defs = []
         if not defs:
@@ -180,11 +187,18 @@ def _def_node(fn, lines):
 
 def _lambda_node(fn, lines):
     start = fn.__code__.co_firstlineno - 1
-    tree = _parse_at(lines, start)
-    if tree is None:
+    # The lambda's line may continue an earlier one: parse from up to 20 lines above.
+    candidates = []
+    for first in range(start, max(start - 20, 0) - 1, -1):
+        tree = _parse_at(lines, first)
+        if tree is not None:
+            candidates = [n for n in gast.walk(tree)
+                          if isinstance(n, gast.Lambda) and n.lineno + first == start + 1]
+            if candidates:
+                break
+    if not candidates:
         raise SourceUnavailableError(
             f"cannot parse the line holding this lambda: {lines[start].strip()!r}")
-    candidates = [n for n in gast.walk(tree) if isinstance(n, gast.Lambda) and n.lineno == 1]
     code = fn.__code__
     argnames = list(code.co_varnames[: code.co_argcount + code.co_kwonlyargcount])
     names_used = set(code.co_names) | set(code.co_freevars) | set(code.co_varnames)
@@ -209,7 +223,7 @@ def _lambda_node(fn, lines):
         if cols:
             col = min(cols)
             line = lines[start]
-            offset = len(line) - len(textwrap.dedent(line))
+            offset = len(line) - len(line.lstrip())
             matches.sort(key=lambda lam: abs(col - offset - lam.body.col_offset))
     if not matches:
         raise SourceUnavailableError(
@@ -223,5 +237,5 @@ def _lambda_node(fn, lines):
     node.body[0].lineno = lam.lineno
     node.body[0].col_offset = lam.col_offset
     gast.fix_missing_locations(node)
-    gast.increment_lineno(node, start)
+    gast.increment_lineno(node, first)
     return node

@@ -223,7 +223,11 @@ class _Specializer(gast.NodeTransformer):
             if binding is None:
                 return _NOT_STATIC
             value = binding.read()
-            return _NOT_STATIC if is_dynamic(value) else value
+            if is_dynamic(value):
+                return _NOT_STATIC
+            if binding.kind != "builtin" and not is_module(value):
+                self.program.guards[binding.key] = (binding, value)
+            return value
         if isinstance(node, gast.Attribute):
             base = self.static_value(node.value)
             if base is _NOT_STATIC:
