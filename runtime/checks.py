@@ -7,7 +7,8 @@ Python would raise, ending with ``(at file.py:LINE)``:
     x[i]         ->  getitem(x, i, 'f.py:3')
     x[i] = v     ->  setitem(x, i, v, 'f.py:4')
     A[i, :]      ->  A[check_index(i, A, 0, 'f.py:5'), :]
-    a / b        ->  a / check_divisor(b, 'f.py:6')
+    a / b        ->  a / check_divisor(a, b, 'f.py:6')
+    f(a) / b     ->  divide(f(a), b, 'f.py:7')      # a not a plain name
 
 Each helper here is the NumPy twin; `runtime.numba_checks` registers the
 Numba implementations (inlined, so a checked index costs no more than an
@@ -15,7 +16,7 @@ unchecked one in a compiled loop).
 """
 import numpy as np
 
-__all__ = ["getitem", "setitem", "check_index", "check_divisor"]
+__all__ = ["getitem", "setitem", "check_index", "check_divisor", "divide", "floor_divide", "mod"]
 
 
 def _oob(i, size, axis, where):
@@ -75,12 +76,31 @@ def setitem(a, i, v, where):
     a[i] = v
 
 
-def check_divisor(b, where):
-    """`b`, or ZeroDivisionError if `b` is a Python number equal to zero.
+_PY_NUMBERS = (int, float, bool)
 
-    Python raises on `x / 0` and `x // 0` for its own numbers; NumPy arrays and
-    NumPy scalars give inf/nan instead, and so do these helpers.
+
+def check_divisor(a, b, where):
+    """`b`, or ZeroDivisionError if `a` and `b` are Python numbers and `b == 0`.
+
+    Python raises on `x / 0`, `x // 0` and `x % 0` for its own numbers; when
+    either side is a NumPy array or scalar, NumPy gives inf/nan instead, and so
+    do these helpers.
     """
-    if type(b) in (int, float, bool) and b == 0:
+    if type(b) in _PY_NUMBERS and type(a) in _PY_NUMBERS and b == 0:
         raise ZeroDivisionError(f"division by zero (at {where})")
     return b
+
+
+def divide(a, b, where):
+    """`a / b` with Python's ZeroDivisionError for Python numbers."""
+    return a / check_divisor(a, b, where)
+
+
+def floor_divide(a, b, where):
+    """`a // b` with Python's ZeroDivisionError for Python numbers."""
+    return a // check_divisor(a, b, where)
+
+
+def mod(a, b, where):
+    """`a % b` with Python's ZeroDivisionError for Python numbers."""
+    return a % check_divisor(a, b, where)

@@ -109,12 +109,30 @@ def _setitem(a, i, v, where):
     return impl
 
 
+_NUMBER = (types.Integer, types.Float, types.Boolean)
+
+
 @overload(checks.check_divisor, inline="always")
-def _check_divisor(b, where):
-    if isinstance(b, (types.Integer, types.Float, types.Boolean)):
-        def impl(b, where):
+def _check_divisor(a, b, where):
+    if isinstance(b, _NUMBER) and isinstance(a, _NUMBER):
+        def impl(a, b, where):
             if b == 0:
                 raise ZeroDivisionError("division by zero (at " + where + ")")
             return b
         return impl
-    return lambda b, where: b
+    return lambda a, b, where: b
+
+
+@overload(checks.divide, inline="always")
+def _divide(a, b, where):
+    return lambda a, b, where: a / checks.check_divisor(a, b, where)
+
+
+@overload(checks.floor_divide, inline="always")
+def _floor_divide(a, b, where):
+    return lambda a, b, where: a // checks.check_divisor(a, b, where)
+
+
+@overload(checks.mod, inline="always")
+def _mod(a, b, where):
+    return lambda a, b, where: a % checks.check_divisor(a, b, where)

@@ -45,7 +45,8 @@ from .source import FunctionSource, get_source, unwrap
 from .values import describe, is_dynamic, is_module, static_key
 
 # Module aliases used in generated code.
-_ALIASES = {"numpy": "np", "math": "math", "runtime.npx": "npx", "runtime.checks": "checks"}
+_ALIASES = {"numpy": "np", "math": "math", "runtime.npx": "npx", "runtime.checks": "checks",
+            "runtime.at": "at"}
 
 
 def _npx():

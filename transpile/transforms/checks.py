@@ -8,7 +8,8 @@ user's `file:line` as a string::
     x[i] = v          ->  setitem(x, i, v, 'f.py:4')
     x[i] += v         ->  setitem(x, i, getitem(x, i, 'f.py:5') + v, 'f.py:5')
     z = A[i, 1:]      ->  z = A[check_index(i, A, 0, 'f.py:6'), 1:]
-    r = a / b         ->  r = a / check_divisor(b, 'f.py:7')
+    r = a / b         ->  r = a / check_divisor(a, b, 'f.py:7')
+    r = f(a) // b     ->  r = floor_divide(f(a), b, 'f.py:8')
 
 Slices, constant divisors other than zero, and subscripts of anything but a
 variable are left alone (Numba's `boundscheck` still raises for those).
@@ -92,7 +93,8 @@ class _Checks(gast.NodeTransformer):
         node.value = self.visit(node.value)
         target = node.target
         if isinstance(node.op, (gast.Div, gast.FloorDiv, gast.Mod)) and not _safe_divisor(node.value):
-            node.value = A.call(self.helper("check_divisor"), [node.value, _where(self.spec, node)])
+            left = A.with_ctx(target, gast.Load())
+            node.value = A.call(self.helper("check_divisor"), [left, node.value, _where(self.spec, node)])
         if self.checkable(target):
             target.slice = self.visit(target.slice)
             if self.single(target):
@@ -109,9 +111,17 @@ class _Checks(gast.NodeTransformer):
     def visit_BinOp(self, node):
         self.generic_visit(node)
         if isinstance(node.op, (gast.Div, gast.FloorDiv, gast.Mod)) and not _safe_divisor(node.right):
-            node.right = A.located(A.call(self.helper("check_divisor"), [node.right, _where(self.spec, node)]),
-                                   node.right)
+            where = _where(self.spec, node)
+            if isinstance(node.left, (gast.Name, gast.Constant)):
+                node.right = A.located(A.call(self.helper("check_divisor"),
+                                              [A.with_ctx(node.left, gast.Load()), node.right, where]), node.right)
+            else:  # do not evaluate the left operand twice
+                fn = _DIVISION_HELPERS[type(node.op)]
+                return A.located(A.call(self.helper(fn), [node.left, node.right, where]), node)
         return node
+
+
+_DIVISION_HELPERS = {gast.Div: "divide", gast.FloorDiv: "floor_divide", gast.Mod: "mod"}
 
 
 def _safe_divisor(node):
