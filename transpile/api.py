@@ -68,6 +68,8 @@ class Jitted:
         self.backend = backend
         self.transform = "jit"
         self._cache = {}
+        self._nargs = len(self._names)
+        self._all_dynamic = (_DYN,) * self._nargs
         self.num_specializations = 0
 
     # The specializer treats a Jitted called from generated code as its function.
@@ -114,19 +116,30 @@ class Jitted:
     def __call__(self, *args, **kwargs):
         if self._self is not None:
             args = (self._self,) + args
-        if kwargs or len(args) != len(self._names):
+        if kwargs or len(args) != self._nargs:
             args = self._bind(args, kwargs)
-        key = self._signature(args)
+        # Fast path: every argument dynamic (the common case) -> a constant key.
+        key = self._all_dynamic
+        if self._static:
+            key = self._signature(args)
+        else:
+            for a in args:
+                if type(a) not in _DYNAMIC_TYPES:
+                    key = self._signature(args)
+                    break
         gen = self._cache.get(key)
-        if gen is None or any(b.read() is not v for b, v in gen.guards):
+        if gen is None or (gen.guards and any(b.read() is not v for b, v in gen.guards)):
             gen = self._generate(args, key)
-        call_args = [args[i] for i in gen.dyn_index]
-        for hidden in gen.hidden:
-            value = hidden.getter()
-            if type(value) not in _DYNAMIC_TYPES and not is_dynamic(value):
-                gen = self._generate(args, key)  # a global changed kind: specialize again
-                return self(*args)
-            call_args.append(value)
+        if gen.direct:
+            call_args = args
+        else:
+            call_args = [args[i] for i in gen.dyn_index]
+            for hidden in gen.hidden:
+                value = hidden.getter()
+                if type(value) not in _DYNAMIC_TYPES and not is_dynamic(value):
+                    self._cache.pop(key, None)  # a global changed kind: specialize again
+                    return self(*args)
+                call_args.append(value)
         try:
             return gen.entry(*call_args)
         except Exception as exc:
@@ -140,6 +153,7 @@ class Jitted:
                 statics[name] = value
         gen = pipeline.build(self._fn, statics, None, self.transform, self.backend)
         gen.dyn_index = [self._names.index(p) for p in gen.params]
+        gen.direct = not gen.hidden and gen.dyn_index == list(range(len(args)))
         self._cache[key] = gen
         self.num_specializations += 1
         return gen
