@@ -208,6 +208,9 @@ def jit(fn=None, *, static_argnums=(), static_argnames=(), backend="numba"):
     if fn is None:
         return functools.partial(jit, static_argnums=static_argnums,
                                  static_argnames=static_argnames, backend=backend)
+    with_backend = getattr(fn, "with_backend", None)
+    if with_backend is not None:    # jit(grad(f)): the same generated source, compiled
+        return with_backend(backend)
     return Jitted(fn, static_argnums, static_argnames, backend)
 
 

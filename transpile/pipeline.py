@@ -1,6 +1,8 @@
 """Named pipelines: the order of passes, in one place.
 
     jit:  specialize -> desugar -> checks -> codegen
+    grad: specialize -> desugar -> cflow -> anf -> reverse -> dce -> checks -> codegen
+          (also value_and_grad and vjp: `options` say which)
 
 `TRANSPILE_PRINT_AFTER=specialize,desugar` prints the module's source after
 those passes (to stderr), as Numba's `NUMBA_DEBUG_*` variables do.
@@ -11,12 +13,25 @@ import sys
 from .codegen import loader
 from .codegen.module import assemble
 from .specialize import specialize
-from .transforms import checks, desugar
+from .transforms import anf, cflow, checks, dce, desugar
 
 PIPELINES = {
     "jit": ("specialize", "desugar", "checks"),
+    "grad": ("specialize", "desugar", "cflow", "anf", "reverse", "dce", "checks"),
 }
-_PER_FUNCTION = {"desugar": desugar.run, "checks": checks.run}
+_PER_FUNCTION = {"desugar": desugar.run, "checks": checks.run, "cflow": cflow.run, "anf": anf.run,
+                 "dce": dce.run}
+
+
+def _reverse(program, options):
+    from .ad import reverse
+    grad = reverse.run(program, options.get("wrt", ()), options.get("mode", "grad"),
+                       options.get("has_aux", False))
+    program.entry_name = grad.gen_name
+    program.entry_extra_params = ["_g"] if options.get("mode") == "vjp" else []
+
+
+_PER_PROGRAM = {"reverse": _reverse}
 
 
 class Generated:
@@ -31,7 +46,8 @@ class Generated:
         self.transform = transform
         self.backend = backend
         entry = program.entry
-        self.entry = getattr(module, entry.gen_name) if module is not None else None
+        name = getattr(program, "entry_name", entry.gen_name)
+        self.entry = getattr(module, name) if module is not None else None
         self.params = list(entry.dyn_params)
         self.hidden = [h for _, h in entry.hidden.values()]
         self.guards = list(program.guards.values())
@@ -42,15 +58,18 @@ def _print_after():
     return {p.strip() for p in value.split(",") if p.strip()}
 
 
-def generate(fn, statics, bound_self=None, transform="jit", backend="numba", stop_after=None):
+def generate(fn, statics, bound_self=None, transform="jit", backend="numba", stop_after=None,
+             options=None):
     """Run the pipeline; return (program, text, LineTable) without loading."""
     show = _print_after()
     program = specialize(fn, statics, bound_self)
     passes = PIPELINES[transform]
     for name in passes:
         if name in _PER_FUNCTION:
-            for spec in program.functions:
+            for spec in list(program.functions) + list(getattr(program, "extra", ())):
                 _PER_FUNCTION[name](program, spec)
+        elif name in _PER_PROGRAM:
+            _PER_PROGRAM[name](program, options or {})
         if name in show or name == stop_after:
             text, _ = assemble(program, transform, backend)
             if name in show:
@@ -61,11 +80,12 @@ def generate(fn, statics, bound_self=None, transform="jit", backend="numba", sto
     return program, text, table
 
 
-def build(fn, statics, bound_self=None, transform="jit", backend="numba"):
+def build(fn, statics, bound_self=None, transform="jit", backend="numba", options=None):
     """Generate, write and import; return a `Generated`."""
-    program, text, table = generate(fn, statics, bound_self, transform, backend)
+    program, text, table = generate(fn, statics, bound_self, transform, backend, options=options)
     entry = program.entry
-    stem = loader.file_stem(entry.src.module, entry.src.qualname, transform, backend, text)
+    kind = (options or {}).get("mode", transform)
+    stem = loader.file_stem(entry.src.module, entry.src.qualname, kind, backend, text)
     path = loader.write(stem, text)
     module = loader.load(stem, path)
     return Generated(program, text, table, path, module, transform, backend)

@@ -47,7 +47,7 @@ def assemble(program, transform, backend):
     """(text, LineTable) of the module for `program`."""
     locations = []
     chunks = ["\n".join(header(program, transform, backend)), "\n".join(imports(program, backend))]
-    for spec in program.functions:
+    for spec in list(program.functions) + list(getattr(program, "extra", ())):
         node = spec.node
         if backend == "numba":
             node.decorator_list = [A.call("numba.njit", keywords={k: A.const(v) for k, v in NUMBA_OPTIONS.items()})]

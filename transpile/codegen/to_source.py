@@ -18,6 +18,7 @@ import gast
 from ..errors import Location
 
 _MARK = "__transpile_line_"
+_NOTE = "__transpile_comment__:"
 _MARK_RE = re.compile(r"^(\s*)('''|\"\"\"|'|\")" + _MARK + r"(\d+)\2\s*$")
 
 
@@ -41,6 +42,11 @@ class LineTable:
             if loc.lineno == lineno and os.path.basename(loc.filename) == basename:
                 return loc
         return None
+
+
+def comment(text):
+    """A statement that prints as `# text` in the generated source."""
+    return gast.Expr(value=gast.Constant(value=_NOTE + text, kind=None))
 
 
 def _mark_body(body, src, locations):
@@ -84,6 +90,11 @@ def finish_module(text, locations):
     lines = []
     for raw in text.splitlines():
         m = _MARK_RE.match(raw)
+        note = raw.strip().strip("'\"")
+        if note.startswith(_NOTE):
+            indent = raw[: len(raw) - len(raw.lstrip())]
+            lines.append(f"{indent}# {note[len(_NOTE):]}")
+            continue
         if m:
             loc = locations[int(m.group(3))]
             table.entries[len(lines) + 1] = loc

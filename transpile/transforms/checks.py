@@ -32,6 +32,10 @@ def _components(index):
     return index.elts if isinstance(index, gast.Tuple) else [index]
 
 
+def _generated(name):
+    return name.startswith(("_stack", "_saved")) or name.endswith("_bar")
+
+
 def _is_plain(p):
     return isinstance(p, gast.Slice) or (isinstance(p, gast.Constant) and p.value in (None, Ellipsis))
 
@@ -45,6 +49,9 @@ class _Checks(gast.NodeTransformer):
         return A.attr(self.mod, name)
 
     def checkable(self, node):
+        if isinstance(node, gast.Subscript) and isinstance(node.value, gast.Name) \
+                and _generated(node.value.id):
+            return False  # tapes and adjoints: indexed only where the user's code was checked
         return isinstance(node, gast.Subscript) and isinstance(node.value, gast.Name) \
             and not all(_is_plain(p) for p in _components(node.slice))
 

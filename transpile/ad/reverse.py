@@ -1,0 +1,859 @@
+"""Reverse mode: a forward sweep that keeps what the adjoint needs, then the
+adjoint sweep, in one generated function (Tangent-style).
+
+    def f(x, w):                        def grad_f(x, w):
+        z = x * w                           # forward sweep
+        return np.sin(z)                    z = x * w
+                                            _t1 = np.sin(z)
+                                            # adjoint sweep
+                                            _t1_bar = tape.grad_seed(_t1)
+                                            z_bar = _t1_bar * np.cos(z)
+                                            x_bar = ... + adjoint.unbroadcast(z_bar * w, x)
+                                            return _t1, (x_bar,)
+
+The invariant that makes control flow work: *when the adjoint of a statement
+runs, every variable holds the value it had just after that statement ran in
+the forward sweep.* So the adjoint of `if t:` is `if t:` over the branches'
+adjoints, and the adjoint of a loop runs its body's adjoint once per trip
+(the forward counts trips). A variable assigned more than once (or in a
+loop) whose value the adjoint reads is pushed on its own stack after each
+assignment and restored from it after that assignment's adjoint; a value
+overwritten in place (`y[i] = v`) is saved before the write and written
+back after its adjoint. Nothing is unrolled.
+
+Adjoints are named `x_bar`, start as `zeros_like(x)` at the start of the
+adjoint of the innermost block holding all of `x`'s definitions and uses,
+and accumulate `x_bar = x_bar + e` (fresh arrays, so in-place adjoint
+updates such as `y_bar[i] = 0.0` never alias). Calls to user functions call
+their own generated VJP (`vjp_g`), which recomputes `g`'s forward sweep.
+"""
+import copy
+import math
+import operator
+
+import gast
+import numpy as np
+
+from .. import astutil as A
+from ..codegen.to_source import comment
+from ..errors import TranspileError
+from ..transforms import dce
+from . import templates
+
+_BINOPS = {gast.Add: np.add, gast.Sub: np.subtract, gast.Mult: np.multiply, gast.Div: np.true_divide,
+           gast.Pow: np.power, gast.MatMult: np.matmul, gast.FloorDiv: np.floor_divide,
+           gast.Mod: np.mod}
+_UNARY = {gast.USub: np.negative, gast.UAdd: np.positive}
+_METHODS = {"copy": np.copy, "dot": np.dot, "ravel": np.ravel, "flatten": np.ravel,
+            "transpose": np.transpose, "astype": np.ndarray.astype, "clip": np.clip,
+            "cumsum": np.cumsum, "trace": np.trace, "conj": np.conj}
+_NONDIFF_ATTRS = {"shape", "ndim", "size", "dtype", "itemsize", "nbytes"}
+_NONDIFF_BUILTINS = {len, int, bool, range, round, isinstance, print, type, str}
+
+
+def _rules():
+    from runtime import rules
+    return rules
+
+
+def _stop_gradient():
+    from runtime import tape
+    return tape.stop_gradient
+
+
+class _Stmt:
+    """What one ANF statement computes, for differentiation."""
+
+    def __init__(self, kind, fn=None, args=(), keywords=None, callee=None, node=None):
+        self.kind = kind            # copy | const | rule | getitem | call | nondiff | tuple
+        self.fn = fn
+        self.args = list(args)
+        self.keywords = keywords or {}
+        self.callee = callee
+        self.node = node
+
+
+class ReverseAD:
+    """Generates the VJP (or grad) function of one specialized function."""
+
+    def __init__(self, program, spec, active_params, mode, registry, has_aux=False):
+        self.program = program
+        self.spec = spec
+        self.mode = mode                    # 'grad' or 'vjp'
+        self.has_aux = has_aux
+        self.registry = registry            # (spec key, active) -> gen name; shared by a program
+        self.active_params = list(active_params)
+        self.node = copy.deepcopy(spec.node)
+        self.locals = set(spec.locals) | set(spec.dyn_params) | set(spec.hidden_names())
+        self.counters = {}
+        self.bars = {}                      # var -> bar name
+        self.occ = {}                       # var -> list of block paths
+        self.block_adj = {}                 # block path -> adjoint statement list
+        self.path = ()
+        self.loop_depth = 0
+        self.stacks = []                    # stack names to create, in order
+        self.multi = set()
+        self.counter_names = set()
+        self.src = spec.src
+        self.modules = set(program.imports.values())
+        self.active = set()
+
+    # -- names -----------------------------------------------------------
+    def fresh(self, base):
+        n = self.counters.get(base, 0)
+        while True:
+            n += 1
+            name = f"{base}{n}"
+            if name not in self.locals:
+                self.counters[base] = n
+                self.locals.add(name)
+                return name
+
+    def bar(self, var):
+        name = self.bars.get(var)
+        if name is None:
+            name = f"{var}_bar"
+            while name in self.locals:
+                name += "_"
+            self.locals.add(name)
+            self.bars[var] = name
+        return name
+
+    def is_active(self, var):
+        return var in self.active
+
+    def note(self, var):
+        self.occ.setdefault(var, []).append(self.path)
+
+    def accumulate(self, var, value):
+        self.note(var)
+        b = self.bar(var)
+        return A.assign(b, gast.BinOp(left=A.name(b), op=gast.Add(), right=value))
+
+    def emit_global(self, value, node):
+        if templates.is_module(value):
+            return A.name(self.program.module_alias(value.__name__))
+        from ..specialize import _import_path
+        path = _import_path(value)
+        if path is None:
+            raise TypeError(f"cannot import {value!r} into generated code")
+        modname, qualname = path
+        if modname == "builtins":
+            return A.dotted(qualname)
+        out = A.name(self.program.module_alias(modname))
+        for part in qualname.split("."):
+            out = A.attr(out, part)
+        return out
+
+    def location(self, node):
+        return self.src.location(node)
+
+    def helper(self, module, name):
+        return A.attr(self.program.module_alias(module), name)
+
+    # -- analysis ----------------------------------------------------------
+    def resolve_func(self, func):
+        """The Python object a static callee expression denotes, or None."""
+        if hasattr(func, "tp_value"):
+            return func.tp_value
+        parts = []
+        node = func
+        while isinstance(node, gast.Attribute):
+            parts.append(node.attr)
+            node = node.value
+        if not isinstance(node, gast.Name):
+            return None
+        aliases = {alias: mod for mod, alias in self.program.imports.items()}
+        if node.id not in aliases:
+            return None
+        import importlib
+        obj = importlib.import_module(aliases[node.id])
+        for part in reversed(parts):
+            obj = getattr(obj, part, None)
+        return obj
+
+    def classify(self, value):
+        """A `_Stmt` for the right-hand side of an ANF assignment."""
+        if isinstance(value, gast.Name):
+            return _Stmt("copy", args=[value])
+        if isinstance(value, gast.Constant) or (isinstance(value, gast.UnaryOp)
+                                                and isinstance(value.operand, gast.Constant)):
+            return _Stmt("const")
+        if isinstance(value, gast.BinOp):
+            return _Stmt("rule", _BINOPS.get(type(value.op)), [value.left, value.right], node=value)
+        if isinstance(value, gast.UnaryOp):
+            if isinstance(value.op, gast.Not):
+                return _Stmt("nondiff")
+            return _Stmt("rule", _UNARY.get(type(value.op)), [value.operand], node=value)
+        if isinstance(value, (gast.Compare, gast.BoolOp)):
+            return _Stmt("nondiff")
+        if isinstance(value, gast.Subscript):
+            return _Stmt("getitem", args=[value.value], node=value)
+        if isinstance(value, gast.Attribute):
+            if value.attr in _NONDIFF_ATTRS:
+                return _Stmt("nondiff")
+            if value.attr == "T":
+                return _Stmt("rule", np.transpose, [value.value], node=value)
+            if self.resolve_func(value) is not None:
+                return _Stmt("const")
+            return _Stmt("rule", None, [value.value], node=value)
+        if isinstance(value, (gast.Tuple, gast.List)):
+            return _Stmt("tuple", args=list(value.elts), node=value)
+        if isinstance(value, gast.Call):
+            kws = {k.arg: k.value for k in value.keywords}
+            callee = self.callee_of(value.func)
+            if callee is not None:
+                return _Stmt("call", args=value.args, callee=callee, node=value)
+            fn = self.resolve_func(value.func)
+            args = list(value.args)
+            if fn is None and isinstance(value.func, gast.Attribute):
+                method = value.func.attr
+                args = [value.func.value] + args
+                fn = _METHODS.get(method)
+                if fn is None:
+                    return _Stmt("rule", None, args, kws, node=value)
+            if fn is _stop_gradient() or fn in _NONDIFF_BUILTINS:
+                return _Stmt("nondiff")
+            return _Stmt("rule", fn, args, kws, node=value)
+        return _Stmt("rule", None, [], node=value)
+
+    def callee_of(self, func):
+        if isinstance(func, gast.Name):
+            for s in self.program.functions:
+                if s.gen_name == func.id:
+                    return s
+        return None
+
+    def is_nondiff(self, fn):
+        rules = _rules()
+        try:
+            return fn in rules.NONDIFFERENTIABLE
+        except TypeError:
+            return False
+
+    def activity(self, body):
+        """Forward activity: the variables that depend on an active parameter."""
+        active = set(self.active_params)
+        assigns = []
+        for n in gast.walk(gast.Module(body=body, type_ignores=[])):
+            if isinstance(n, gast.Assign):
+                assigns.append(n)
+        changed = True
+        while changed:
+            changed = False
+            for n in assigns:
+                uses = {m.id for m in gast.walk(n.value) if isinstance(m, gast.Name)}
+                target = n.targets[0]
+                if isinstance(target, gast.Subscript):
+                    if uses & active and target.value.id not in active:
+                        active.add(target.value.id)
+                        changed = True
+                    continue
+                if not uses & active:
+                    continue
+                st = self.classify(n.value)
+                if st.kind in ("nondiff", "const") or (st.kind == "rule" and st.fn is not None
+                                                      and self.is_nondiff(st.fn)):
+                    continue
+                for m in gast.walk(target):
+                    if isinstance(m, gast.Name) and m.id not in active:
+                        active.add(m.id)
+                        changed = True
+        return active
+
+    def count_assignments(self, body, in_loop=False, counts=None):
+        counts = {} if counts is None else counts
+        for stmt in body:
+            if isinstance(stmt, gast.Assign):
+                for t in stmt.targets:
+                    if isinstance(t, gast.Subscript):
+                        continue
+                    for m in gast.walk(t):
+                        if isinstance(m, gast.Name):
+                            counts[m.id] = counts.get(m.id, 0) + (2 if in_loop else 1)
+            elif isinstance(stmt, gast.If):
+                # Exclusive branches: a path assigns at most the larger count.
+                cb = self.count_assignments(stmt.body, in_loop, {})
+                co = self.count_assignments(stmt.orelse, in_loop, {})
+                for v in set(cb) | set(co):
+                    counts[v] = counts.get(v, 0) + max(cb.get(v, 0), co.get(v, 0))
+            elif isinstance(stmt, (gast.For, gast.While)):
+                if isinstance(stmt, gast.For):
+                    counts[stmt.target.id] = counts.get(stmt.target.id, 0) + 2
+                self.count_assignments(stmt.body, True, counts)
+        return counts
+
+    def needs_reset(self, body):
+        """Variables whose adjoint must be zeroed after each definition's adjoint: those
+        assigned more than once in one run of the innermost block holding them."""
+        blocks, occ = {}, {}
+
+        def walk(stmts, path):
+            blocks[path] = stmts
+            for k, stmt in enumerate(stmts):
+                subs = []
+                if isinstance(stmt, gast.If):
+                    subs = [(stmt.body, (k, "body")), (stmt.orelse, (k, "orelse"))]
+                    heads = [stmt.test]
+                elif isinstance(stmt, (gast.For, gast.While)):
+                    subs = [(stmt.body, (k, "loop"))]
+                    heads = [stmt.iter if isinstance(stmt, gast.For) else stmt.test]
+                    if isinstance(stmt, gast.For):
+                        occ.setdefault(stmt.target.id, []).append(path + ((k, "loop"),))
+                else:
+                    heads = [stmt]
+                for h in heads:
+                    for n in gast.walk(h):
+                        if isinstance(n, gast.Name):
+                            occ.setdefault(n.id, []).append(path)
+                for sub, tag in subs:
+                    walk(sub, path + (tag,))
+
+        walk(body, ("root",))
+        out = set()
+        for var, paths in occ.items():
+            common = paths[0]
+            for p in paths[1:]:
+                k = 0
+                while k < min(len(common), len(p)) and common[k] == p[k]:
+                    k += 1
+                common = common[:k]
+            if var in self.active_params and common != ("root",):
+                common = ("root",)
+            if self.count_assignments(blocks[common]).get(var, 0) > 1:
+                out.add(var)
+        return out
+
+    # -- markers (materialized once the adjoint's reads are known) ----------
+    def marker(self, kind, var, stmt, payload=None):
+        node = A.located(A.expr_stmt(A.call(A.name(f"__{kind}__"), [A.name(var)])), stmt)
+        node.tp_marker = (kind, var, payload)
+        return node
+
+    # -- driver --------------------------------------------------------------
+    def run(self, gen_name):
+        node = self.node
+        self.path = ("root",)
+        for p in self.active_params:
+            self.note(p)
+        self.active = self.activity(node.body)
+        counts = self.count_assignments(node.body)
+        self.multi = {v for v, c in counts.items() if c > 1}
+        self.reset = self.needs_reset(node.body)
+        # Parameters written in place are copied first: the caller's arrays stay as they were.
+        written = {t.value.id for n in gast.walk(node) if isinstance(n, gast.Assign)
+                   for t in n.targets if isinstance(t, gast.Subscript) and isinstance(t.value, gast.Name)}
+        prologue = []
+        for p in self.spec.dyn_params:
+            if p in written:
+                prologue.append(A.located(A.assign(p, A.call(self.helper("runtime.tape", "save"), [A.name(p)])),
+                                          node.body[0]))
+        body = node.body
+        ret = body[-1] if body and isinstance(body[-1], gast.Return) else None
+        if ret is not None:
+            body = body[:-1]
+        self.path = ("root",)
+        fwd, adj = self.block(body)
+        root_adj = adj
+        self.block_adj[("root",)] = root_adj
+        seed, result = self.seed(ret)
+        adj_all = seed + root_adj
+        self.block_adj[("root",)] = adj_all
+        out_bars = [A.name(self.bar(p)) for p in self.active_params]
+        for p in self.active_params:
+            self.bar(p)
+        self.insert_inits(ret)
+        adj_all = self.block_adj[("root",)]
+        if self.mode == "grad":
+            final = gast.Return(value=A.tuple_([result, A.tuple_(out_bars)]))
+        else:
+            final = gast.Return(value=A.tuple_(out_bars))
+        final = A.located(final, ret or node.body[-1] if node.body else node)
+        sentinel = A.expr_stmt(A.name("__adjoint__"))
+        full = prologue + fwd + [sentinel] + adj_all + [final]
+        full, _ = dce.block(full, set())
+        cut = next(i for i, s in enumerate(full) if s is sentinel)
+        fwd, adj = full[:cut], full[cut + 1:]
+        reads = {n.id for s in adj for n in gast.walk(s)
+                 if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)
+                 and not getattr(s, "tp_marker", None)}
+        fwd = self.materialize(fwd, reads)
+        adj = self.materialize(adj, reads)
+        # Stacks are created first.
+        stacks = [A.located(A.assign(s, gast.List(elts=[], ctx=gast.Load())), node.body[0] if node.body else node)
+                  for s in self.stacks]
+        fwd_head = [comment("forward sweep")]
+        adj_head = [comment("adjoint sweep")]
+        node.body = stacks + fwd_head + fwd + adj_head + adj
+        node.name = gen_name
+        params = list(self.spec.dyn_params) + self.spec.hidden_names()
+        if self.mode == "vjp":
+            params.append("_g")
+        node.args.args = [A.param(p) for p in params]
+        node.decorator_list = []
+        return node
+
+    def seed(self, ret):
+        """Adjoint statements seeding the output's cotangent; the forward result."""
+        if ret is None or ret.value is None:
+            return [], A.const(None)
+        value = ret.value
+        outs = value.elts if isinstance(value, gast.Tuple) else [value]
+        stmts = []
+        if self.mode == "grad":
+            first = outs[0]
+            if self.has_aux and not isinstance(value, gast.Tuple):
+                raise TranspileError("has_aux=True needs the function to return a pair (output, aux)",
+                                     self.location(ret))
+            if isinstance(first, gast.Name):
+                self.note(first.id)
+                seed_value = A.call(self.helper("runtime.tape", "grad_seed"), [A.name(first.id)])
+                if first.id in self.active:
+                    stmts.append(A.located(self.accumulate(first.id, seed_value), ret))
+                else:
+                    stmts.append(A.located(A.expr_stmt(seed_value), ret))
+            result = A.name(self.capture_result(value, ret))
+            return stmts, result
+        gs = [A.name("_g")] if not isinstance(value, gast.Tuple) else [
+            gast.Subscript(value=A.name("_g"), slice=A.const(k), ctx=gast.Load()) for k in range(len(outs))]
+        for out, g in zip(outs, gs):
+            if isinstance(out, gast.Name) and out.id in self.active:
+                save = A.call(self.helper("runtime.tape", "save"), [g])
+                stmts.append(A.located(self.accumulate(out.id, save), ret))
+        return stmts, A.const(None)
+
+    def capture_result(self, value, ret):
+        name = self.fresh("_value")
+        self._result_stmt = A.located(A.assign(name, value), ret)
+        return name
+
+    def insert_inits(self, ret):
+        """`x_bar = zeros_like(x)` at the start of the innermost block holding x's uses."""
+        for var, bar in self.bars.items():
+            paths = self.occ.get(var, [("root",)])
+            common = paths[0]
+            for p in paths[1:]:
+                k = 0
+                while k < min(len(common), len(p)) and common[k] == p[k]:
+                    k += 1
+                common = common[:k]
+            while common not in self.block_adj:
+                common = common[:-1]
+            init = A.assign(bar, A.call(self.helper("runtime.adjoint", "zeros_like"), [A.name(var)]))
+            self.block_adj[common].insert(0, init)
+        for stmts in self.block_adj.values():
+            _prune_inits(stmts, set(self.bars.values()))
+        if getattr(self, "_result_stmt", None) is not None:
+            self.block_adj[("root",)].insert(0, self._result_stmt)
+
+    def materialize(self, stmts, reads):
+        out = []
+        for stmt in stmts:
+            m = getattr(stmt, "tp_marker", None)
+            if m is not None:
+                out.extend(self.expand_marker(m, stmt, reads))
+                continue
+            if isinstance(stmt, gast.If):
+                stmt.body = self.materialize(stmt.body, reads) or [gast.Pass()]
+                stmt.orelse = self.materialize(stmt.orelse, reads)
+            elif isinstance(stmt, (gast.For, gast.While)):
+                stmt.body = self.materialize(stmt.body, reads) or [gast.Pass()]
+            out.append(stmt)
+        return out
+
+    def stack(self, name):
+        if name not in self.stacks:
+            self.stacks.append(name)
+            self.locals.add(name)
+        return name
+
+    def expand_marker(self, m, stmt, reads):
+        kind, var, payload = m
+        if kind in ("push", "restore"):
+            if var not in reads or var not in self.multi:
+                return []
+            s = self.stack(f"_stack_{var}")
+            if kind == "push":
+                return [A.located(A.expr_stmt(A.call(A.attr(s, "append"), [A.name(var)])), stmt)]
+            pop = A.located(A.expr_stmt(A.call(A.attr(s, "pop"))), stmt)
+            prev = gast.If(test=gast.Compare(left=A.call(A.name("len"), [A.name(s)]), ops=[gast.Gt()],
+                                             comparators=[A.const(0)]),
+                           body=[A.assign(var, gast.Subscript(value=A.name(s), slice=A.const(-1),
+                                                              ctx=gast.Load()))], orelse=[])
+            prev.body[0].targets[0].tp_nocheck = True
+            return [pop, A.located(prev, stmt)]
+        if kind in ("save_sub", "load_sub"):
+            if var not in reads:
+                return []
+            s = self.stack(f"_saved_{var}")
+            index = copy.deepcopy(payload)
+            if kind == "save_sub":
+                old = gast.Subscript(value=A.name(var), slice=index, ctx=gast.Load())
+                save = A.call(self.helper("runtime.tape", "save"), [old])
+                return [A.located(A.expr_stmt(A.call(A.attr(s, "append"), [save])), stmt)]
+            target = gast.Subscript(value=A.name(var), slice=index, ctx=gast.Store())
+            return [A.located(A.assign(target, A.call(A.attr(s, "pop"))), stmt)]
+        raise AssertionError(kind)
+
+    # -- blocks and statements ---------------------------------------------------
+    def block(self, stmts):
+        """(forward statements, adjoint statements) of a block."""
+        fwd, adjs = [], []
+        for k, stmt in enumerate(stmts):
+            f, a = self.stmt(stmt, k)
+            fwd.extend(f)
+            adjs.append(a)
+        adj = []
+        for a in reversed(adjs):
+            adj.extend(a)
+        self.block_adj[self.path] = adj
+        return fwd, adj
+
+    def sub_block(self, stmts, tag):
+        saved = self.path
+        self.path = saved + (tag,)
+        fwd, adj = self.block(stmts)
+        self.path = saved
+        return fwd, adj
+
+    def stmt(self, stmt, k):
+        if isinstance(stmt, gast.Assign):
+            target = stmt.targets[0]
+            if isinstance(target, gast.Subscript):
+                return self.setitem(stmt)
+            return self.assign(stmt)
+        if isinstance(stmt, gast.Expr):
+            return [stmt], []
+        if isinstance(stmt, gast.If):
+            fb, ab = self.sub_block(stmt.body, (k, "body"))
+            fo, ao = self.sub_block(stmt.orelse, (k, "orelse"))
+            if isinstance(stmt.test, gast.Name):
+                self.note(stmt.test.id) if stmt.test.id in self.active else None
+            fwd = gast.If(test=stmt.test, body=fb or [gast.Pass()], orelse=fo)
+            adj = gast.If(test=copy.deepcopy(stmt.test), body=ab, orelse=ao)
+            self.block_adj[self.path + ((k, "body"),)] = ab
+            self.block_adj[self.path + ((k, "orelse"),)] = ao
+            return [A.located(fwd, stmt)], [A.located(adj, stmt)]
+        if isinstance(stmt, (gast.For, gast.While)):
+            return self.loop(stmt, k)
+        if isinstance(stmt, gast.Break):
+            return [stmt], []
+        if isinstance(stmt, gast.Pass):
+            return [], []
+        if isinstance(stmt, gast.Return):
+            raise TranspileError("a `return` in the middle of a function cannot be differentiated here",
+                                 self.location(stmt))
+        raise TranspileError(f"cannot differentiate a {type(stmt).__name__} statement", self.location(stmt))
+
+    def loop(self, stmt, k):
+        counter = self.fresh("_n")
+        self.counter_names.add(counter)
+        tag = (k, "loop")
+        self.loop_depth += 1
+        simple = self.reversible_range(stmt)
+        pre = []
+        if isinstance(stmt, gast.For) and not simple:
+            pre = [self.marker("push", stmt.target.id, stmt)]
+        elif isinstance(stmt, gast.For):
+            self.multi.discard(stmt.target.id)
+        fb, ab = self.sub_block(stmt.body, tag)
+        self.loop_depth -= 1
+        path = self.path + (tag,)
+        if simple:
+            start, stop = simple
+            rev = A.call(A.name("range"), [
+                gast.BinOp(left=copy.deepcopy(stop), op=gast.Sub(), right=A.const(1)),
+                gast.BinOp(left=copy.deepcopy(start), op=gast.Sub(), right=A.const(1)), A.const(-1)])
+            fwd_loop = gast.For(target=stmt.target, iter=stmt.iter, body=fb or [gast.Pass()], orelse=[],
+                                type_comment=None)
+            adj_loop = gast.For(target=A.store(stmt.target.id), iter=rev, body=ab, orelse=[], type_comment=None)
+            self.block_adj[path] = ab
+            return [A.located(fwd_loop, stmt)], [A.located(adj_loop, stmt)]
+        count = A.assign(counter, gast.BinOp(left=A.name(counter), op=gast.Add(), right=A.const(1)))
+        body = [A.located(count, stmt)] + pre + fb
+        if isinstance(stmt, gast.For):
+            fwd_loop = gast.For(target=stmt.target, iter=stmt.iter, body=body, orelse=[], type_comment=None)
+            ab = ab + [self.marker("restore", stmt.target.id, stmt)]
+        else:
+            fwd_loop = gast.While(test=stmt.test, body=body, orelse=[])
+        self.block_adj[path] = ab
+        fwd = [A.located(A.assign(counter, A.const(0)), stmt), A.located(fwd_loop, stmt)]
+        adj_loop = gast.For(target=A.store(self.fresh("_k")),
+                            iter=A.call(A.name("range"), [A.name(counter)]), body=ab, orelse=[],
+                            type_comment=None)
+        adj = [A.located(adj_loop, stmt)]
+        if self.loop_depth > 0:
+            s = self.stack(f"_stack{counter}")
+            fwd.append(A.located(A.expr_stmt(A.call(A.attr(s, "append"), [A.name(counter)])), stmt))
+            adj.insert(0, A.located(A.assign(counter, A.call(A.attr(s, "pop"))), stmt))
+        return fwd, adj
+
+    def reversible_range(self, stmt):
+        """(start, stop) if `for i in range(start, stop)` can run backwards as is."""
+        if not isinstance(stmt, gast.For) or getattr(stmt.iter.func, "tp_value", None) is not range:
+            return None
+        args = stmt.iter.args
+        if len(args) == 1:
+            start, stop = A.const(0), args[0]
+        elif len(args) == 2:
+            start, stop = args
+        else:
+            return None
+        body = gast.Module(body=stmt.body, type_ignores=[])
+        stored = {n.id for n in gast.walk(body) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+        if any(isinstance(n, gast.Break) for n in gast.walk(body)):
+            return None
+        if any(isinstance(a, gast.Name) and a.id in stored for a in (start, stop)):
+            return None
+        if stmt.target.id in stored:
+            return None
+        whole = gast.Module(body=self.node.body, type_ignores=[])
+        sites = [n for n in gast.walk(whole) if isinstance(n, gast.Name) and n.id == stmt.target.id
+                 and isinstance(n.ctx, gast.Store)]
+        if len(sites) != 1:
+            return None
+        return start, stop
+
+    def assign(self, stmt):
+        target = stmt.targets[0]
+        names = [target.id] if isinstance(target, gast.Name) else [e.id for e in target.elts]
+        fwd = [stmt] + [self.marker("push", n, stmt) for n in names]
+        restore = [self.marker("restore", n, stmt) for n in names]
+        active_out = [n for n in names if n in self.active]
+        if not active_out:
+            return fwd, restore
+        st = self.classify(stmt.value)
+        for n in names:
+            self.note(n)
+        operands = {m.id for m in gast.walk(stmt.value) if isinstance(m, gast.Name)}
+        adj = []
+        # The cotangent(s) of this version, captured before the reset.
+        gs = []
+        for n in names:
+            g = A.name(self.bar(n))
+            if n in self.reset or n in operands:
+                cap = self.fresh("_g")
+                adj.append(A.located(A.assign(cap, g), stmt))
+                g = A.name(cap)
+            gs.append(g)
+        self_ref = bool(set(names) & operands)
+        ans = [A.name(n) for n in names]
+        if self_ref:
+            ans = []
+            for n in names:
+                cap = self.fresh("_ans")
+                adj.append(A.located(A.assign(cap, A.name(n)), stmt))
+                ans.append(A.name(cap))
+            adj.extend(restore)
+            restore = []
+        for n in names:
+            if n in self.reset or n in operands:
+                b = self.bar(n)
+                adj.append(A.located(A.assign(b, A.call(self.helper("runtime.adjoint", "zeros_like"),
+                                                        [A.name(b)])), stmt))
+        g = gs[0] if isinstance(target, gast.Name) else A.tuple_(gs)
+        ans_node = ans[0] if isinstance(target, gast.Name) else A.tuple_(ans)
+        adj.extend(self.rule(st, g, ans_node, stmt))
+        return fwd, adj + restore
+
+    def rule(self, st, g, ans, stmt):
+        """Adjoint statements of one classified right-hand side."""
+        if st.kind in ("const", "nondiff"):
+            return []
+        if st.kind == "copy":
+            src = st.args[0]
+            if src.id in self.active:
+                return [A.located(self.accumulate(src.id, g), stmt)]
+            return []
+        if st.kind == "tuple":
+            out = []
+            for k, e in enumerate(st.args):
+                if isinstance(e, gast.Name) and e.id in self.active:
+                    part = gast.Subscript(value=copy.deepcopy(g), slice=A.const(k), ctx=gast.Load()) \
+                        if not isinstance(g, gast.Tuple) else g.elts[k]
+                    out.append(A.located(self.accumulate(e.id, part), stmt))
+            return out
+        if st.kind == "getitem":
+            base = st.args[0]
+            if not (isinstance(base, gast.Name) and base.id in self.active):
+                return []
+            self.note(base.id)
+            b = self.bar(base.id)
+            index = _index_value(st.node.slice)
+            call = A.call(self.helper("runtime.adjoint", "add_at"), [A.name(b), index, g])
+            return [A.located(A.assign(b, call), stmt)]
+        if st.kind == "call":
+            return self.call_vjp(st, g, stmt)
+        fn = st.fn
+        active_args = [a for a in st.args + list(st.keywords.values())
+                       if isinstance(a, gast.Name) and a.id in self.active
+                       or isinstance(a, (gast.Tuple, gast.List)) and any(
+                           isinstance(e, gast.Name) and e.id in self.active for e in a.elts)]
+        if not active_args:
+            return []
+        if fn is not None and self.is_nondiff(fn):
+            return []
+        rules = _rules()
+        tpl = rules.lookup(fn) if fn is not None else None
+        if tpl is None:
+            what = _describe_fn(fn, st.node)
+            raise TranspileError(
+                f"no derivative rule for {what}, which is called with a differentiable argument. "
+                f"Register one with `@runtime.rules.adjoint({what})`, or wrap the argument in "
+                f"`tp.stop_gradient(...)` if no gradient should flow through it", self.location(stmt))
+        t = templates.template(tpl)
+        what = _describe_fn(fn, st.node)
+        binding = t.bind(what, st.args, st.keywords, self.location(stmt))
+        return t.instantiate(self, g, ans, binding, stmt)
+
+    def call_vjp(self, st, g, stmt):
+        callee = st.callee
+        params = callee.dyn_params
+        nd = len(params)
+        active = tuple(k for k, a in enumerate(st.args[:nd]) if isinstance(a, gast.Name) and a.id in self.active)
+        if not active:
+            return []
+        name = vjp_function(self.program, callee, active, self.registry)
+        res = self.fresh("_vjp")
+        call = A.call(A.name(name), [copy.deepcopy(a) for a in st.args] + [g])
+        out = [A.located(A.assign(res, call), stmt)]
+        for j, k in enumerate(active):
+            part = gast.Subscript(value=A.name(res), slice=A.const(j), ctx=gast.Load())
+            out.append(A.located(self.accumulate(st.args[k].id, part), stmt))
+        return out
+
+    def setitem(self, stmt):
+        target = stmt.targets[0]
+        base = target.value.id
+        value = stmt.value
+        fwd = [self.marker("save_sub", base, stmt, target.slice), stmt]
+        restore = [self.marker("load_sub", base, stmt, target.slice)]
+        if base not in self.active:
+            return fwd, restore
+        self.note(base)
+        b = self.bar(base)
+        adj = []
+        index = copy.deepcopy(target.slice)
+        if isinstance(value, gast.Name) and value.id in self.active:
+            part = gast.Subscript(value=A.name(b), slice=copy.deepcopy(index), ctx=gast.Load())
+            contrib = A.call(self.helper("runtime.adjoint", "unbroadcast"), [part, A.name(value.id)])
+            adj.append(A.located(self.accumulate(value.id, contrib), stmt))
+        zero = gast.Subscript(value=A.name(b), slice=index, ctx=gast.Store())
+        adj.append(A.located(A.assign(zero, A.const(0.0)), stmt))
+        return fwd, adj + restore
+
+
+def _fresh_value(node):
+    """True if `node` certainly evaluates to a new object (never an alias of an adjoint)."""
+    if isinstance(node, (gast.BinOp, gast.UnaryOp)):
+        return True
+    if isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) \
+            and isinstance(node.func.value, gast.Name):
+        mod, fn = node.func.value.id, node.func.attr
+        if mod == "tape" and fn == "grad_seed":
+            return True
+        if mod == "adjoint" and fn == "unbroadcast":
+            return _fresh_value(node.args[0])
+    return False
+
+
+def _prune_inits(stmts, bars):
+    """`b = zeros_like(v)` then `b = b + e` (e a new value) becomes `b = e`."""
+    k = 0
+    while k < len(stmts):
+        init = stmts[k]
+        if isinstance(init, gast.Assign) and isinstance(init.targets[0], gast.Name) \
+                and init.targets[0].id in bars and isinstance(init.value, gast.Call) \
+                and getattr(init.value.func, "attr", None) == "zeros_like":
+            b = init.targets[0].id
+            for j in range(k + 1, len(stmts)):
+                nxt = stmts[j]
+                if b not in {n.id for n in gast.walk(nxt) if isinstance(n, gast.Name)}:
+                    continue
+                if isinstance(nxt, gast.Assign) and isinstance(nxt.targets[0], gast.Name) \
+                        and nxt.targets[0].id == b and isinstance(nxt.value, gast.BinOp) \
+                        and isinstance(nxt.value.left, gast.Name) and nxt.value.left.id == b \
+                        and _fresh_value(nxt.value.right) \
+                        and b not in {n.id for n in gast.walk(nxt.value.right) if isinstance(n, gast.Name)}:
+                    nxt.value = nxt.value.right
+                    del stmts[k]
+                    k -= 1
+                break
+        k += 1
+
+
+def _index_value(index):
+    """An index expression usable as a call argument (slices become slice(...))."""
+    def conv(p):
+        if isinstance(p, gast.Slice):
+            return A.call(A.name("slice"), [copy.deepcopy(p.lower) or A.const(None),
+                                            copy.deepcopy(p.upper) or A.const(None),
+                                            copy.deepcopy(p.step) or A.const(None)])
+        return copy.deepcopy(p)
+    if isinstance(index, gast.Tuple):
+        return A.tuple_([conv(p) for p in index.elts])
+    return conv(index)
+
+
+def _describe_fn(fn, node):
+    if fn is None:
+        if isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute):
+            return f"the method .{node.func.attr}()"
+        if isinstance(node, gast.Attribute):
+            return f"the attribute .{node.attr}"
+        return type(node).__name__
+    mod = getattr(fn, "__module__", None) or ("numpy" if isinstance(fn, np.ufunc) else "")
+    name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", repr(fn))
+    if mod.startswith("numpy") or isinstance(fn, np.ufunc):
+        mod = "np"
+    return f"{mod}.{name}" if mod and mod != "builtins" else name
+
+
+def vjp_function(program, spec, active, registry):
+    """Name of the generated VJP of `spec` for these active parameter positions."""
+    key = (spec.key, active)
+    if key in registry:
+        return registry[key][0]
+    base = f"vjp_{spec.gen_name}"
+    name = base
+    i = 1
+    taken = {v[0] for v in registry.values()} | {s.gen_name for s in program.functions}
+    while name in taken:
+        i += 1
+        name = f"{base}_{i}"
+    registry[key] = (name, None)
+    ad = ReverseAD(program, spec, [spec.dyn_params[k] for k in active], "vjp", registry)
+    node = ad.run(name)
+    registry[key] = (name, node)
+    program.extra.append(_Extra(spec, name, node))
+    return name
+
+
+class _Extra:
+    """A generated function that is not a specialization of user code (a VJP)."""
+
+    def __init__(self, spec, gen_name, node):
+        self.src = spec.src
+        self.gen_name = gen_name
+        self.node = node
+        self.statics = spec.statics
+        self.hidden = spec.hidden
+        self.dyn_params = list(spec.dyn_params)
+        self.locals = set()
+        self.key = None
+
+    def hidden_names(self):
+        return [name for name, _ in self.hidden.values()]
+
+
+def run(program, argnums_names, mode="grad", has_aux=False):
+    """Add the grad (or VJP) function of the program's entry; make it the entry."""
+    registry = {}
+    program.extra = []
+    entry = program.entry
+    name = f"{'grad' if mode == 'grad' else 'vjp'}_{entry.gen_name}"
+    ad = ReverseAD(program, entry, argnums_names, mode, registry, has_aux)
+    node = ad.run(name)
+    grad = _Extra(entry, name, node)
+    program.extra.append(grad)
+    return grad

@@ -1,0 +1,165 @@
+"""`grad`, `value_and_grad`, `vjp` and `stop_gradient`, JAX's conventions.
+
+Each returns a function that runs the generated reverse-mode source eagerly
+with NumPy; `tp.jit(tp.grad(f))` compiles the same source with Numba.
+"""
+import functools
+
+import numpy as np
+
+from .api import Jitted, _DYN
+from runtime.tape import stop_gradient  # noqa: F401  (re-exported as tp.stop_gradient)
+
+
+def _check_inexact(value, which, fname):
+    dtype = value.dtype if isinstance(value, np.ndarray) else np.asarray(value).dtype
+    if not np.issubdtype(dtype, np.inexact):
+        raise TypeError(
+            f"grad requires real- or complex-valued inputs (input dtype that is a sub-dtype of "
+            f"np.inexact), but got {dtype.name} for argument {which} of {fname}(). If you want to "
+            f"use integer-valued inputs, convert them with float() or .astype(float).")
+
+
+def _like(bar, x):
+    """The cotangent shaped and typed like its primal: float in, float out."""
+    if isinstance(x, np.ndarray):
+        out = np.asarray(bar)
+        if out.shape != x.shape:
+            out = np.broadcast_to(out, x.shape).copy() if out.size == 1 else out
+        if out.dtype != x.dtype and np.issubdtype(x.dtype, np.inexact):
+            out = out.astype(x.dtype)
+        return out
+    if isinstance(x, np.generic):
+        return type(x)(bar)
+    if isinstance(x, float):
+        return float(bar)
+    if isinstance(x, complex):
+        return complex(bar)
+    return bar
+
+
+class Differentiated(Jitted):
+    """A reverse-mode transformation of `fn` (grad, value_and_grad or vjp)."""
+
+    def __init__(self, fn, mode, argnums=0, has_aux=False, backend="python",
+                 static_argnums=(), static_argnames=()):
+        super().__init__(fn, static_argnums, static_argnames, backend)
+        self.mode = mode
+        self.argnums = argnums
+        self.has_aux = has_aux
+        self.transform = "grad"
+        nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+        offset = 1 if self._self is not None else 0
+        self._argnums = tuple(n + offset if n >= 0 else self._nargs + n for n in nums)
+        for n in self._argnums:
+            if not 0 <= n < self._nargs:
+                raise ValueError(f"argnums {argnums} out of range for {self._fn.__qualname__}() "
+                                 f"with {self._nargs - offset} parameters")
+            if n in self._static:
+                raise ValueError(f"argnums {argnums} names a static argument")
+
+    def __repr__(self):
+        return f"<transpile.{self.mode} of {self._fn.__qualname__}, backend {self.backend}>"
+
+    def with_backend(self, backend):
+        new = Differentiated.__new__(Differentiated)
+        new.__dict__.update(self.__dict__)
+        new.backend = backend
+        new._cache = {}
+        new.num_specializations = 0
+        return new
+
+    def _generate(self, args, key):
+        statics = {}
+        for i, (name, value) in enumerate(zip(self._names, args)):
+            if key[i] is not _DYN:
+                statics[name] = value
+        wrt = [self._names[n] for n in self._argnums]
+        for n in self._argnums:
+            if key[n] is not _DYN:
+                raise TypeError(f"argument {self._names[n]} of {self._fn.__qualname__}() cannot be "
+                                f"differentiated: it is a {type(args[n]).__name__}, not a number or array")
+        options = {"wrt": wrt, "mode": "vjp" if self.mode == "vjp" else "grad", "has_aux": self.has_aux}
+        from . import pipeline
+        gen = pipeline.build(self._fn, statics, None, "grad", self.backend, options)
+        gen.dyn_index = [self._names.index(p) for p in gen.params]
+        self._cache[key] = gen
+        self.num_specializations += 1
+        return gen
+
+    def _run(self, args, extra=()):
+        key = self._signature(args)
+        gen = self._cache.get(key)
+        if gen is None or (gen.guards and any(b.read() is not v for b, v in gen.guards)):
+            gen = self._generate(args, key)
+        call_args = [args[i] for i in gen.dyn_index] + [h.getter() for h in gen.hidden] + list(extra)
+        try:
+            return gen.entry(*call_args)
+        except Exception as exc:
+            from .api import _relocate
+            _relocate(exc, gen)
+            raise
+
+    def __call__(self, *args, **kwargs):
+        if self._self is not None:
+            args = (self._self,) + args
+        args = self._bind(args, dict(kwargs))
+        for n in self._argnums:
+            _check_inexact(args[n], self._names[n], self._fn.__qualname__)
+        value, bars = self._run(args)
+        grads = tuple(_like(b, args[n]) for b, n in zip(bars, self._argnums))
+        grads = grads[0] if isinstance(self.argnums, int) else grads
+        if self.mode == "value_and_grad":
+            return value, grads
+        if self.has_aux:
+            return grads, value[1]
+        return grads
+
+
+def grad(fun, argnums=0, has_aux=False):
+    """The gradient of scalar-valued `fun` with respect to argument(s) `argnums`."""
+    return functools.update_wrapper(Differentiated(fun, "grad", argnums, has_aux), fun)
+
+
+def value_and_grad(fun, argnums=0, has_aux=False):
+    """`(fun(*args), grad(fun)(*args))` in one pass."""
+    return functools.update_wrapper(Differentiated(fun, "value_and_grad", argnums, has_aux), fun)
+
+
+class _VJP:
+    def __init__(self, diff, args, out_like):
+        self._diff = diff
+        self._args = args
+        self._out = out_like
+
+    def __call__(self, ct):
+        _check_structure(ct, self._out)
+        bars = self._diff._run(self._args, extra=(ct,))
+        return tuple(_like(b, self._args[n]) for b, n in zip(bars, self._diff._argnums))
+
+
+def _check_structure(ct, out):
+    if isinstance(out, tuple):
+        if not isinstance(ct, tuple) or len(ct) != len(out):
+            raise ValueError(f"Expected a cotangent with the structure of the primal output "
+                             f"(a tuple of {len(out)}), got {type(ct).__name__}")
+        for c, o in zip(ct, out):
+            _check_structure(c, o)
+        return
+    if np.shape(ct) != np.shape(out):
+        raise ValueError(f"Shape of cotangent input to vjp pullback function {np.shape(ct)} must be the "
+                         f"same as the shape of corresponding primal input {np.shape(out)}.")
+
+
+def vjp(fun, *primals, has_aux=False):
+    """`(fun(*primals), vjp_fn)`; `vjp_fn(ct)` is the tuple of cotangents of `primals`."""
+    n = len(primals)
+    diff = Differentiated(fun, "vjp", tuple(range(n)), has_aux)
+    args = diff._bind(tuple(primals), {})
+    for k in range(n):
+        _check_inexact(args[k], diff._names[k], diff._fn.__qualname__)
+    out = fun(*primals)
+    if has_aux:
+        out, aux = out
+        raise NotImplementedError("vjp with has_aux=True is not supported yet")
+    return out, _VJP(diff, args, out)
