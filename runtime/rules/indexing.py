@@ -1,0 +1,18 @@
+"""Adjoint template of indexing reads ``a[index]`` (``operator.getitem``).
+
+``index`` is an int, a slice (the compiler passes ``slice(...)`` objects), an
+integer array, a boolean mask or a tuple of those.  The cotangent is
+scattered back into zeros shaped like ``a``; repeated integer indices
+accumulate (``add_at`` is a scatter-add).  See :mod:`runtime.rules`.
+"""
+import operator
+
+from runtime.adjoint import add_at, zeros_like
+from runtime.rules import adjoint, d
+
+# ---- Reads ----
+
+
+@adjoint(operator.getitem)
+def getitem(g, ans, a, index):
+    d[a] = add_at(zeros_like(a), index, g)

@@ -1,0 +1,80 @@
+"""Adjoint templates of shape functions: transpose (``x.T``), reshape, ravel,
+squeeze, expand_dims, broadcast_to, concatenate, stack, copy, ``astype``.
+
+They only move cotangent entries around: reshape-like functions reshape
+``g`` back (``reshape_like``), broadcast_to sums it (``unbroadcast``),
+concatenate/stack cut it into one cotangent per input (a tuple assigned to
+``d[arrays]``, which the compiler splits).  See :mod:`runtime.rules`.
+"""
+import numpy as np
+
+from runtime.adjoint import (like_dtype, reshape_like, split_like,
+                             unbroadcast, unstack_like, untranspose)
+from runtime.rules import adjoint, d, nondifferentiable
+
+# ---- Axes and shapes ----
+
+
+@adjoint(np.transpose)
+def transpose(g, ans, a, axes=None):
+    d[a] = untranspose(g, axes)
+
+
+@adjoint(np.reshape)
+def reshape(g, ans, a, shape, order='C', *, copy=None):
+    d[a] = reshape_like(g, a, order)
+
+
+@adjoint(np.ravel)
+def ravel(g, ans, a, order='C'):
+    d[a] = reshape_like(g, a, order)
+
+
+@adjoint(np.squeeze)
+def squeeze(g, ans, a, axis=None):
+    d[a] = reshape_like(g, a)
+
+
+@adjoint(np.expand_dims)
+def expand_dims(g, ans, a, axis):
+    d[a] = reshape_like(g, a)
+
+
+@adjoint(np.broadcast_to)
+def broadcast_to(g, ans, array, shape, subok=False):
+    d[array] = unbroadcast(g, array)
+
+
+# ---- Joining ----
+
+
+@adjoint(np.concatenate)
+def concatenate(g, ans, arrays, axis=0, out=None):
+    d[arrays] = split_like(g, arrays, axis)
+
+
+@adjoint(np.stack)
+def stack(g, ans, arrays, axis=0, out=None):
+    d[arrays] = unstack_like(g, arrays, axis)
+
+
+# ---- Copies and casts ----
+
+
+@adjoint(np.copy)
+def copy(g, ans, a, order='K', subok=False):
+    d[a] = unbroadcast(g, a)
+
+
+@adjoint(np.ndarray.astype)
+def astype(g, ans, a, dtype):
+    d[a] = like_dtype(g, a, dtype)
+
+
+# ---- Non-differentiable ----
+
+nondifferentiable(
+    np.shape, np.ndim, np.size, np.zeros_like, np.ones_like, np.empty_like,
+    np.zeros, np.ones, np.empty, np.full, np.eye, np.identity, np.arange,
+    np.linspace, np.tri,
+)
