@@ -43,6 +43,10 @@ class Differentiated(Jitted):
 
     def __init__(self, fn, mode, argnums=0, has_aux=False, backend="python",
                  static_argnums=(), static_argnames=()):
+        if isinstance(fn, Jitted):
+            raise NotImplementedError(
+                f"{mode} of a transformed function ({fn!r}) is not supported yet: higher-order "
+                f"derivatives come with forward mode")
         super().__init__(fn, static_argnums, static_argnames, backend)
         self.mode = mode
         self.argnums = argnums
@@ -57,6 +61,10 @@ class Differentiated(Jitted):
                                  f"with {self._nargs - offset} parameters")
             if n in self._static:
                 raise ValueError(f"argnums {argnums} names a static argument")
+
+    @property
+    def __transpile_function__(self):
+        return None  # generated code cannot call a gradient function yet
 
     def __repr__(self):
         return f"<transpile.{self.mode} of {self._fn.__qualname__}, backend {self.backend}>"

@@ -212,6 +212,8 @@ class ReverseAD:
                 fn = _METHODS.get(method)
                 if fn is None:
                     return _Stmt("rule", None, args, kws, node=value)
+                if method == "transpose" and len(args) > 2:    # x.transpose(1, 0, 2)
+                    args = [args[0], A.tuple_(args[1:])]
             if fn is _stop_gradient() or fn in _NONDIFF_BUILTINS:
                 return _Stmt("nondiff")
             return _Stmt("rule", fn, args, kws, node=value)
@@ -331,8 +333,42 @@ class ReverseAD:
         return node
 
     # -- driver --------------------------------------------------------------
+    def split_tuples(self, body):
+        """`s = g(x)` where g returns a k-tuple and `s` is only indexed by constants
+        becomes `s_0, s_1 = g(x)`; `s[0]` becomes `s_0`."""
+        whole = gast.Module(body=body, type_ignores=[])
+        assigns = {}
+        for n in gast.walk(whole):
+            if isinstance(n, gast.Assign) and isinstance(n.targets[0], gast.Name) \
+                    and isinstance(n.value, gast.Call):
+                callee = self.callee_of(n.value.func)
+                if callee is not None and callee.node.body \
+                        and isinstance(callee.node.body[-1], gast.Return) \
+                        and isinstance(callee.node.body[-1].value, gast.Tuple):
+                    assigns.setdefault(n.targets[0].id, []).append((n, len(callee.node.body[-1].value.elts)))
+        for var, sites in assigns.items():
+            if len(sites) != 1:
+                continue
+            node, k = sites[0]
+            uses = [m for m in gast.walk(whole) if isinstance(m, gast.Name) and m.id == var]
+            parents = [m for m in gast.walk(whole) if isinstance(m, gast.Subscript)
+                       and isinstance(m.value, gast.Name) and m.value.id == var
+                       and isinstance(m.slice, gast.Constant) and isinstance(m.slice.value, int)]
+            if len(parents) != len(uses) - 1:
+                continue
+            names = [f"{var}_{j}" for j in range(k)]
+            self.locals.update(names)
+            node.targets = [A.tuple_([A.store(nm) for nm in names], gast.Store())]
+            for p in parents:
+                new = names[p.slice.value]
+                p.__class__ = gast.Name
+                for field in ("value", "slice"):
+                    delattr(p, field)
+                p.id, p.ctx, p.annotation, p.type_comment = new, gast.Load(), None, None
+
     def run(self, gen_name):
         node = self.node
+        self.split_tuples(node.body)
         self.path = ("root",)
         for p in self.active_params:
             self.note(p)

@@ -67,12 +67,13 @@ def _defs(stmt):
             if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
 
 
-def block(stmts, live, keep=None):
-    """(new statements, live-in set) of `stmts` given the names live after them."""
+def block(stmts, live, keep=None, apply=True):
+    """(new statements, live-in set) of `stmts` given the names live after them.
+    With apply=False, only analyse (nothing is changed)."""
     live = set(live)
     out = []
     for stmt in reversed(stmts):
-        new, live = _stmt(stmt, live, keep)
+        new, live = _stmt(stmt, live, keep, apply)
         if new is not None:
             out.append(new)
     out.reverse()
@@ -83,7 +84,7 @@ def _loop_live(stmt, live, keep, extra_uses):
     target = _uses_store(stmt.target) if isinstance(stmt, gast.For) else set()
     head = set(live) | extra_uses
     while True:
-        _, inner = block(stmt.body, head | live, keep)
+        _, inner = block(stmt.body, head | live, keep, apply=False)
         new_head = head | (inner - target) | extra_uses
         if new_head == head:
             return head
@@ -94,7 +95,7 @@ def _uses_store(node):
     return {n.id for n in gast.walk(node) if isinstance(n, gast.Name)}
 
 
-def _stmt(stmt, live, keep):
+def _stmt(stmt, live, keep, apply=True):
     if isinstance(stmt, gast.Assign):
         if _removable(stmt, live) and not (keep and _defs(stmt) & keep):
             return None, live
@@ -105,21 +106,18 @@ def _stmt(stmt, live, keep):
             live = live | _uses(target) | _uses(stmt.value)
         return stmt, live
     if isinstance(stmt, gast.If):
-        body, lb = block(stmt.body, live, keep)
-        orelse, lo = block(stmt.orelse, live, keep)
+        body, lb = block(stmt.body, live, keep, apply)
+        orelse, lo = block(stmt.orelse, live, keep, apply)
         if not body and not orelse and _pure(stmt.test):
             return None, live
-        stmt.body, stmt.orelse = body or [gast.Pass()], orelse
+        if apply:
+            stmt.body, stmt.orelse = body or [gast.Pass()], orelse
         return stmt, lb | lo | _uses(stmt.test)
-    if isinstance(stmt, gast.For):
-        head = _loop_live(stmt, live, keep, _uses(stmt.iter))
-        stmt.body, _ = block(stmt.body, head | live, keep)
-        stmt.body = stmt.body or [gast.Pass()]
-        return stmt, head | live
-    if isinstance(stmt, gast.While):
-        head = _loop_live(stmt, live, keep, _uses(stmt.test))
-        stmt.body, _ = block(stmt.body, head | live, keep)
-        stmt.body = stmt.body or [gast.Pass()]
+    if isinstance(stmt, (gast.For, gast.While)):
+        head = _loop_live(stmt, live, keep, _uses(stmt.iter if isinstance(stmt, gast.For) else stmt.test))
+        if apply:
+            stmt.body, _ = block(stmt.body, head | live, keep)
+            stmt.body = stmt.body or [gast.Pass()]
         return stmt, head | live
     if isinstance(stmt, gast.Pass):
         return None, live
