@@ -25,7 +25,8 @@ _PER_FUNCTION = {"desugar": desugar.run, "checks": checks.run, "cflow": cflow.ru
 
 def _reverse(program, options):
     from .ad import reverse
-    grad = reverse.run(program, options.get("wrt", ()), options.get("mode", "grad"),
+    wrt = options.get("wrt") or program.entry.dyn_params[:1]   # like grad's argnums=0
+    grad = reverse.run(program, wrt, options.get("mode", "grad"),
                        options.get("has_aux", False))
     program.entry_name = grad.gen_name
     program.entry_extra_params = ["_g"] if options.get("mode") == "vjp" else []

@@ -379,11 +379,15 @@ class ReverseAD:
         # Parameters written in place are copied first: the caller's arrays stay as they were.
         written = {t.value.id for n in gast.walk(node) if isinstance(n, gast.Assign)
                    for t in n.targets if isinstance(t, gast.Subscript) and isinstance(t.value, gast.Name)}
-        prologue = []
+        prologue, pushes = [], []
         for p in self.spec.dyn_params:
+            if p in counts:     # a reassigned parameter: its first value goes on its tape too
+                self.multi.add(p)
+                pushes.append(self.marker("push", p, node.body[0]))
             if p in written:
                 prologue.append(A.located(A.assign(p, A.call(self.helper("runtime.tape", "save"), [A.name(p)])),
                                           node.body[0]))
+        prologue += pushes
         body = node.body
         ret = body[-1] if body and isinstance(body[-1], gast.Return) else None
         if ret is not None:
@@ -410,17 +414,12 @@ class ReverseAD:
         full, _ = dce.block(full, set())
         cut = next(i for i, s in enumerate(full) if s is sentinel)
         fwd, adj = full[:cut], full[cut + 1:]
-        reads = {n.id for s in adj for n in gast.walk(s)
-                 if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)
-                 and not getattr(s, "tp_marker", None)}
+        reads = _reads(adj)
         fwd = self.materialize(fwd, reads)
         adj = self.materialize(adj, reads)
         # Stacks are created first.
-        stacks = [A.located(A.assign(s, gast.List(elts=[], ctx=gast.Load())), node.body[0] if node.body else node)
-                  for s in self.stacks]
-        fwd_head = [comment("forward sweep")]
-        adj_head = [comment("adjoint sweep")]
-        node.body = stacks + fwd_head + fwd + adj_head + adj
+        stacks = [A.assign(s, gast.List(elts=[], ctx=gast.Load())) for s in self.stacks]
+        node.body = [comment("forward sweep")] + stacks + fwd + [comment("adjoint sweep")] + adj
         node.name = gen_name
         params = list(self.spec.dyn_params) + self.spec.hidden_names()
         if self.mode == "vjp":
@@ -777,6 +776,26 @@ class ReverseAD:
         zero = gast.Subscript(value=A.name(b), slice=index, ctx=gast.Store())
         adj.append(A.located(A.assign(zero, A.const(0.0)), stmt))
         return fwd, adj + restore
+
+
+def _reads(stmts):
+    """Names the statements read, not counting tape markers."""
+    out = set()
+    for stmt in stmts:
+        if getattr(stmt, "tp_marker", None):
+            continue
+        if isinstance(stmt, gast.If):
+            out |= {n.id for n in gast.walk(stmt.test) if isinstance(n, gast.Name)}
+            out |= _reads(stmt.body) | _reads(stmt.orelse)
+        elif isinstance(stmt, gast.For):
+            out |= {n.id for n in gast.walk(stmt.iter) if isinstance(n, gast.Name)}
+            out |= _reads(stmt.body)
+        elif isinstance(stmt, gast.While):
+            out |= {n.id for n in gast.walk(stmt.test) if isinstance(n, gast.Name)}
+            out |= _reads(stmt.body)
+        else:
+            out |= {n.id for n in gast.walk(stmt) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+    return out
 
 
 def _fresh_value(node):
