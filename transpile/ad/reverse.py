@@ -732,10 +732,12 @@ class ReverseAD:
         tpl = rules.lookup(fn) if fn is not None else None
         if tpl is None:
             what = _describe_fn(fn, st.node)
+            how = f"`@runtime.rules.adjoint({what})` on a template" if fn is not None else \
+                "a template in runtime.rules"
             raise TranspileError(
                 f"no derivative rule for {what}, which is called with a differentiable argument. "
-                f"Register one with `@runtime.rules.adjoint({what})`, or wrap the argument in "
-                f"`tp.stop_gradient(...)` if no gradient should flow through it", self.location(stmt))
+                f"Register one with {how}, or wrap the argument in `tp.stop_gradient(...)` if no "
+                f"gradient should flow through it", self.location(stmt))
         t = templates.template(tpl)
         what = _describe_fn(fn, st.node)
         binding = t.bind(what, st.args, st.keywords, self.location(stmt))
