@@ -38,6 +38,11 @@ def _like(bar, x):
     return bar
 
 
+# Generated code shared by every `grad(f)` object of the same function and options,
+# so `tp.grad(f)(x)` in a loop generates (and compiles) once.
+_GENERATED = {}
+
+
 class Differentiated(Jitted):
     """A reverse-mode transformation of `fn` (grad, value_and_grad or vjp)."""
 
@@ -88,9 +93,16 @@ class Differentiated(Jitted):
                 raise TypeError(f"argument {self._names[n]} of {self._fn.__qualname__}() cannot be "
                                 f"differentiated: it is a {type(args[n]).__name__}, not a number or array")
         options = {"wrt": wrt, "mode": "vjp" if self.mode == "vjp" else "grad", "has_aux": self.has_aux}
-        from . import pipeline
-        gen = pipeline.build(self._fn, statics, None, "grad", self.backend, options)
-        gen.dyn_index = [self._names.index(p) for p in gen.params]
+        shared = (self._fn, tuple(wrt), options["mode"], self.has_aux, self.backend, key)
+        gen = _GENERATED.get(shared)
+        if gen is None or (gen.guards and any(b.read() is not v for b, v in gen.guards)):
+            from . import pipeline
+            gen = pipeline.build(self._fn, statics, None, "grad", self.backend, options)
+            gen.dyn_index = [self._names.index(p) for p in gen.params]
+            try:
+                _GENERATED[shared] = gen
+            except TypeError:   # an unhashable static value: no sharing
+                pass
         self._cache[key] = gen
         self.num_specializations += 1
         return gen
