@@ -1,0 +1,1 @@
+"""Derivative tests: a reusable checker (gradcheck), a corpus of user functions, and their tests."""
