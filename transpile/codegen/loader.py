@@ -83,3 +83,31 @@ def clear():
         elif entry == "__pycache__":
             shutil.rmtree(full, ignore_errors=True)
     return count
+
+
+def _numba_cache_files(d):
+    """Numba's index/data files for generated modules (`__pycache__/*.nbi|*.nbc`)."""
+    pyc = os.path.join(d, "__pycache__")
+    if not os.path.isdir(pyc):
+        return []
+    return sorted(os.path.join(pyc, f) for f in os.listdir(pyc) if f.endswith((".nbi", ".nbc")))
+
+
+def info():
+    """What the cache holds: a dict for `transpile cache info`.
+
+    Keys: dir, files (generated .py count), bytes (their size), numba_files
+    (Numba's .nbi/.nbc beside them), numba_bytes, numba_cache_dir (set when
+    `NUMBA_CACHE_DIR` sends Numba's files elsewhere, not counted then).
+    """
+    d = cache_dir()
+    files = generated_files()
+    numba = _numba_cache_files(d)
+    return {
+        "dir": d,
+        "files": len(files),
+        "bytes": sum(os.path.getsize(f) for f in files),
+        "numba_files": len(numba),
+        "numba_bytes": sum(os.path.getsize(f) for f in numba),
+        "numba_cache_dir": os.environ.get("NUMBA_CACHE_DIR") or None,
+    }
