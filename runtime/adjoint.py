@@ -443,15 +443,16 @@ def as_columns(v):
     return v[:, None] if v.ndim == 1 else v
 
 
-def _vector_norm_grad(x, n, ord, axis):
-    """d norm / dx for vector norms along ``axis`` (n: the norm, kept dims)."""
+def _vector_norm_grad(x, ans, n, ord, axis, keepdims):
+    """d norm / dx for vector norms along ``axis`` (``n``: the norm ``ans``
+    broadcast to x's shape)."""
     if ord is None or ord == 2:
         return np.divide(x, n, out=np.zeros_like(x), where=n != 0)
     s = np.sign(x)
     if ord == 1:
         return s
     if ord in (np.inf, -np.inf):
-        return s * extremum_mask(np.abs(x), n, axis, True)
+        return s * extremum_mask(np.abs(x), ans, axis, keepdims)
     if ord == 0:
         return np.zeros_like(x)
     p = float(ord)
@@ -507,4 +508,5 @@ def norm_grad(x, ans, ord=None, axis=None, keepdims=False):
     n = unreduce(ans, x, axes, keepdims)
     if len(axes) == 2 and ord is not None:
         return _matrix_norm_grad(x, n, ord, axes)
-    return _vector_norm_grad(x, n, ord, axes if len(axes) > 1 else axes[0])
+    return _vector_norm_grad(x, ans, n, ord,
+                             axes if len(axes) > 1 else axes[0], keepdims)

@@ -503,3 +503,144 @@ def test_template_signature_mirrors_the_function(fn):
     want, required = _params(fn)
     assert names == want[:len(names)]
     assert len(names) >= required
+
+
+# --- templates inlined into @njit functions -----------------------------------------------
+# A test-only stand-in for the compiler: substitute the template's parameters
+# (arrays and floats become arguments, other values literal constants),
+# rewrite `d[p] = e` to `p_bar = p_bar + e`, compile with the options of
+# generated code, and compare with the eager template.
+
+def _const_expr(v):
+    """Source of a constant argument, or None when it must be passed."""
+    if isinstance(v, slice):
+        return 'slice(%s, %s, %s)' % (v.start, v.stop, v.step)
+    if isinstance(v, tuple) and all(_const_expr(e) is not None for e in v):
+        return '(%s%s)' % (', '.join(_const_expr(e) for e in v),
+                           ',' if len(v) == 1 else '')
+    if v is None or isinstance(v, (bool, int, str)) or (
+            isinstance(v, float) and not math.isfinite(v)):
+        return repr(v) if isinstance(v, (bool, int, str)) or v is None \
+            else ('np.inf' if v > 0 else '-np.inf')
+    if isinstance(v, type) and issubclass(v, np.generic):
+        return 'np.' + v.__name__
+    return None
+
+
+def instantiate(template, bound, leaf_ids):
+    """Source of ``inst(g, ans, *args, *bars)`` and the list of arguments
+    it takes, for a template bound to real values (``bound``: name ->
+    value); values whose id is in ``leaf_ids`` get cotangents."""
+    fdef = ast.parse(textwrap.dedent(inspect.getsource(template))).body[0]
+    subs, params, bars, seqs = {}, [], [], {}
+    for name, v in bound.items():
+        if isinstance(v, tuple) and any(id(e) in leaf_ids for e in v):
+            names = ['%s_%d' % (name, k) for k in range(len(v))]
+            params += list(zip(names, v))
+            seqs[name] = [n for n, e in zip(names, v) if id(e) in leaf_ids]
+            subs[name] = ast.parse('(%s,)' % ', '.join(names)).body[0].value
+            continue
+        src = _const_expr(v)
+        if src is None:
+            params.append((name, v))
+            if id(v) in leaf_ids:
+                bars.append(name)
+        else:
+            subs[name] = ast.parse(src).body[0].value
+
+    class Sub(ast.NodeTransformer):
+        def visit_Name(self, node):
+            return subs.get(node.id, node)
+
+    body = []
+    for stmt in fdef.body:
+        if isinstance(stmt, ast.Assign) and isinstance(
+                stmt.targets[0], ast.Subscript) and getattr(
+                stmt.targets[0].value, 'id', None) == 'd':
+            p = stmt.targets[0].slice.id
+            e = ast.unparse(Sub().visit(stmt.value))
+            if p in seqs:
+                body.append('_t = %s' % e)
+                names = [n for n, _ in params if n.startswith(p + '_')]
+                body += ['%s_bar = %s_bar + _t[%d]' % (n, n, names.index(n))
+                         for n in seqs[p]]
+            elif p in bars:
+                body.append('%s_bar = %s_bar + %s' % (p, p, e))
+            continue
+        body.append(ast.unparse(Sub().visit(stmt)))
+    outs = bars + [n for p in seqs for n in seqs[p]]
+    src = 'def inst(g, ans, %s):\n    %s\n    return (%s,)\n' % (
+        ', '.join([n for n, _ in params] + ['%s_bar' % n for n in outs]),
+        '\n    '.join(body), ', '.join('%s_bar' % n for n in outs))
+    return src, [v for _, v in params], [dict(params)[n] for n in outs]
+
+
+NUMBA_OPS = [  # templates whose bodies go beyond calling helpers, at least
+    # one per family; helper paths are covered by tests/runtime/test_adjoint.py
+    # (same argument types, so compiled specializations are shared)
+    Op(np.multiply, (3, 1), (1, 4)), Op(np.power, (3,), S, dom='pos'),
+    Op(np.maximum, (2, 3), (3,)), Op(np.clip, (5,), Const(None), S),
+    Op(np.where, Const(np.array([True, False, True])), (3,), S),
+    Op(np.exp, S), Op(np.absolute, (4,)), Op(math.pow, S, S, dom='pos'),
+    Op(builtins.max, S, S),
+    Op(np.sum, (2, 3, 4), axis=(0, 2), keepdims=True),
+    Op(np.max, (2, 3, 4), axis=(0, 2)), Op(np.var, (2, 3), axis=1, ddof=1),
+    Op(np.std, (4,)),
+    Op(np.concatenate, Seq((2, 3), (2, 1)), axis=1),
+    Op(operator.getitem, (4, 2), Const(np.array([[1, -1], [1, 0]]))),
+    Op(np.matmul, (2, 2, 3), (3, 4)), Op(np.outer, (3,), (4,)),
+    Op(np.einsum, Const('ij,jk->ik'), (2, 3), (3, 4)),
+    Op(np.linalg.solve, (3, 3), (3,), dom=('wellcond', 'real')),
+    Op(np.linalg.inv, (3, 3), dom='wellcond'),
+    Op(np.linalg.det, (3, 3), dom='wellcond'),
+    Op(np.linalg.slogdet, (3, 3), dom='wellcond'),
+    Op(np.linalg.cholesky, (3, 3), dom='spd', pre=_sym),
+    Op(np.linalg.norm, (4,)),
+]
+
+
+@pytest.mark.parametrize('op', NUMBA_OPS, ids=[op.id() for op in NUMBA_OPS])
+def test_template_compiles_under_numba(op):
+    from numba import njit
+    import runtime.numba_impl  # noqa: F401
+    rng = np.random.default_rng(1)
+    leaves, make = op.build(rng)
+    args = make(leaves)
+    ans = op.fn(*args, **op.kwargs)
+    w = _weights(rng, ans)
+    template = lookup(op.fn)
+    bound = inspect.signature(template).bind(w, ans, *args, **op.kwargs)
+    bound.apply_defaults()
+    values = dict(list(bound.arguments.items())[2:])
+    if 'operands' in values:
+        values['operands'] = tuple(values['operands'])
+    src, call_args, bar_of = instantiate(template, values,
+                                         {id(x) for x in leaves})
+    glb = dict(template.__globals__)
+    exec(compile(src, '<inst %s>' % op.id(), 'exec'), glb)
+    inst = njit(error_model='numpy', boundscheck=True)(glb['inst'])
+    from runtime.adjoint import zeros_like
+    got = inst(w, ans, *call_args, *[zeros_like(x) for x in bar_of])
+    want = run_template(op.fn, args, op.kwargs, w, ans)
+    for x, v in zip(bar_of, got):
+        np.testing.assert_allclose(v, want[id(x)], rtol=1e-10, atol=1e-12,
+                                   err_msg=src)
+        assert np.shape(v) == np.shape(x) and (
+            isinstance(v, np.ndarray) or isinstance(v, float))
+
+
+def test_coverage_tool_prints_a_computed_table():
+    import os
+    import subprocess
+    import sys
+    tool = os.path.join(os.path.dirname(__file__), '..', '..', 'tools',
+                        'coverage.py')
+    out = subprocess.run([sys.executable, tool], capture_output=True,
+                         text=True, check=True).stdout
+    lines = dict(line.split()[:2] for line in out.splitlines()
+                 if line.startswith(('np.', 'math.')) and len(line.split()) > 1
+                 and line.split()[1] in ('rule', 'nondiff', 'missing'))
+    assert lines['np.sum'] == 'rule' and lines['np.linalg.cholesky'] == 'rule'
+    assert lines['math.tanh'] == 'rule' and lines['np.argmax'] == 'nondiff'
+    assert 'missing' in lines.values()
+    assert 'np.linalg' in out and 'math' in out.split('\n\n')[-1]
