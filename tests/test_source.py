@@ -6,6 +6,7 @@ import math
 import gast
 import numpy as np
 import pytest
+import transpile as tp
 
 from transpile.errors import SourceUnavailableError
 from transpile.source import get_source
@@ -119,3 +120,16 @@ def test_no_source_is_a_clear_error():
 def test_non_function_is_a_clear_error():
     with pytest.raises(SourceUnavailableError, match="expected a Python function"):
         get_source(42)
+
+
+@tp.jit(backend="python")
+def _decorated_two_returns(x):
+    if x > 0:
+        return 1.0
+    return 2.0
+
+
+def test_decorated_function_keeps_its_whole_body():
+    # The parse must not stop at the `def` line that follows the decorator.
+    assert _decorated_two_returns(1.0) == 1.0
+    assert _decorated_two_returns(-1.0) == 2.0

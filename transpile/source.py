@@ -145,10 +145,16 @@ def _parse_at(lines, start):
     first = lines[start]
     indent = len(first) - len(first.lstrip())
     block = [first]
+    decorators = first.lstrip().startswith("@")   # decorators, then the def, at one indent
     for line in lines[start + 1:]:
         stripped = line.strip()
         if stripped and not stripped.startswith("#") and (len(line) - len(line.lstrip())) <= indent \
                 and not stripped.startswith((")", "]", "}")):
+            if decorators and (len(line) - len(line.lstrip())) == indent \
+                    and stripped.startswith(("@", "def ", "async def ")):
+                decorators = stripped.startswith("@")
+                block.append(line)
+                continue
             break
         block.append(line)
     # Trailing lines of a multi-line expression may be needed; grow until it parses.

@@ -43,6 +43,7 @@ class _ANF:
         self.spec = spec
         self.counter = {}
         self.modules = set(program.imports.values())
+        self.lambdas = {}   # local name -> Lambda, inlined where called
 
     def fresh(self, base="_t"):
         n = self.counter.get(base, 0)
@@ -126,6 +127,8 @@ class _ANF:
             orelse.append(A.located(A.assign(name, self.expr(node.orelse, orelse)), node))
             out.append(A.located(gast.If(test=test, body=body, orelse=orelse), node))
             return A.name(name)
+        if isinstance(node, gast.Call) and isinstance(node.func, gast.Name) and node.func.id in self.lambdas:
+            return self.expr(self.inline_lambda(self.lambdas[node.func.id], node), out)
         if isinstance(node, gast.Call):
             if not self.is_static(node.func):
                 if isinstance(node.func, gast.Attribute):     # a method: x.copy()
@@ -156,6 +159,20 @@ class _ANF:
             return node
         raise UnsupportedSyntaxError(
             f"{type(node).__name__} expressions cannot be differentiated yet", self.location(node))
+
+    def inline_lambda(self, lam, call):
+        """The body of `lam` with its parameters replaced by the call's arguments."""
+        params = [a.id for a in lam.args.args]
+        if len(call.args) != len(params) or call.keywords or lam.args.vararg or lam.args.kwarg:
+            raise UnsupportedSyntaxError("this call of a local lambda cannot be differentiated yet",
+                                         self.location(call))
+        subs = dict(zip(params, call.args))
+
+        class _Sub(gast.NodeTransformer):
+            def visit_Name(self, n):
+                return copy.deepcopy(subs[n.id]) if n.id in subs else n
+
+        return A.located(_Sub().visit(copy.deepcopy(lam.body)), call)
 
     def seq_atom(self, node, out):
         """Call arguments: atoms, or tuples/lists of atoms (np.concatenate([a, b]))."""
@@ -191,6 +208,9 @@ class _ANF:
                     self.assign(t, value, node, out)
                 return
             target = node.targets[0]
+            if isinstance(target, gast.Name) and isinstance(node.value, gast.Lambda):
+                self.lambdas[target.id] = node.value   # `f = lambda z: ...`: inlined at its calls
+                return
             if isinstance(target, gast.Name):
                 node.value = self.expr(node.value, out)
                 out.append(node)
