@@ -1,0 +1,243 @@
+"""NumPy twins: NumPy functions that Numba's nopython mode lacks or only partly supports.
+
+The twin convention
+-------------------
+Each public function here has the NumPy name and (the supported prefix of) the
+NumPy signature, in NumPy's positional order, and is implemented by calling
+NumPy.  Generated code calls ``npx.max(x, axis=0)`` instead of
+``np.max(x, axis=0)``:
+
+* run eagerly, the twin *is* NumPy (same results, dtypes and errors);
+* under ``@njit``, :mod:`runtime.numba_npx` (imported by the compiler before it
+  compiles anything) registers a ``numba.extending.overload`` for every twin
+  with the same semantics, written as loops.
+
+Arguments that the compiled version does not support (``out=``, ``dtype=``
+where noted) are accepted here and rejected at Numba typing time with a
+``TypingError`` naming the argument.
+
+Extra helpers with no NumPy function of their own: :func:`mask_select` and
+:func:`mask_assign` spell ``a[mask]`` and ``a[mask] = v`` for boolean masks.
+
+This module must not import numba (the eager path must not pay for it), nor
+anything from ``transpile``.
+"""
+import numpy as np
+
+__all__ = [
+    # reductions
+    'sum', 'max', 'min', 'mean', 'prod', 'var', 'std', 'any', 'all',
+    'argmax', 'argmin', 'cumsum', 'cumprod',
+    # shapes
+    'squeeze', 'expand_dims', 'reshape', 'concatenate', 'stack', 'vstack',
+    'hstack', 'tile', 'repeat', 'pad',
+    # products
+    'einsum', 'inner', 'tensordot', 'kron', 'matmul', 'dot',
+    # element-wise and indexing
+    'heaviside', 'mask_select', 'mask_assign',
+]
+
+
+# --- reductions -------------------------------------------------------------
+
+def sum(a, axis=None, dtype=None, out=None, keepdims=False):
+    """np.sum."""
+    return np.sum(a, axis=axis, dtype=dtype, out=out, keepdims=keepdims)
+
+
+def max(a, axis=None, out=None, keepdims=False):
+    """np.max (NaN propagates)."""
+    return np.max(a, axis=axis, out=out, keepdims=keepdims)
+
+
+def min(a, axis=None, out=None, keepdims=False):
+    """np.min (NaN propagates)."""
+    return np.min(a, axis=axis, out=out, keepdims=keepdims)
+
+
+def mean(a, axis=None, dtype=None, out=None, keepdims=False):
+    """np.mean."""
+    return np.mean(a, axis=axis, dtype=dtype, out=out, keepdims=keepdims)
+
+
+def prod(a, axis=None, dtype=None, out=None, keepdims=False):
+    """np.prod."""
+    return np.prod(a, axis=axis, dtype=dtype, out=out, keepdims=keepdims)
+
+
+def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    """np.var."""
+    return np.var(a, axis=axis, dtype=dtype, out=out, ddof=ddof,
+                  keepdims=keepdims)
+
+
+def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+    """np.std."""
+    return np.std(a, axis=axis, dtype=dtype, out=out, ddof=ddof,
+                  keepdims=keepdims)
+
+
+def any(a, axis=None, out=None, keepdims=False):
+    """np.any."""
+    return np.any(a, axis=axis, out=out, keepdims=keepdims)
+
+
+def all(a, axis=None, out=None, keepdims=False):
+    """np.all."""
+    return np.all(a, axis=axis, out=out, keepdims=keepdims)
+
+
+def argmax(a, axis=None, out=None, keepdims=False):
+    """np.argmax (first NaN wins, like NumPy)."""
+    return np.argmax(a, axis=axis, out=out, keepdims=keepdims)
+
+
+def argmin(a, axis=None, out=None, keepdims=False):
+    """np.argmin (first NaN wins, like NumPy)."""
+    return np.argmin(a, axis=axis, out=out, keepdims=keepdims)
+
+
+def cumsum(a, axis=None, dtype=None, out=None):
+    """np.cumsum."""
+    return np.cumsum(a, axis=axis, dtype=dtype, out=out)
+
+
+def cumprod(a, axis=None, dtype=None, out=None):
+    """np.cumprod."""
+    return np.cumprod(a, axis=axis, dtype=dtype, out=out)
+
+
+# --- shapes -----------------------------------------------------------------
+
+def squeeze(a, axis=None):
+    """np.squeeze.  Compiled code needs ``axis`` (int or tuple): without it
+    the result's ndim depends on the runtime shape."""
+    return np.squeeze(a, axis=axis)
+
+
+def expand_dims(a, axis):
+    """np.expand_dims, ``axis`` int or tuple."""
+    return np.expand_dims(a, axis)
+
+
+def reshape(a, shape=None, order='C', newshape=None):
+    """np.reshape; copies non-contiguous input like NumPy does.  ``newshape``
+    is NumPy's deprecated spelling of ``shape``."""
+    if newshape is not None:
+        shape = newshape
+    return np.reshape(a, shape, order=order)
+
+
+def concatenate(arrays, axis=0, out=None):
+    """np.concatenate; ``arrays`` a tuple or a list."""
+    return np.concatenate(arrays, axis=axis, out=out)
+
+
+def stack(arrays, axis=0, out=None):
+    """np.stack; ``arrays`` a tuple or a list."""
+    return np.stack(arrays, axis=axis, out=out)
+
+
+def vstack(tup):
+    """np.vstack; ``tup`` a tuple or a list."""
+    return np.vstack(tup)
+
+
+def hstack(tup):
+    """np.hstack; ``tup`` a tuple or a list."""
+    return np.hstack(tup)
+
+
+def tile(A, reps):
+    """np.tile, ``reps`` int or tuple."""
+    return np.tile(A, reps)
+
+
+def repeat(a, repeats, axis=None):
+    """np.repeat with ``axis``."""
+    return np.repeat(a, repeats, axis=axis)
+
+
+def pad(array, pad_width, mode='constant', constant_values=0):
+    """np.pad, constant mode only."""
+    return np.pad(array, pad_width, mode=mode, constant_values=constant_values)
+
+
+# --- products ---------------------------------------------------------------
+
+def einsum(subscripts, *operands, **kwargs):
+    """np.einsum.  Compiled code needs a constant ``subscripts`` string and
+    takes no keyword arguments."""
+    return np.einsum(subscripts, *operands, **kwargs)
+
+
+def inner(a, b):
+    """np.inner."""
+    return np.inner(a, b)
+
+
+def tensordot(a, b, axes=2):
+    """np.tensordot; compiled code needs ``axes`` an int or a pair of
+    tuples (or constant lists)."""
+    return np.tensordot(a, b, axes=axes)
+
+
+def kron(a, b):
+    """np.kron."""
+    return np.kron(a, b)
+
+
+def matmul(x1, x2):
+    """np.matmul (also ``x1 @ x2``): any dtype, stacked batches."""
+    return np.matmul(x1, x2)
+
+
+def dot(a, b):
+    """np.dot: any dtype, mixed dtypes."""
+    return np.dot(a, b)
+
+
+# --- element-wise and indexing ----------------------------------------------
+
+def heaviside(x1, x2):
+    """np.heaviside."""
+    return np.heaviside(x1, x2)
+
+
+def mask_select(a, mask):
+    """``a[mask]`` for a boolean ``mask`` shaped like ``a`` or its leading
+    dimensions."""
+    return a[mask]
+
+
+def mask_assign(a, mask, v):
+    """``a[mask] = v`` in place; returns None."""
+    a[mask] = v
+
+
+# --- what the compiler rewrites ---------------------------------------------
+
+#: NumPy function object -> twin, for rewriting calls such as ``np.max(...)``.
+NUMPY_TWINS = {
+    np.sum: sum, np.max: max, np.amax: max, np.min: min, np.amin: min,
+    np.mean: mean, np.prod: prod, np.var: var, np.std: std,
+    np.any: any, np.all: all, np.argmax: argmax, np.argmin: argmin,
+    np.cumsum: cumsum, np.cumprod: cumprod,
+    np.squeeze: squeeze, np.expand_dims: expand_dims, np.reshape: reshape,
+    np.concatenate: concatenate, np.stack: stack, np.vstack: vstack,
+    np.hstack: hstack, np.tile: tile, np.repeat: repeat, np.pad: pad,
+    np.einsum: einsum, np.inner: inner, np.tensordot: tensordot,
+    np.kron: kron, np.matmul: matmul, np.dot: dot,
+    np.heaviside: heaviside,
+}
+if hasattr(np, 'concat'):           # NumPy >= 2.0 alias
+    NUMPY_TWINS[np.concat] = concatenate
+
+#: ndarray method name -> twin; ``x.m(*args, **kw)`` becomes ``twin(x, ...)``
+#: (``x.reshape(2, 3)`` becomes ``reshape(x, (2, 3))``).
+METHOD_TWINS = {
+    'max': max, 'min': min, 'mean': mean, 'prod': prod, 'var': var,
+    'std': std, 'sum': sum, 'any': any, 'all': all, 'argmax': argmax,
+    'argmin': argmin, 'cumsum': cumsum, 'cumprod': cumprod,
+    'squeeze': squeeze, 'reshape': reshape,
+}
