@@ -1,7 +1,4 @@
 """Import to register the Numba implementations of every runtime helper."""
 from . import numba_at, numba_checks, numba_tape  # noqa: F401
-
-try:
-    from . import numba_npx  # noqa: F401
-except ImportError:  # pragma: no cover - being written
-    pass
+from . import numba_npx  # noqa: F401  (the NumPy twins of runtime.npx)
+from . import numba_adjoint  # noqa: F401,E402  (helpers of runtime.rules)
