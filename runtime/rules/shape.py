@@ -78,3 +78,12 @@ nondifferentiable(
     np.zeros, np.ones, np.empty, np.full, np.eye, np.identity, np.arange,
     np.linspace, np.tri,
 )
+
+
+# ---- Array construction ----------------------------------------------------
+
+@adjoint(np.array, np.asarray)
+def array(g, ans, object, dtype=None):
+    # `object` is a list of scalars or arrays (the compiler splits d[...] by
+    # element: element k gets g[k]) or one array (it gets g whole).
+    d[object] = g
