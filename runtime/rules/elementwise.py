@@ -245,7 +245,7 @@ def rad2deg(g, ans, x):
 
 
 @adjoint(np.clip)
-def clip(g, ans, a, a_min, a_max, out=None):
+def clip(g, ans, a, a_min=None, a_max=None, out=None):
     # ans = minimum(maximum(a, a_min), a_max); a bound of None is absent
     d[a] = unbroadcast(g * tie_weight(a, a_min) * tie_weight(a_max, a), a)
     d[a_min] = unbroadcast(

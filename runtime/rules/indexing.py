@@ -7,6 +7,7 @@ accumulate (``add_at`` is a scatter-add).  See :mod:`runtime.rules`.
 """
 import operator
 
+from runtime import npx
 from runtime.adjoint import add_at, zeros_like
 from runtime.rules import adjoint, d
 
@@ -16,3 +17,9 @@ from runtime.rules import adjoint, d
 @adjoint(operator.getitem)
 def getitem(g, ans, a, index):
     d[a] = add_at(zeros_like(a), index, g)
+
+
+@adjoint(npx.mask_select)
+def mask_select(g, ans, a, mask):
+    # a[mask] spelled for compiled code (2-D masks)
+    d[a] = add_at(zeros_like(a), mask, g)
