@@ -32,7 +32,8 @@ A template is a plain Python function, registered beside its definition::
 (comparisons, rounding, argmax, ...).  :func:`lookup` finds a template,
 mapping the :mod:`runtime.npx` twins that generated code calls back to their
 NumPy function.  Importing this package registers every family module:
-elementwise, reductions, linalg, shape, indexing.
+elementwise, scalar (math and builtins), reductions, linalg, shape,
+indexing.
 """
 
 #: function object -> template function
@@ -135,4 +136,4 @@ d = _D()
 
 # Register the families (each module imports `adjoint`, `d` from here).
 from runtime.rules import (  # noqa: E402,F401
-    elementwise, reductions, linalg, shape, indexing)
+    elementwise, scalar, reductions, linalg, shape, indexing)
