@@ -305,6 +305,8 @@ def _table():
                          ((3, 4), np.arange(12).reshape(3, 4) % 3 == 0),
                          ((3, 4), np.array([True, False, True])),
                          ((2, 3, 4), (0, slice(None), 1)),
+                         ((3,), (slice(None), None)),
+                         ((2, 3), (None, slice(None), Ellipsis)),
                          ((2, 3, 4), (slice(None), slice(1, 3), np.array([1, 1])))]:
         t.append(Op(operator.getitem, shape, Const(index)))
     from runtime import npx
