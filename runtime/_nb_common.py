@@ -1,7 +1,6 @@
-"""Shared pieces of the Numba overloads of runtime.npx: typing-time argument
-inspection and small njit helpers (axis normalisation, 3-D views)."""
-import functools
-
+"""Shared pieces of the Numba overloads of runtime.npx (and runtime.numba_adjoint):
+typing-time argument inspection, and small njit helpers (axis normalisation,
+int sequences as arrays, 3-D views, transposed copies)."""
 import numpy as np
 from numba import njit, types
 from numba.core.errors import TypingError
@@ -48,14 +47,17 @@ class NpxIndexError(IndexError):
         super().__init__(fmt % tuple(_fmt_arg(a) for a in args)
                          if args else fmt)
 
-__all__ = ['JIT', 'INNER', 'TypingError', 'overload', 'npx', 'types', 'njit', 'np',
-           'to_fixed_tuple', 'const', 'is_none', 'int_seq_int', 'const_bool', 'is_array',
-           'is_scalar', 'is_arraylike', 'ndim_of', 'dtype_of', 'axis_kind',
-           'reject', 'fail', 'int_seq', 'norm_axis', 'axes_int',
-           'axes_tuple', 'as3d_one', 'gather_perm', 'AxisError',
-           'acc_dtype', 'exec_njit', 'is_int_type', 'prod_range', 'NpxValueError',
-           'NpxIndexError',
-           'as_c']
+
+__all__ = [
+    'JIT', 'INNER', 'TypingError', 'overload', 'npx', 'types', 'njit', 'np',
+    'to_fixed_tuple', 'AxisError', 'NpxValueError', 'NpxIndexError',
+    # typing time
+    'fail', 'const', 'is_none', 'const_bool', 'reject', 'is_array', 'is_scalar',
+    'is_arraylike', 'is_int_type', 'ndim_of', 'dtype_of', 'acc_dtype',
+    'axis_kind', 'exec_njit',
+    # njit helpers
+    'int_seq', 'int_seq_int', 'norm_axis', 'axes_tuple', 'as3d_one',
+    'gather_perm', 'prod_range']
 
 
 # --- typing time -------------------------------------------------------------
@@ -217,13 +219,6 @@ def norm_axis(ax, nd):
 
 
 @njit
-def axes_int(axis, nd):
-    r = np.empty(1, np.int64)
-    r[0] = norm_axis(axis, nd)
-    return r
-
-
-@njit
 def axes_tuple(axis, nd):
     r = int_seq(axis)
     seen = np.zeros(nd, np.bool_)
@@ -300,17 +295,3 @@ def prod_range(s, lo, hi):
     for d in range(lo, hi):
         p *= s[d]
     return np.int64(p)
-
-
-def as_c(x, dt):
-    """x as a C-contiguous array of scalar type dt (copy only if needed)."""
-    raise NotImplementedError
-
-
-@overload(as_c)
-def _ol_as_c(x, dt):
-    if not (is_array(x) and isinstance(dt, types.NumberClass)):
-        return None
-    if x.dtype == dt.instance_type:
-        return lambda x, dt: np.ascontiguousarray(x)
-    return lambda x, dt: np.ascontiguousarray(x).astype(dt)

@@ -12,9 +12,9 @@ NumPy.  Generated code calls ``npx.max(x, axis=0)`` instead of
   compiles anything) registers a ``numba.extending.overload`` for every twin
   with the same semantics, written as loops.
 
-Arguments that the compiled version does not support (``out=``, ``dtype=``
-where noted) are accepted here and rejected at Numba typing time with a
-``TypingError`` naming the argument.
+Arguments that the compiled version does not support (``out=``, ``where=``,
+``initial=``, ...) are accepted here (passed on to NumPy when given) and
+rejected at Numba typing time with a ``TypingError`` naming the argument.
 
 Extra helpers with no NumPy function of their own: :func:`mask_select` and
 :func:`mask_assign` spell ``a[mask]`` and ``a[mask] = v`` for boolean masks.
@@ -40,51 +40,69 @@ __all__ = [
 
 # --- reductions -------------------------------------------------------------
 
-def sum(a, axis=None, dtype=None, out=None, keepdims=False):
+def _given(**kw):
+    """The keyword arguments that were given (not None)."""
+    return {k: v for k, v in kw.items() if v is not None}
+
+
+def sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None,
+        where=None):
     """np.sum."""
-    return np.sum(a, axis=axis, dtype=dtype, out=out, keepdims=keepdims)
+    return np.sum(a, axis=axis, dtype=dtype, out=out, keepdims=keepdims,
+                  **_given(initial=initial, where=where))
 
 
-def max(a, axis=None, out=None, keepdims=False):
+def max(a, axis=None, out=None, keepdims=False, initial=None, where=None):
     """np.max (NaN propagates)."""
-    return np.max(a, axis=axis, out=out, keepdims=keepdims)
+    return np.max(a, axis=axis, out=out, keepdims=keepdims,
+                  **_given(initial=initial, where=where))
 
 
-def min(a, axis=None, out=None, keepdims=False):
+def min(a, axis=None, out=None, keepdims=False, initial=None, where=None):
     """np.min (NaN propagates)."""
-    return np.min(a, axis=axis, out=out, keepdims=keepdims)
+    return np.min(a, axis=axis, out=out, keepdims=keepdims,
+                  **_given(initial=initial, where=where))
 
 
-def mean(a, axis=None, dtype=None, out=None, keepdims=False):
+def mean(a, axis=None, dtype=None, out=None, keepdims=False, where=None):
     """np.mean."""
-    return np.mean(a, axis=axis, dtype=dtype, out=out, keepdims=keepdims)
+    return np.mean(a, axis=axis, dtype=dtype, out=out, keepdims=keepdims,
+                   **_given(where=where))
 
 
-def prod(a, axis=None, dtype=None, out=None, keepdims=False):
+def prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None,
+         where=None):
     """np.prod."""
-    return np.prod(a, axis=axis, dtype=dtype, out=out, keepdims=keepdims)
+    return np.prod(a, axis=axis, dtype=dtype, out=out, keepdims=keepdims,
+                   **_given(initial=initial, where=where))
 
 
-def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False,
+        where=None, mean=None, correction=None):
     """np.var."""
     return np.var(a, axis=axis, dtype=dtype, out=out, ddof=ddof,
-                  keepdims=keepdims)
+                  keepdims=keepdims,
+                  **_given(where=where, mean=mean, correction=correction))
 
 
-def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
+def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False,
+        where=None, mean=None, correction=None):
     """np.std."""
     return np.std(a, axis=axis, dtype=dtype, out=out, ddof=ddof,
-                  keepdims=keepdims)
+                  keepdims=keepdims,
+                  **_given(where=where, mean=mean, correction=correction))
 
 
-def any(a, axis=None, out=None, keepdims=False):
+def any(a, axis=None, out=None, keepdims=False, where=None):
     """np.any."""
-    return np.any(a, axis=axis, out=out, keepdims=keepdims)
+    return np.any(a, axis=axis, out=out, keepdims=keepdims,
+                  **_given(where=where))
 
 
-def all(a, axis=None, out=None, keepdims=False):
+def all(a, axis=None, out=None, keepdims=False, where=None):
     """np.all."""
-    return np.all(a, axis=axis, out=out, keepdims=keepdims)
+    return np.all(a, axis=axis, out=out, keepdims=keepdims,
+                  **_given(where=where))
 
 
 def argmax(a, axis=None, out=None, keepdims=False):
@@ -120,32 +138,34 @@ def expand_dims(a, axis):
     return np.expand_dims(a, axis)
 
 
-def reshape(a, shape=None, order='C', newshape=None):
+def reshape(a, shape=None, order='C', newshape=None, copy=None):
     """np.reshape; copies non-contiguous input like NumPy does.  ``newshape``
     is NumPy's deprecated spelling of ``shape``."""
     if newshape is not None:
         shape = newshape
-    return np.reshape(a, shape, order=order)
+    return np.reshape(a, shape, order=order, **_given(copy=copy))
 
 
-def concatenate(arrays, axis=0, out=None):
+def concatenate(arrays, axis=0, out=None, dtype=None, casting=None):
     """np.concatenate; ``arrays`` a tuple or a list."""
-    return np.concatenate(arrays, axis=axis, out=out)
+    return np.concatenate(arrays, axis=axis, out=out,
+                          **_given(dtype=dtype, casting=casting))
 
 
-def stack(arrays, axis=0, out=None):
+def stack(arrays, axis=0, out=None, dtype=None, casting=None):
     """np.stack; ``arrays`` a tuple or a list."""
-    return np.stack(arrays, axis=axis, out=out)
+    return np.stack(arrays, axis=axis, out=out,
+                    **_given(dtype=dtype, casting=casting))
 
 
-def vstack(tup):
+def vstack(tup, dtype=None, casting=None):
     """np.vstack; ``tup`` a tuple or a list."""
-    return np.vstack(tup)
+    return np.vstack(tup, **_given(dtype=dtype, casting=casting))
 
 
-def hstack(tup):
+def hstack(tup, dtype=None, casting=None):
     """np.hstack; ``tup`` a tuple or a list."""
-    return np.hstack(tup)
+    return np.hstack(tup, **_given(dtype=dtype, casting=casting))
 
 
 def tile(A, reps):
@@ -192,9 +212,9 @@ def matmul(x1, x2):
     return np.matmul(x1, x2)
 
 
-def dot(a, b):
+def dot(a, b, out=None):
     """np.dot: any dtype, mixed dtypes."""
-    return np.dot(a, b)
+    return np.dot(a, b, out=out)
 
 
 # --- element-wise and indexing ----------------------------------------------

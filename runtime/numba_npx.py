@@ -10,17 +10,14 @@ Reductions live here; shape functions in :mod:`runtime.numba_shapes` and
 products in :mod:`runtime.numba_products`, einsum in
 :mod:`runtime.numba_einsum` (all imported at the end).
 
-How a reduction compiles (Numba compile time is the cost to watch: each
+How a reduction compiles.  Numba compile time is the cost to watch: a
 compiled function costs ~0.1 s plus ~0.05-0.3 s per array operation, and
-every caller re-emits the machine code of what it calls):
-
-* ``_prep(x, axes)`` (one compile per input array type) views the input as
-  C-order ``(outer, n, inner)``: the reduced axes, if adjacent, need no copy;
-  otherwise the array is copied with the reduced axes moved last;
-* a fold kernel (one compile per op and dtype) reduces the middle axis with
-  scalar loops over the flat buffer;
-* the overload's impl (one small function per call pattern: axis kind, ndim,
-  keepdims) glues them and reshapes the result to NumPy's shape.
+LLVM re-optimizes everything a function calls at every call level.  The
+overload's impl (one small generated function per call pattern: op, axis
+kind, ndim, keepdims, dtypes) calls the compiled pieces of
+:mod:`runtime.numba_folds`, shared by every pattern: ``prep*`` (the input as
+``(outer, n, inner)``), a fold kernel per op and dtype, ``out_shape``; and
+reshapes the result to NumPy's shape.
 
 Integer ``axis`` values are passed on as ``np.int64`` so that literal axes
 (``axis=0`` vs ``axis=1``) share the helpers.
@@ -30,269 +27,28 @@ import functools
 import numpy as np
 
 from runtime._nb_common import (
-    JIT, INNER, overload, npx, types, njit, to_fixed_tuple, fail, const, const_bool,
+    JIT, overload, npx, types, to_fixed_tuple, fail, const, const_bool,
     reject, is_array, is_scalar, is_none, dtype_of, acc_dtype, axis_kind,
-    int_seq, norm_axis, AxisError, gather_perm)
-
-# --- shared runtime helpers ----------------------------------------------------
-
-
-@njit(**INNER)
-def prep(x, axes):
-    """(xf, O, N, I, red): ``x`` as a flat C-order buffer seen as
-    (O, N, I), N the product of the reduced ``axes`` (ints, negative ok);
-    ``red`` flags the reduced axes."""
-    nd = x.ndim
-    red = np.zeros(nd, np.bool_)
-    for a in axes:
-        k = norm_axis(a, nd)
-        if red[k]:
-            raise ValueError("duplicate value in 'axis'")
-        red[k] = True
-    lo = nd
-    hi = nd - 1
-    for d in range(nd):
-        if red[d]:
-            if lo == nd:
-                lo = d
-            hi = d
-    block = True
-    for d in range(lo, hi + 1):
-        if not red[d]:
-            block = False
-    O = 1
-    N = 1
-    I = 1
-    if block:                   # adjacent axes: no copy
-        for d in range(nd):
-            if d < lo:
-                O *= x.shape[d]
-            elif d > hi:
-                I *= x.shape[d]
-            else:
-                N *= x.shape[d]
-        return np.ascontiguousarray(x).reshape(-1), O, N, I, red
-    perm = np.empty(nd, np.int64)
-    p = 0
-    for d in range(nd):
-        if not red[d]:
-            perm[p] = d
-            p += 1
-            O *= x.shape[d]
-    for d in range(nd):
-        if red[d]:
-            perm[p] = d
-            p += 1
-            N *= x.shape[d]
-    return gather_perm(x, perm), O, N, I, red
-
-
-@njit(**INNER)
-def prep_int(x, axis):
-    """``prep`` for one int axis: never copies a C-contiguous input."""
-    nd = x.ndim
-    k = norm_axis(axis, nd)
-    red = np.zeros(nd, np.bool_)
-    red[k] = True
-    O = 1
-    I = 1
-    for d in range(k):
-        O *= x.shape[d]
-    for d in range(k + 1, nd):
-        I *= x.shape[d]
-    return np.ascontiguousarray(x).reshape(-1), O, x.shape[k], I, red
-
-
-@njit(**INNER)
-def prep_all(x):
-    """``prep`` for axis=None: (xf, 1, size, 1)."""
-    one = np.int64(1)
-    return np.ascontiguousarray(x).reshape(-1), one, np.int64(x.size), one
-
-
-@njit(**INNER)
-def out_shape(shp, red, keep):
-    """NumPy's output shape (int64 array) of a reduction over ``red``."""
-    n = 0
-    for d in range(len(shp)):
-        if keep or not red[d]:
-            n += 1
-    s = np.empty(n, np.int64)
-    p = 0
-    for d in range(len(shp)):
-        if keep or not red[d]:
-            s[p] = 1 if red[d] else shp[d]
-            p += 1
-    return s
-
-
-@njit(**INNER)
-def axes0(axis):
-    """A ufunc reduction of a 0-d array accepts axis 0 or -1 (NumPy quirk)."""
-    if axis < -1 or axis > 0:
-        raise AxisError(axis, 0)
-    return np.empty(0, np.int64)
-
-
-# --- fold kernels: (xf, O, N, I) -> flat (O * I) result --------------------------
-
-_FOLD = """def fold(xf, O, N, I):
-    out = np.empty(O * I, RT)
-    if O * I and N == 0 and EMPTY:
-        raise ValueError(MSG)
-    acc = np.empty(I, ACC)
-    for o in range(O):
-        ob = o * I
-        xb = o * N * I
-        if I == 1:
-            r = INIT0
-            for j in range(START, N):
-                v = xf[xb + j]
-                UPDATE
-            out[ob] = FINAL
-        else:
-            for i in range(I):
-                acc[i] = INITI
-            for j in range(START, N):
-                xj = xb + j * I
-                for i in range(I):
-                    v = xf[xj + i]
-                    r = acc[i]
-                    UPDATE
-                    acc[i] = r
-            for i in range(I):
-                r = acc[i]
-                out[ob + i] = FINAL
-    return out
-"""
-
-# op: (init, first j, update, final, name in the empty-input error)
-_FOLDS = {
-    'sum': ('ACC(0)', '0', 'r = r + ACC(v)', 'RT(r)', None),
-    'prod': ('ACC(1)', '0', 'r = r * ACC(v)', 'RT(r)', None),
-    'mean': ('ACC(0)', '0', 'r = r + ACC(v)', 'RT(r / N)', None),
-    'any': ('False', '0', 'r = r or v != 0', 'r', None),
-    'all': ('True', '0', 'r = r and v != 0', 'r', None),
-    'max': ('ACC(xf[X0])', '1', 'if v > r or v != v:\n    r = ACC(v)',
-            'RT(r)', 'maximum'),
-    'min': ('ACC(xf[X0])', '1', 'if v < r or v != v:\n    r = ACC(v)',
-            'RT(r)', 'minimum'),
-}
-
-_VAR = """def fold(xf, O, N, I, ddof):
-    out = np.empty(O * I, RT)
-    den = max(N - ddof, 0)
-    for o in range(O):
-        for i in range(I):
-            xb = o * N * I + i
-            s = ACC(0)
-            for j in range(N):
-                s += ACC(xf[xb + j * I])
-            m = s / N
-            q = 0.0
-            for j in range(N):
-                d = ACC(xf[xb + j * I]) - m
-                q += ABS2
-            out[o * I + i] = RT(SQRT(q / den))
-    return out
-"""
-
-_ARG = """def fold(xf, O, N, I):
-    out = np.empty(O * I, np.int64)
-    if O * I and N == 0:
-        raise ValueError("attempt to get NAME of an empty sequence")
-    for o in range(O):
-        for i in range(I):
-            xb = o * N * I + i
-            best = xf[xb]
-            kbest = 0
-            if best == best:
-                for j in range(1, N):
-                    v = xf[xb + j * I]
-                    if v CMP best:
-                        best = v
-                        kbest = j
-                    elif v != v:
-                        kbest = j
-                        break
-            out[o * I + i] = kbest
-    return out
-"""
-
-_CUM = """def fold(xf, O, N, I):
-    res = np.empty(O * N * I, RT)
-    for o in range(O):
-        xb = o * N * I
-        if N:
-            for i in range(I):
-                res[xb + i] = RT(xf[xb + i])
-        for j in range(1, N):
-            row = xb + j * I
-            for i in range(I):
-                res[row + i] = res[row - I + i] OP RT(xf[row + i])
-    return res
-"""
-
-
-def _indent(code, n):
-    return code.replace('\n', '\n' + ' ' * n)
-
-
-def _exec(src, name, glbs):
-    g = {'np': np, 'AxisError': AxisError, 'to_fixed_tuple': to_fixed_tuple}
-    g.update(glbs)
-    exec(compile(src, '<npx.%s>' % name, 'exec'), g)
-    fn = g[name]
-    fn.source = src
-    return fn
-
-
-@functools.lru_cache(maxsize=None)
-def fold_kernel(op, rt, acc):
-    """The njit fold kernel of ``op`` with result dtype ``rt`` and
-    accumulator dtype ``acc`` (dtype strings)."""
-    if op in _FOLDS:
-        init, start, update, final, err = _FOLDS[op]
-        src = _FOLD.replace('EMPTY', str(err is not None)).replace(
-            'MSG', repr('zero-size array to reduction operation %s which has '
-                        'no identity' % err))
-        src = src.replace('INIT0', init.replace('X0', 'xb'))
-        src = src.replace('INITI', init.replace('X0', 'xb + i'))
-        src = src.replace('START', start)
-        src = src.replace('                    UPDATE',
-                          '                    ' + _indent(update, 20))
-        src = src.replace('                UPDATE',
-                          '                ' + _indent(update, 16))
-        src = src.replace('FINAL', final)
-    elif op in ('var', 'std'):
-        cplx = np.dtype(acc).kind == 'c'
-        src = _VAR.replace('ABS2', 'd.real * d.real + d.imag * d.imag'
-                           if cplx else 'd * d')
-        src = src.replace('SQRT', 'np.sqrt' if op == 'std' else '')
-    elif op in ('argmax', 'argmin'):
-        src = _ARG.replace('NAME', op).replace(
-            'CMP', '>' if op == 'argmax' else '<')
-    else:
-        src = _CUM.replace('OP', '+' if op == 'cumsum' else '*')
-    fn = _exec(src, 'fold', {'RT': np.dtype(rt).type,
-                             'ACC': np.dtype(acc).type})
-    return njit(error_model='numpy', **INNER)(fn)
-
+    int_seq, AxisError)
+from runtime.numba_folds import (
+    prep, prep_int, prep_all, out_shape, axes0, fold_kernel, indent,
+    exec_src)
 
 # --- per-pattern impls ----------------------------------------------------------
 
 _SIG = {
-    'sum': 'a, axis=None, dtype=None, out=None, keepdims=False',
-    'var': 'a, axis=None, dtype=None, out=None, ddof=0, keepdims=False',
-    'max': 'a, axis=None, out=None, keepdims=False',
+    'sum': 'a, axis=None, dtype=None, out=None, keepdims=False, initial=None, '
+           'where=None',
+    'mean': 'a, axis=None, dtype=None, out=None, keepdims=False, where=None',
+    'var': 'a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, '
+           'where=None, mean=None, correction=None',
+    'max': 'a, axis=None, out=None, keepdims=False, initial=None, where=None',
+    'any': 'a, axis=None, out=None, keepdims=False, where=None',
+    'argmax': 'a, axis=None, out=None, keepdims=False',
     'cumsum': 'a, axis=None, dtype=None, out=None',
 }
-for _k in ('prod', 'mean'):
-    _SIG[_k] = _SIG['sum']
-_SIG['std'] = _SIG['var']
-for _k in ('min', 'any', 'all', 'argmax', 'argmin'):
-    _SIG[_k] = _SIG['max']
-_SIG['cumprod'] = _SIG['cumsum']
+_SIG.update(prod=_SIG['sum'], std=_SIG['var'], min=_SIG['max'],
+            all=_SIG['any'], argmin=_SIG['argmax'], cumprod=_SIG['cumsum'])
 
 _UFUNC_LIKE = ('sum', 'prod', 'max', 'min', 'any', 'all')
 _AS_1D = ('argmax', 'argmin', 'cumsum', 'cumprod')  # 0-d input taken as 1-d
@@ -326,8 +82,8 @@ def _impl(op, kind, nax, nd, keep, rt, acc):
         else:
             L += ['s = out_shape(x.shape, red, np.int64(%d))' % keep]
             L += ['return res.reshape(to_fixed_tuple(s, %d))' % out_nd]
-    src = 'def %s(%s):\n    %s\n' % (op, _SIG[op], _indent('\n'.join(L), 4))
-    return _exec(src, op, {'prep': prep, 'out_shape': out_shape,
+    src = 'def %s(%s):\n    %s\n' % (op, _SIG[op], indent('\n'.join(L), 4))
+    return exec_src(src, op, {'prep': prep, 'out_shape': out_shape,
                            'prep_int': prep_int, 'prep_all': prep_all,
                            'axes0': axes0, 'int_seq': int_seq,
                            'fold': fold_kernel(op, rt, acc)})
@@ -363,10 +119,10 @@ def _req_dtype(name, dtype):
     fail(name, 'dtype= must be a NumPy dtype, got %s' % (dtype,))
 
 
-def reduction(op, a, axis, keepdims, dtype=None, out=None, ddof=0):
+def reduction(op, a, axis, keepdims, dtype=None, out=None, ddof=0, **unsupported):
     """Typing time: the impl of reduction ``op`` for these argument types,
     or a TypingError naming the argument the twin doesn't support."""
-    reject(op, out=out)
+    reject(op, out=out, **unsupported)
     if not (is_array(a) or is_scalar(a)):
         fail(op, 'expected an array or a number, got %s' % (a,))
     if not isinstance(const(ddof), int) and not isinstance(ddof,
@@ -398,18 +154,41 @@ def reduction(op, a, axis, keepdims, dtype=None, out=None, ddof=0):
 # --- the overloads -------------------------------------------------------------
 
 def _ol_sum_like(op):
-    def ol(a, axis=None, dtype=None, out=None, keepdims=False):
-        return reduction(op, a, axis, keepdims, dtype, out)
+    def ol(a, axis=None, dtype=None, out=None, keepdims=False, initial=None,
+           where=None):
+        return reduction(op, a, axis, keepdims, dtype, out, initial=initial,
+                         where=where)
+    return ol
+
+
+def _ol_mean(op):
+    def ol(a, axis=None, dtype=None, out=None, keepdims=False, where=None):
+        return reduction(op, a, axis, keepdims, dtype, out, where=where)
     return ol
 
 
 def _ol_var_like(op):
-    def ol(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
-        return reduction(op, a, axis, keepdims, dtype, out, ddof)
+    def ol(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False,
+           where=None, mean=None, correction=None):
+        return reduction(op, a, axis, keepdims, dtype, out, ddof, where=where,
+                         mean=mean, correction=correction)
     return ol
 
 
 def _ol_max_like(op):
+    def ol(a, axis=None, out=None, keepdims=False, initial=None, where=None):
+        return reduction(op, a, axis, keepdims, None, out, initial=initial,
+                         where=where)
+    return ol
+
+
+def _ol_any_like(op):
+    def ol(a, axis=None, out=None, keepdims=False, where=None):
+        return reduction(op, a, axis, keepdims, None, out, where=where)
+    return ol
+
+
+def _ol_arg_like(op):
     def ol(a, axis=None, out=None, keepdims=False):
         return reduction(op, a, axis, keepdims, None, out)
     return ol
@@ -422,11 +201,11 @@ def _ol_cum_like(op):
 
 
 for _op, _ol in [('sum', _ol_sum_like), ('prod', _ol_sum_like),
-                 ('mean', _ol_sum_like), ('var', _ol_var_like),
+                 ('mean', _ol_mean), ('var', _ol_var_like),
                  ('std', _ol_var_like), ('max', _ol_max_like),
-                 ('min', _ol_max_like), ('any', _ol_max_like),
-                 ('all', _ol_max_like), ('argmax', _ol_max_like),
-                 ('argmin', _ol_max_like), ('cumsum', _ol_cum_like),
+                 ('min', _ol_max_like), ('any', _ol_any_like),
+                 ('all', _ol_any_like), ('argmax', _ol_arg_like),
+                 ('argmin', _ol_arg_like), ('cumsum', _ol_cum_like),
                  ('cumprod', _ol_cum_like)]:
     overload(getattr(npx, _op), prefer_literal=True, jit_options=JIT)(
         _ol(_op))

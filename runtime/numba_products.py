@@ -18,7 +18,7 @@ import functools
 import numpy as np
 
 from runtime._nb_common import (
-    JIT, overload, npx, types, njit, fail, const, is_array, is_scalar,
+    JIT, overload, npx, types, njit, fail, const, reject, is_array, is_scalar,
     is_int_type, dtype_of, int_seq, norm_axis, prod_range, gather_perm,
     to_fixed_tuple, NpxValueError)
 
@@ -147,12 +147,11 @@ def _const_axes(axa, axb):
 
 
 @functools.lru_cache(maxsize=None)
-def _scaled(rt, both_scalar):
+def _scaled(rt, both_scalar, sig='a, b'):
     """NumPy's dot/inner/kron of a number: a multiply."""
-    RT = np.dtype(rt).type
-    if both_scalar:
-        return lambda a, b: RT(a) * RT(b)
-    return lambda a, b: (np.asarray(a) * np.asarray(b)).astype(RT)
+    body = ['return RT(a) * RT(b)'] if both_scalar else [
+        'return (np.asarray(a) * np.asarray(b)).astype(RT)']
+    return _generate('scaled', sig, body, {'RT': np.dtype(rt).type})
 
 
 @overload(npx.tensordot, prefer_literal=True, jit_options=JIT)
@@ -196,7 +195,8 @@ def _two_d(name, a, b, rt, transpose_b, sig='a, b'):
     M = 'a.shape[0]' if nda == 2 else '1'
     N = ('b.shape[0]' if transpose_b else 'b.shape[1]') if ndb == 2 else '1'
     kb = (ndb - 1) if transpose_b else 0
-    L = ['a, b = %s' % sig, 'ka = %d' % (nda - 1), 'kb = %d' % kb,
+    L = ['a, b = %s' % sig.replace(', out=None', ''), 'ka = %d' % (nda - 1),
+         'kb = %d' % kb,
          'K = a.shape[ka]', 'if b.shape[kb] != K:']
     L += ['    ' + x for x in _MISMATCH[name]]
     L += ['A = np.ascontiguousarray(a).reshape((%s, K))' % M,
@@ -213,21 +213,22 @@ def _two_d(name, a, b, rt, transpose_b, sig='a, b'):
         'RT': rt.type, 'mm': _mm(rt.str), 'NpxValueError': NpxValueError})
 
 
-def _dot_like(name, a, b, b_axis):
+def _dot_like(name, a, b, b_axis, sig='a, b'):
     """dot / inner: contract a's last axis with b's ``b_axis(ndim)``."""
     rt = _operands(name, a, b)
     nda, ndb = (t.ndim if is_array(t) else 0 for t in (a, b))
     if nda == 0 or ndb == 0:
-        return _scaled(rt.str, not (is_array(a) or is_array(b)))
+        return _scaled(rt.str, not (is_array(a) or is_array(b)), sig)
     if nda <= 2 and ndb <= 2:
-        return _two_d(name, a, b, rt, name == 'inner')
-    return _contract_impl(name, 'a, b', a, b, rt, 1, name,
+        return _two_d(name, a, b, rt, name == 'inner', sig)
+    return _contract_impl(name, sig, a, b, rt, 1, name,
                           _const_axes([nda - 1], [b_axis(ndb)]))
 
 
 @overload(npx.dot, prefer_literal=True, jit_options=JIT)
-def _dot(a, b):
-    return _dot_like('dot', a, b, lambda nd: max(nd - 2, 0))
+def _dot(a, b, out=None):
+    reject('dot', out=out)
+    return _dot_like('dot', a, b, lambda nd: max(nd - 2, 0), 'a, b, out=None')
 
 
 @overload(npx.inner, prefer_literal=True, jit_options=JIT)

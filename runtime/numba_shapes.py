@@ -119,7 +119,7 @@ def _expand_dims(a, axis):
 def _reshape_impl(kind, use_new, n):
     seq = _axes_fn(kind)
 
-    def reshape(a, shape=None, order='C', newshape=None):
+    def reshape(a, shape=None, order='C', newshape=None, copy=None):
         x = np.ascontiguousarray(np.asarray(a))
         s = seq(newshape if use_new else shape)
         unknown = -1
@@ -143,7 +143,8 @@ def _reshape_impl(kind, use_new, n):
 
 
 @overload(npx.reshape, prefer_literal=True, jit_options=JIT)
-def _reshape(a, shape=None, order='C', newshape=None):
+def _reshape(a, shape=None, order='C', newshape=None, copy=None):
+    reject('reshape', copy=copy)
     if not (is_array(a) or is_scalar(a)):
         fail('reshape', 'expected an array, got %s' % (a,))
     if const(order) != 'C':
@@ -293,8 +294,8 @@ def _joiner(kind, nd, rt, n_hetero, name, sig, seq, axis):
 
 
 @overload(npx.concatenate, prefer_literal=True, jit_options=JIT)
-def _concatenate(arrays, axis=0, out=None):
-    reject('concatenate', out=out)
+def _concatenate(arrays, axis=0, out=None, dtype=None, casting=None):
+    reject('concatenate', out=out, dtype=dtype, casting=casting)
     nd, rt, nh = _seq_of_arrays('concatenate', arrays)
     if nd == 0:
         fail('concatenate', 'zero-dimensional arrays cannot be concatenated')
@@ -302,33 +303,37 @@ def _concatenate(arrays, axis=0, out=None):
         fail('concatenate', 'axis must be an int or None, got %s' % (axis,))
     kind = 'ravel' if const(axis) is None else 'concat'
     return _joiner(kind, nd, rt.str, nh, 'concatenate',
-                   'arrays, axis=0, out=None', 'arrays',
-                   '0' if kind == 'ravel' else 'np.int64(axis)')
+                   'arrays, axis=0, out=None, dtype=None, casting=None',
+                   'arrays', '0' if kind == 'ravel' else 'np.int64(axis)')
 
 
 @overload(npx.stack, prefer_literal=True, jit_options=JIT)
-def _stack(arrays, axis=0, out=None):
-    reject('stack', out=out)
+def _stack(arrays, axis=0, out=None, dtype=None, casting=None):
+    reject('stack', out=out, dtype=dtype, casting=casting)
     nd, rt, nh = _seq_of_arrays('stack', arrays)
     if not is_int_type(axis):
         fail('stack', 'axis must be an int, got %s' % (axis,))
-    return _joiner('stack', nd, rt.str, nh, 'stack', 'arrays, axis=0, out=None',
+    return _joiner('stack', nd, rt.str, nh, 'stack',
+                   'arrays, axis=0, out=None, dtype=None, casting=None',
                    'arrays', 'np.int64(axis)')
 
 
 @overload(npx.vstack, prefer_literal=True, jit_options=JIT)
-def _vstack(tup):
+def _vstack(tup, dtype=None, casting=None):
+    reject('vstack', dtype=dtype, casting=casting)
     nd, rt, nh = _seq_of_arrays('vstack', tup)
     if nd == 0:
         fail('vstack', '0-d arrays are not supported')
     return _joiner('stack' if nd == 1 else 'concat', nd, rt.str, nh, 'vstack',
-                   'tup', 'tup', 'np.int64(0)')
+                   'tup, dtype=None, casting=None', 'tup', 'np.int64(0)')
 
 
 @overload(npx.hstack, prefer_literal=True, jit_options=JIT)
-def _hstack(tup):
+def _hstack(tup, dtype=None, casting=None):
+    reject('hstack', dtype=dtype, casting=casting)
     nd, rt, nh = _seq_of_arrays('hstack', tup)
     if nd == 0:
         fail('hstack', '0-d arrays are not supported')
-    return _joiner('concat', nd, rt.str, nh, 'hstack', 'tup', 'tup',
+    return _joiner('concat', nd, rt.str, nh, 'hstack',
+                   'tup, dtype=None, casting=None', 'tup',
                    'np.int64(%d)' % (0 if nd == 1 else 1))

@@ -5,10 +5,9 @@ import functools
 import numpy as np
 
 from runtime._nb_common import (
-    JIT, overload, npx, types, njit, to_fixed_tuple, fail, const, reject,
-    is_array, is_scalar, is_none, is_int_type, dtype_of, axis_kind, exec_njit,
-    int_seq, int_seq_int, norm_axis, axes_int, axes_tuple, as3d_one, prod_range,
-    NpxValueError, NpxIndexError)
+    JIT, overload, npx, types, to_fixed_tuple, fail, const, is_array,
+    is_scalar, is_none, is_int_type, dtype_of, exec_njit, int_seq,
+    int_seq_int, norm_axis, as3d_one, prod_range, NpxValueError)
 
 
 # --- tile / repeat -----------------------------------------------------------
