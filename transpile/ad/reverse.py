@@ -28,64 +28,25 @@ updates such as `y_bar[i] = 0.0` never alias). Calls to user functions call
 their own generated VJP (`vjp_g`), which recomputes `g`'s forward sweep.
 """
 import copy
-import math
-import operator
 
 import gast
-import numpy as np
 
 from .. import astutil as A
 from ..codegen.to_source import comment
 from ..errors import TranspileError
 from ..transforms import dce
 from . import templates
-
-_BINOPS = {gast.Add: np.add, gast.Sub: np.subtract, gast.Mult: np.multiply, gast.Div: np.true_divide,
-           gast.Pow: np.power, gast.MatMult: np.matmul, gast.FloorDiv: np.floor_divide,
-           gast.Mod: np.mod}
-_UNARY = {gast.USub: np.negative, gast.UAdd: np.positive}
-_METHODS = {"copy": np.copy, "dot": np.dot, "ravel": np.ravel, "flatten": np.ravel,
-            "transpose": np.transpose, "astype": np.ndarray.astype, "clip": np.clip,
-            "cumsum": np.cumsum, "trace": np.trace, "conj": np.conj}
-_NONDIFF_ATTRS = {"shape", "ndim", "size", "dtype", "itemsize", "nbytes"}
-_NONDIFF_BUILTINS = {len, int, bool, range, round, isinstance, print, type, str}
+from .analysis import ADContext, _Extra, _describe_fn, _index_value, _rules
 
 
-def _rules():
-    from runtime import rules
-    return rules
-
-
-def _stop_gradient():
-    from runtime import tape
-    return tape.stop_gradient
-
-
-class _Stmt:
-    """What one ANF statement computes, for differentiation."""
-
-    def __init__(self, kind, fn=None, args=(), keywords=None, callee=None, node=None):
-        self.kind = kind            # copy | const | rule | getitem | call | nondiff | tuple
-        self.fn = fn
-        self.args = list(args)
-        self.keywords = keywords or {}
-        self.callee = callee
-        self.node = node
-
-
-class ReverseAD:
+class ReverseAD(ADContext):
     """Generates the VJP (or grad) function of one specialized function."""
 
     def __init__(self, program, spec, active_params, mode, registry, has_aux=False):
-        self.program = program
-        self.spec = spec
+        super().__init__(program, spec, active_params)
         self.mode = mode                    # 'grad' or 'vjp'
         self.has_aux = has_aux
         self.registry = registry            # (spec key, active) -> gen name; shared by a program
-        self.active_params = list(active_params)
-        self.node = copy.deepcopy(spec.node)
-        self.locals = set(spec.locals) | set(spec.dyn_params) | set(spec.hidden_names())
-        self.counters = {}
         self.bars = {}                      # var -> bar name
         self.occ = {}                       # var -> list of block paths
         self.block_adj = {}                 # block path -> adjoint statement list
@@ -94,20 +55,7 @@ class ReverseAD:
         self.stacks = []                    # stack names to create, in order
         self.multi = set()
         self.counter_names = set()
-        self.src = spec.src
         self.modules = set(program.imports.values())
-        self.active = set()
-
-    # -- names -----------------------------------------------------------
-    def fresh(self, base):
-        n = self.counters.get(base, 0)
-        while True:
-            n += 1
-            name = f"{base}{n}"
-            if name not in self.locals:
-                self.counters[base] = n
-                self.locals.add(name)
-                return name
 
     def bar(self, var):
         name = self.bars.get(var)
@@ -119,9 +67,6 @@ class ReverseAD:
             self.bars[var] = name
         return name
 
-    def is_active(self, var):
-        return var in self.active
-
     def note(self, var):
         self.occ.setdefault(var, []).append(self.path)
 
@@ -129,139 +74,6 @@ class ReverseAD:
         self.note(var)
         b = self.bar(var)
         return A.assign(b, gast.BinOp(left=A.name(b), op=gast.Add(), right=value))
-
-    def emit_global(self, value, node):
-        if templates.is_module(value):
-            return A.name(self.program.module_alias(value.__name__))
-        from ..specialize import _import_path
-        path = _import_path(value)
-        if path is None:
-            raise TypeError(f"cannot import {value!r} into generated code")
-        modname, qualname = path
-        if modname == "builtins":
-            return A.dotted(qualname)
-        out = A.name(self.program.module_alias(modname))
-        for part in qualname.split("."):
-            out = A.attr(out, part)
-        return out
-
-    def location(self, node):
-        return self.src.location(node)
-
-    def helper(self, module, name):
-        return A.attr(self.program.module_alias(module), name)
-
-    # -- analysis ----------------------------------------------------------
-    def resolve_func(self, func):
-        """The Python object a static callee expression denotes, or None."""
-        if hasattr(func, "tp_value"):
-            return func.tp_value
-        parts = []
-        node = func
-        while isinstance(node, gast.Attribute):
-            parts.append(node.attr)
-            node = node.value
-        if not isinstance(node, gast.Name):
-            return None
-        aliases = {alias: mod for mod, alias in self.program.imports.items()}
-        if node.id not in aliases:
-            return None
-        import importlib
-        obj = importlib.import_module(aliases[node.id])
-        for part in reversed(parts):
-            obj = getattr(obj, part, None)
-        return obj
-
-    def classify(self, value):
-        """A `_Stmt` for the right-hand side of an ANF assignment."""
-        if isinstance(value, gast.Name):
-            return _Stmt("copy", args=[value])
-        if isinstance(value, gast.Constant) or (isinstance(value, gast.UnaryOp)
-                                                and isinstance(value.operand, gast.Constant)):
-            return _Stmt("const")
-        if isinstance(value, gast.BinOp):
-            return _Stmt("rule", _BINOPS.get(type(value.op)), [value.left, value.right], node=value)
-        if isinstance(value, gast.UnaryOp):
-            if isinstance(value.op, gast.Not):
-                return _Stmt("nondiff")
-            return _Stmt("rule", _UNARY.get(type(value.op)), [value.operand], node=value)
-        if isinstance(value, (gast.Compare, gast.BoolOp)):
-            return _Stmt("nondiff")
-        if isinstance(value, gast.Subscript):
-            return _Stmt("getitem", args=[value.value], node=value)
-        if isinstance(value, gast.Attribute):
-            if value.attr in _NONDIFF_ATTRS:
-                return _Stmt("nondiff")
-            if value.attr == "T":
-                return _Stmt("rule", np.transpose, [value.value], node=value)
-            if self.resolve_func(value) is not None:
-                return _Stmt("const")
-            return _Stmt("rule", None, [value.value], node=value)
-        if isinstance(value, (gast.Tuple, gast.List)):
-            return _Stmt("tuple", args=list(value.elts), node=value)
-        if isinstance(value, gast.Call):
-            kws = {k.arg: k.value for k in value.keywords}
-            callee = self.callee_of(value.func)
-            if callee is not None:
-                return _Stmt("call", args=value.args, callee=callee, node=value)
-            fn = self.resolve_func(value.func)
-            args = list(value.args)
-            if fn is None and isinstance(value.func, gast.Attribute):
-                method = value.func.attr
-                args = [value.func.value] + args
-                fn = _METHODS.get(method)
-                if fn is None:
-                    return _Stmt("rule", None, args, kws, node=value)
-                if method == "transpose" and len(args) > 2:    # x.transpose(1, 0, 2)
-                    args = [args[0], A.tuple_(args[1:])]
-            if fn is _stop_gradient() or fn in _NONDIFF_BUILTINS:
-                return _Stmt("nondiff")
-            return _Stmt("rule", fn, args, kws, node=value)
-        return _Stmt("rule", None, [], node=value)
-
-    def callee_of(self, func):
-        if isinstance(func, gast.Name):
-            for s in self.program.functions:
-                if s.gen_name == func.id:
-                    return s
-        return None
-
-    def is_nondiff(self, fn):
-        rules = _rules()
-        try:
-            return fn in rules.NONDIFFERENTIABLE
-        except TypeError:
-            return False
-
-    def activity(self, body):
-        """Forward activity: the variables that depend on an active parameter."""
-        active = set(self.active_params)
-        assigns = []
-        for n in gast.walk(gast.Module(body=body, type_ignores=[])):
-            if isinstance(n, gast.Assign):
-                assigns.append(n)
-        changed = True
-        while changed:
-            changed = False
-            for n in assigns:
-                uses = {m.id for m in gast.walk(n.value) if isinstance(m, gast.Name)}
-                target = n.targets[0]
-                if isinstance(target, gast.Subscript):
-                    if uses & active and target.value.id not in active:
-                        active.add(target.value.id)
-                        changed = True
-                    continue
-                if not uses & active:
-                    continue
-                st = self.classify(n.value)
-                if st.kind in ("nondiff", "const") or (st.kind == "rule" and st.fn is not None
-                                                      and self.is_nondiff(st.fn)):
-                    continue
-                for m in gast.walk(target):
-                    if isinstance(m, gast.Name) and m.id not in active:
-                        active.add(m.id)
-                        changed = True
-        return active
 
     def count_assignments(self, body, in_loop=False, counts=None):
         counts = {} if counts is None else counts
@@ -333,39 +145,6 @@ class ReverseAD:
         return node
 
     # -- driver --------------------------------------------------------------
-    def split_tuples(self, body):
-        """`s = g(x)` where g returns a k-tuple and `s` is only indexed by constants
-        becomes `s_0, s_1 = g(x)`; `s[0]` becomes `s_0`."""
-        whole = gast.Module(body=body, type_ignores=[])
-        assigns = {}
-        for n in gast.walk(whole):
-            if isinstance(n, gast.Assign) and isinstance(n.targets[0], gast.Name) \
-                    and isinstance(n.value, gast.Call):
-                callee = self.callee_of(n.value.func)
-                if callee is not None and callee.node.body \
-                        and isinstance(callee.node.body[-1], gast.Return) \
-                        and isinstance(callee.node.body[-1].value, gast.Tuple):
-                    assigns.setdefault(n.targets[0].id, []).append((n, len(callee.node.body[-1].value.elts)))
-        for var, sites in assigns.items():
-            if len(sites) != 1:
-                continue
-            node, k = sites[0]
-            uses = [m for m in gast.walk(whole) if isinstance(m, gast.Name) and m.id == var]
-            parents = [m for m in gast.walk(whole) if isinstance(m, gast.Subscript)
-                       and isinstance(m.value, gast.Name) and m.value.id == var
-                       and isinstance(m.slice, gast.Constant) and isinstance(m.slice.value, int)]
-            if len(parents) != len(uses) - 1:
-                continue
-            names = [f"{var}_{j}" for j in range(k)]
-            self.locals.update(names)
-            node.targets = [A.tuple_([A.store(nm) for nm in names], gast.Store())]
-            for p in parents:
-                new = names[p.slice.value]
-                p.__class__ = gast.Name
-                for field in ("value", "slice"):
-                    delattr(p, field)
-                p.id, p.ctx, p.annotation, p.type_comment = new, gast.Load(), None, None
-
     def run(self, gen_name):
         node = self.node
         self.split_tuples(node.body)
@@ -839,33 +618,6 @@ def _prune_inits(stmts, bars):
         k += 1
 
 
-def _index_value(index):
-    """An index expression usable as a call argument (slices become slice(...))."""
-    def conv(p):
-        if isinstance(p, gast.Slice):
-            return A.call(A.name("slice"), [copy.deepcopy(p.lower) or A.const(None),
-                                            copy.deepcopy(p.upper) or A.const(None),
-                                            copy.deepcopy(p.step) or A.const(None)])
-        return copy.deepcopy(p)
-    if isinstance(index, gast.Tuple):
-        return A.tuple_([conv(p) for p in index.elts])
-    return conv(index)
-
-
-def _describe_fn(fn, node):
-    if fn is None:
-        if isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute):
-            return f"the method .{node.func.attr}()"
-        if isinstance(node, gast.Attribute):
-            return f"the attribute .{node.attr}"
-        return type(node).__name__
-    mod = getattr(fn, "__module__", None) or ("numpy" if isinstance(fn, np.ufunc) else "")
-    name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", repr(fn))
-    if mod.startswith("numpy") or isinstance(fn, np.ufunc):
-        mod = "np"
-    return f"{mod}.{name}" if mod and mod != "builtins" else name
-
-
 def vjp_function(program, spec, active, registry):
     """Name of the generated VJP of `spec` for these active parameter positions."""
     key = (spec.key, active)
@@ -884,23 +636,6 @@ def vjp_function(program, spec, active, registry):
     registry[key] = (name, node)
     program.extra.append(_Extra(spec, name, node))
     return name
-
-
-class _Extra:
-    """A generated function that is not a specialization of user code (a VJP)."""
-
-    def __init__(self, spec, gen_name, node):
-        self.src = spec.src
-        self.gen_name = gen_name
-        self.node = node
-        self.statics = spec.statics
-        self.hidden = spec.hidden
-        self.dyn_params = list(spec.dyn_params)
-        self.locals = set()
-        self.key = None
-
-    def hidden_names(self):
-        return [name for name, _ in self.hidden.values()]
 
 
 def run(program, argnums_names, mode="grad", has_aux=False):
