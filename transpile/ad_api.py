@@ -50,8 +50,8 @@ class Differentiated(Jitted):
                  static_argnums=(), static_argnames=()):
         if isinstance(fn, Jitted):
             raise NotImplementedError(
-                f"{mode} of a transformed function ({fn!r}) is not supported yet: higher-order "
-                f"derivatives come with forward mode")
+                f"{mode} of a transformed function ({fn!r}) is not supported: use "
+                f"tp.grad/jacfwd/jacrev/hessian, which compose")
         super().__init__(fn, static_argnums, static_argnames, backend)
         self.mode = mode
         self.argnums = argnums
@@ -138,11 +138,17 @@ class Differentiated(Jitted):
 
 def grad(fun, argnums=0, has_aux=False):
     """The gradient of scalar-valued `fun` with respect to argument(s) `argnums`."""
+    if isinstance(fun, Differentiated):     # grad(grad(f)), grad(jacfwd(f)), ...
+        from .derivatives import compose
+        return compose(fun, "grad", argnums, has_aux)
     return functools.update_wrapper(Differentiated(fun, "grad", argnums, has_aux), fun)
 
 
 def value_and_grad(fun, argnums=0, has_aux=False):
     """`(fun(*args), grad(fun)(*args))` in one pass."""
+    if isinstance(fun, Differentiated):
+        from .derivatives import compose
+        return compose(fun, "value_and_grad", argnums, has_aux)
     return functools.update_wrapper(Differentiated(fun, "value_and_grad", argnums, has_aux), fun)
 
 

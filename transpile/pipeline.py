@@ -3,6 +3,9 @@
     jit:  specialize -> desugar -> checks -> codegen
     grad: specialize -> desugar -> cflow -> anf -> reverse -> dce -> checks -> codegen
           (also value_and_grad and vjp: `options` say which)
+    ad:   specialize -> desugar -> cflow -> anf -> layers -> dce -> checks -> codegen
+          (jvp, jacfwd, jacrev, hessian and compositions: `options["layers"]`,
+          see transpile/ad/layers.py)
 
 `TRANSPILE_PRINT_AFTER=specialize,desugar` prints the module's source after
 those passes (to stderr), as Numba's `NUMBA_DEBUG_*` variables do.
@@ -18,6 +21,7 @@ from .transforms import anf, cflow, checks, dce, desugar
 PIPELINES = {
     "jit": ("specialize", "desugar", "checks"),
     "grad": ("specialize", "desugar", "cflow", "anf", "reverse", "dce", "checks"),
+    "ad": ("specialize", "desugar", "cflow", "anf", "layers", "dce", "checks"),
 }
 _PER_FUNCTION = {"desugar": desugar.run, "checks": checks.run, "cflow": cflow.run, "anf": anf.run,
                  "dce": dce.run}
@@ -32,7 +36,12 @@ def _reverse(program, options):
     program.entry_extra_params = ["_g"] if options.get("mode") == "vjp" else []
 
 
-_PER_PROGRAM = {"reverse": _reverse}
+def _layers(program, options):
+    from .ad import layers
+    layers.run(program, options["layers"])
+
+
+_PER_PROGRAM = {"reverse": _reverse, "layers": _layers}
 
 
 class Generated:

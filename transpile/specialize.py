@@ -46,7 +46,8 @@ from .values import describe, is_dynamic, is_module, static_key
 
 # Module aliases used in generated code.
 _ALIASES = {"numpy": "np", "math": "math", "runtime.npx": "npx", "runtime.checks": "checks",
-            "runtime.at": "at", "runtime.adjoint": "adjoint", "runtime.tape": "tape"}
+            "runtime.at": "at", "runtime.adjoint": "adjoint", "runtime.tape": "tape",
+            "runtime.tangent": "tangent"}
 
 
 def _npx():

@@ -56,6 +56,73 @@ def adjoint(*fns):
     return register
 
 
+#: function object -> tangent (forward-mode) template
+TANGENTS = {}
+
+#: adjoint templates whose every ``d[p]`` is ``g`` times a pointwise factor
+#: (through ``unbroadcast``): their tangent template is derived, not written
+POINTWISE = set()
+
+
+def tangent(*fns):
+    """Decorator: register a tangent (JVP) template under each of ``fns``.
+
+    A tangent template mirrors an adjoint template without ``g``::
+
+        @tangent(np.dot)
+        def dot(ans, a, b, out=None):
+            d[a] = npx.dot(t(a), b)
+            d[b] = npx.dot(a, t(b))
+
+    ``t(p)`` is the tangent of parameter ``p`` (for a sequence parameter,
+    ``ts(p)`` is the tuple of its elements' tangents, zeros for constant
+    elements); ``d[p] = e`` is p's contribution to the output's tangent.
+    The compiler adds the contributions of the active arguments.  Each
+    contribution has the output's shape unless the template is pointwise.
+    """
+    def register(template):
+        for fn in fns:
+            if fn in TANGENTS:
+                raise ValueError('two tangent templates for %r' % (fn,))
+            TANGENTS[fn] = template
+        template.differentiates = fns
+        return template
+    return register
+
+
+def pointwise(*templates):
+    """Declare adjoint templates pointwise-linear in ``g``: each ``d[p]`` is
+    ``g`` times an element-wise factor, summed to p's shape by
+    ``unbroadcast``.  Their tangent is the same factor times ``t(p)``, which
+    the compiler derives (:mod:`transpile.ad.templates`)."""
+    POINTWISE.update(templates)
+
+
+def lookup_tangent(fn):
+    """The tangent template of ``fn`` (or its NumPy function): a registered
+    one, else the pointwise adjoint template it derives from, else None."""
+    try:
+        t = TANGENTS.get(fn)
+        if t is None:
+            t = TANGENTS.get(canonical(fn))
+    except TypeError:
+        return None
+    if t is not None:
+        return t
+    a = lookup(fn)
+    return a if a in POINTWISE else None
+
+
+def t(x):
+    """Template notation: the tangent of ``x`` (never called)."""
+    raise TypeError('t(x) is template notation (see runtime.rules.tangent)')
+
+
+def ts(xs):
+    """Template notation: the tangents of the elements of ``xs``."""
+    raise TypeError('ts(x) is template notation (see runtime.rules.tangent)')
+
+
 def nondifferentiable(*fns):
     """Declare that the outputs of ``fns`` have zero gradient."""
     NONDIFFERENTIABLE.update(fns)
@@ -136,4 +203,4 @@ d = _D()
 
 # Register the families (each module imports `adjoint`, `d` from here).
 from runtime.rules import (  # noqa: E402,F401
-    elementwise, scalar, reductions, linalg, shape, indexing)
+    elementwise, scalar, reductions, linalg, shape, indexing, helpers)

@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from runtime.adjoint import safe_log, tie_weight, unbroadcast
-from runtime.rules import adjoint, d, nondifferentiable
+from runtime.rules import adjoint, d, nondifferentiable, pointwise
 
 # ---- Binary ufuncs ----
 
@@ -272,3 +272,7 @@ nondifferentiable(
     np.bitwise_xor, np.invert, np.left_shift, np.right_shift, np.gcd,
     np.lcm,
 )
+
+# Every template above is pointwise-linear in g: forward mode derives its
+# tangent (the same factor times the argument's tangent).
+pointwise(*[v for v in list(globals().values()) if hasattr(v, 'differentiates')])

@@ -9,7 +9,7 @@ import operator
 
 from runtime import npx
 from runtime.adjoint import add_at, zeros_like
-from runtime.rules import adjoint, d
+from runtime.rules import adjoint, d, t, tangent
 
 # ---- Reads ----
 
@@ -23,3 +23,11 @@ def getitem(g, ans, a, index):
 def mask_select(g, ans, a, mask):
     # a[mask] spelled for compiled code (2-D masks)
     d[a] = add_at(zeros_like(a), mask, g)
+
+
+# ---- Tangents: reads are linear (``a[index]`` itself is handled by the
+# compiler: its tangent is ``a_dot[index]``) ----
+
+@tangent(npx.mask_select)
+def mask_select_tangent(ans, a, mask):
+    d[a] = npx.mask_select(t(a), mask)

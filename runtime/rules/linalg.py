@@ -13,7 +13,9 @@ from runtime.adjoint import (as_columns, dot_grad_a, dot_grad_b, einsum_vjps,
                              expand_matrix_dims, matmul_grad_a, matmul_grad_b,
                              matrix_transpose, norm_grad, reshape_like,
                              trace_grad, unreduce)
-from runtime.rules import adjoint, d
+from runtime import npx
+from runtime.rules import adjoint, d, t, tangent, ts
+from runtime.tangent import einsum_tangent, matrix_trace
 
 # ---- Products ----
 
@@ -89,3 +91,69 @@ def cholesky(g, ans, a):
 def norm(g, ans, x, ord=None, axis=None, keepdims=False):
     d[x] = unreduce(g, x, axis, keepdims) * norm_grad(x, ans, ord, axis,
                                                       keepdims)
+
+
+# ---- Tangents (forward mode) ----
+
+@tangent(np.dot)
+def dot_tangent(ans, a, b, out=None):
+    d[a] = npx.dot(t(a), b)
+    d[b] = npx.dot(a, t(b))
+
+
+@tangent(np.matmul)
+def matmul_tangent(ans, x1, x2):
+    d[x1] = npx.matmul(t(x1), x2)
+    d[x2] = npx.matmul(x1, t(x2))
+
+
+@tangent(np.outer)
+def outer_tangent(ans, a, b, out=None):
+    d[a] = np.outer(t(a), b)
+    d[b] = np.outer(a, t(b))
+
+
+@tangent(np.trace)
+def trace_tangent(ans, a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
+    d[a] = np.trace(t(a), offset, axis1, axis2)
+
+
+@tangent(np.einsum)
+def einsum_tangent_(ans, subscripts, *operands, out=None, optimize=False):
+    d[operands] = einsum_tangent(subscripts, operands, ts(operands))
+
+
+@tangent(np.linalg.solve)
+def solve_tangent(ans, a, b):
+    d[a] = -np.linalg.solve(a, t(a) @ ans)
+    d[b] = np.linalg.solve(a, t(b))
+
+
+@tangent(np.linalg.inv)
+def inv_tangent(ans, a):
+    d[a] = -(ans @ t(a) @ ans)
+
+
+@tangent(np.linalg.det)
+def det_tangent(ans, a):
+    d[a] = ans * matrix_trace(np.linalg.solve(a, t(a)))
+
+
+@tangent(np.linalg.slogdet)
+def slogdet_tangent(ans, a):
+    d[a] = (0.0 * ans[0], matrix_trace(np.linalg.solve(a, t(a))))
+
+
+@tangent(np.linalg.cholesky)
+def cholesky_tangent(ans, a):
+    # dL = L phi(L^-1 dA L^-T), phi: lower triangle with a halved diagonal
+    linv = np.linalg.inv(ans)
+    s = linv @ t(a) @ matrix_transpose(linv)
+    phi = np.tril(s) - 0.5 * s * np.eye(ans.shape[-1])
+    d[a] = ans @ phi
+
+
+@tangent(np.linalg.norm)
+def norm_tangent(ans, x, ord=None, axis=None, keepdims=False):
+    d[x] = npx.sum(t(x) * norm_grad(x, ans, ord, axis, keepdims), axis, None,
+                   None, keepdims)

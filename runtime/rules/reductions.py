@@ -10,7 +10,8 @@ import numpy as np
 
 from runtime.adjoint import (demean, extremum_mask, prod_others, reduced_size,
                              reverse_cumsum, unreduce)
-from runtime.rules import adjoint, d, nondifferentiable
+from runtime import npx
+from runtime.rules import adjoint, d, nondifferentiable, t, tangent
 
 # ---- Sums ----
 
@@ -63,6 +64,49 @@ def var(g, ans, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
 def std(g, ans, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
     d[a] = unreduce(g / ans, a, axis, keepdims) * demean(a, axis) / (
         reduced_size(a, axis) - ddof)
+
+
+# ---- Tangents (forward mode) ----
+
+
+@tangent(np.sum)
+def sum_tangent(ans, a, axis=None, dtype=None, out=None, keepdims=False):
+    d[a] = npx.sum(t(a), axis, None, None, keepdims)
+
+
+@tangent(np.mean)
+def mean_tangent(ans, a, axis=None, dtype=None, out=None, keepdims=False):
+    d[a] = npx.mean(t(a), axis, None, None, keepdims)
+
+
+@tangent(np.prod)
+def prod_tangent(ans, a, axis=None, dtype=None, out=None, keepdims=False):
+    d[a] = npx.sum(t(a) * prod_others(a, axis), axis, None, None, keepdims)
+
+
+@tangent(np.cumsum)
+def cumsum_tangent(ans, a, axis=None, dtype=None, out=None):
+    d[a] = npx.cumsum(t(a), axis)
+
+
+@tangent(np.max, np.amax, np.min, np.amin)
+def extremum_tangent(ans, a, axis=None, out=None, keepdims=False):
+    d[a] = npx.sum(t(a) * extremum_mask(a, ans, axis, keepdims), axis, None,
+                   None, keepdims)
+
+
+@tangent(np.var)
+def var_tangent(ans, a, axis=None, dtype=None, out=None, ddof=0,
+                keepdims=False):
+    d[a] = npx.sum(t(a) * demean(a, axis), axis, None, None, keepdims) * (
+        2.0 / (reduced_size(a, axis) - ddof))
+
+
+@tangent(np.std)
+def std_tangent(ans, a, axis=None, dtype=None, out=None, ddof=0,
+                keepdims=False):
+    d[a] = npx.sum(t(a) * demean(a, axis), axis, None, None, keepdims) / (
+        (reduced_size(a, axis) - ddof) * ans)
 
 
 # ---- Non-differentiable ----

@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from runtime.adjoint import safe_log, tie_weight
-from runtime.rules import adjoint, d, nondifferentiable
+from runtime.rules import adjoint, d, nondifferentiable, pointwise
 
 # ---- math module ----
 
@@ -182,3 +182,7 @@ nondifferentiable(
     math.isfinite, math.isclose, math.factorial,
     builtins.round, builtins.int, builtins.bool, builtins.len,
 )
+
+# Every template above is pointwise-linear in g: forward mode derives its
+# tangent (the same factor times the argument's tangent).
+pointwise(*[v for v in list(globals().values()) if hasattr(v, 'differentiates')])

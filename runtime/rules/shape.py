@@ -10,7 +10,9 @@ import numpy as np
 
 from runtime.adjoint import (like_dtype, reshape_like, split_like,
                              unbroadcast, unstack_like, untranspose)
-from runtime.rules import adjoint, d, nondifferentiable
+from runtime import npx
+from runtime.rules import adjoint, d, nondifferentiable, t, tangent, ts
+from runtime.tangent import cast
 
 # ---- Axes and shapes ----
 
@@ -87,3 +89,66 @@ def array(g, ans, object, dtype=None):
     # `object` is a list of scalars or arrays (the compiler splits d[...] by
     # element: element k gets g[k]) or one array (it gets g whole).
     d[object] = g
+
+
+# ---- Tangents (forward mode): shape functions are linear, so the tangent
+# is the same function of the argument's tangent ----
+
+@tangent(np.transpose)
+def transpose_tangent(ans, a, axes=None):
+    d[a] = np.transpose(t(a), axes)
+
+
+@tangent(np.reshape)
+def reshape_tangent(ans, a, shape, order='C', *, copy=None):
+    d[a] = npx.reshape(t(a), shape, order)
+
+
+@tangent(np.ravel)
+def ravel_tangent(ans, a, order='C'):
+    d[a] = npx.reshape(t(a), -1, order)
+
+
+@tangent(np.squeeze)
+def squeeze_tangent(ans, a, axis=None):
+    d[a] = npx.squeeze(t(a), axis)
+
+
+@tangent(np.expand_dims)
+def expand_dims_tangent(ans, a, axis):
+    d[a] = npx.expand_dims(t(a), axis)
+
+
+@tangent(np.broadcast_to)
+def broadcast_to_tangent(ans, array, shape, subok=False):
+    d[array] = np.broadcast_to(t(array), shape)
+
+
+@tangent(np.concatenate)
+def concatenate_tangent(ans, arrays, axis=0, out=None):
+    d[arrays] = npx.concatenate(ts(arrays), axis)
+
+
+@tangent(np.stack)
+def stack_tangent(ans, arrays, axis=0, out=None):
+    d[arrays] = npx.stack(ts(arrays), axis)
+
+
+@tangent(np.copy)
+def copy_tangent(ans, a, order='K', subok=False):
+    d[a] = np.copy(t(a))
+
+
+@tangent(np.ndarray.astype)
+def astype_tangent(ans, a, dtype):
+    d[a] = cast(t(a), dtype)
+
+
+@tangent(np.array)
+def array_tangent(ans, object, dtype=None):
+    d[object] = np.array(ts(object))
+
+
+@tangent(np.asarray)
+def asarray_tangent(ans, object, dtype=None):
+    d[object] = np.asarray(ts(object))

@@ -56,7 +56,8 @@ class ADContext:
         self.spec = spec
         self.active_params = list(active_params)
         self.node = copy.deepcopy(spec.node)
-        self.locals = set(spec.locals) | set(spec.dyn_params) | set(spec.hidden_names())
+        self.locals = set(spec.locals) | set(spec.dyn_params) | set(spec.hidden_names()) \
+            | A.names_in(self.node)
         self.counters = {}
         self.src = spec.src
         self.active = set()
@@ -166,8 +167,10 @@ class ADContext:
         return _Stmt("rule", None, [], node=value)
 
     def callee_of(self, func):
+        """The generated function (a specialization, or an `_Extra` such as
+        a VJP) that a call's `func` names, else None."""
         if isinstance(func, gast.Name):
-            for s in self.program.functions:
+            for s in list(self.program.functions) + list(getattr(self.program, "extra", ())):
                 if s.gen_name == func.id:
                     return s
         return None
@@ -179,16 +182,27 @@ class ADContext:
         except TypeError:
             return False
 
-    def activity(self, body):
-        """Forward activity: the variables that depend on an active parameter."""
+    def activity(self, body, lists=False):
+        """Forward activity: the variables that depend on an active parameter.
+        With `lists`, a list that an active value is appended to is active
+        (generated code keeps tapes in lists)."""
         active = set(self.active_params)
-        assigns = []
+        assigns, appends = [], []
         for n in gast.walk(gast.Module(body=body, type_ignores=[])):
             if isinstance(n, gast.Assign):
                 assigns.append(n)
+            elif lists and isinstance(n, gast.Expr) and isinstance(n.value, gast.Call) \
+                    and isinstance(n.value.func, gast.Attribute) and n.value.func.attr == "append" \
+                    and isinstance(n.value.func.value, gast.Name):
+                appends.append(n.value)
         changed = True
         while changed:
             changed = False
+            for call in appends:
+                lst = call.func.value.id
+                if lst not in active and any(A.names_in(a) & active for a in call.args):
+                    active.add(lst)
+                    changed = True
             for n in assigns:
                 uses = {m.id for m in gast.walk(n.value) if isinstance(m, gast.Name)}
                 target = n.targets[0]
@@ -280,8 +294,8 @@ class _Extra:
         self.statics = spec.statics
         self.hidden = spec.hidden
         self.dyn_params = list(spec.dyn_params)
-        self.locals = set()
-        self.key = None
+        self.locals = A.names_in(node) | {a.id for a in node.args.args}
+        self.key = ("extra", gen_name)
 
     def hidden_names(self):
         return [name for name, _ in self.hidden.values()]

@@ -97,12 +97,16 @@ class Template:
         return out
 
 
-def _is_d_assign(stmt):
+def _is_d_assign(stmt, tangent=False):
+    """`d[p] = ...` (tangent templates also `d[p, q] = ...`)."""
     if not isinstance(stmt, gast.Assign) or len(stmt.targets) != 1:
         return False
     t = stmt.targets[0]
-    return isinstance(t, gast.Subscript) and isinstance(t.value, gast.Name) and t.value.id == "d" \
-        and isinstance(t.slice, gast.Name)
+    if not (isinstance(t, gast.Subscript) and isinstance(t.value, gast.Name) and t.value.id == "d"):
+        return False
+    if tangent and isinstance(t.slice, gast.Tuple):
+        return all(isinstance(e, gast.Name) for e in t.slice.elts)
+    return isinstance(t.slice, gast.Name)
 
 
 def _constant(value):
@@ -150,3 +154,194 @@ def template(fn):
 
 def is_module(value):
     return isinstance(value, types.ModuleType)
+
+
+# ---- Tangent (forward-mode) templates ------------------------------------------
+
+
+class TangentTemplate:
+    """A tangent template of `runtime.rules`, or one derived from a pointwise
+    adjoint template (``d[p] = unbroadcast(g * f, p)`` becomes
+    ``d[p] = t(p) * f``).  `instantiate` returns the statements and the
+    expression of the output's tangent for one call."""
+
+    def __init__(self, fn, derived):
+        self.fn = fn
+        self.name = getattr(fn, "__name__", "rule")
+        tree = gast.parse(textwrap.dedent(inspect.getsource(fn)))
+        fdef = next(n for n in tree.body if isinstance(n, gast.FunctionDef))
+        body = fdef.body
+        if body and isinstance(body[0], gast.Expr) and isinstance(body[0].value, gast.Constant):
+            body = body[1:]
+        sig = inspect.signature(fn)
+        params = list(sig.parameters.values())
+        self.pointwise = derived
+        if derived:                 # drop g: (g, ans, *params) -> (ans, *params)
+            g_name = params[0].name
+            params = params[1:]
+            body = [_derive_pointwise(stmt, g_name) for stmt in body]
+        self.signature = sig.replace(parameters=params)
+        self.ans_name = params[0].name
+        self.body = body
+        stored = {n.id for n in gast.walk(gast.Module(body=body, type_ignores=[]))
+                  if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+        self.temps = stored - {p.name for p in params}
+
+    def bind(self, what, args, keywords, location):
+        try:
+            bound = self.signature.bind(None, *args, **keywords)
+        except TypeError as exc:
+            raise TranspileError(f"{what}: {exc}", location) from None
+        bound.apply_defaults()
+        out = {}
+        for name, param in list(self.signature.parameters.items())[1:]:
+            value = bound.arguments[name]
+            if param.kind is inspect.Parameter.VAR_POSITIONAL:
+                value = A.tuple_(list(value))
+            elif param.kind is inspect.Parameter.VAR_KEYWORD:
+                if value:
+                    raise TranspileError(f"{what}: keyword arguments {sorted(value)} are not supported "
+                                         f"by its tangent rule", location)
+                continue
+            elif not isinstance(value, gast.AST):
+                value = _constant(value)
+            out[name] = value
+        return out
+
+    def instantiate(self, ctx, ans, binding, model, what, location):
+        """(statements, tangent expression) of the output, for the active
+        arguments in `binding` (`ctx.is_active`, `ctx.dot`)."""
+        def active(param):
+            node = binding.get(param)
+            if isinstance(node, gast.Name):
+                return ctx.is_active(node.id)
+            if isinstance(node, (gast.Tuple, gast.List)):
+                return any(isinstance(e, gast.Name) and ctx.is_active(e.id) for e in node.elts)
+            return False
+
+        covered, contribs = set(), []
+        renames = {t: ctx.fresh("_" + t) for t in sorted(self.temps)}
+        subs = dict(binding)
+        subs[self.ans_name] = ans
+        sub = _TangentSub(subs, renames, ctx, self.fn, binding)
+        stmts, dropped = [], set()
+        for stmt in self.body:
+            if _is_d_assign(stmt, tangent=True):
+                keys = _d_keys(stmt)
+                covered.update(keys)
+                if _is_none(stmt.value) or not any(active(k) for k in keys):
+                    continue
+                uses = _names(stmt.value)
+                if uses & dropped:
+                    raise TypeError(f"tangent rule {self.name}: contribution of {keys} uses a "
+                                    f"dropped temporary")
+                contribs.append(sub.visit(copy.deepcopy(stmt.value)))
+                continue
+            # a temporary: kept unless it needs the tangent of a constant argument
+            needs = _tangent_params(stmt)
+            if any(not active(p) for p in needs) or (_names(stmt) & dropped):
+                dropped.update(_stored(stmt))
+                continue
+            stmts.append(A.located(sub.visit(copy.deepcopy(stmt)), model))
+        for param in binding:
+            if active(param) and param not in covered:
+                raise TranspileError(
+                    f"no forward-mode (tangent) rule for argument {param!r} of {what}. Register "
+                    f"one with `@runtime.rules.tangent(...)`, or wrap the argument in "
+                    f"`tp.stop_gradient(...)`", location)
+        if not contribs:
+            return stmts, None
+        expr = contribs[0]
+        for c in contribs[1:]:
+            expr = gast.BinOp(left=expr, op=gast.Add(), right=c)
+        d_params = [k for k in covered]
+        if self.pointwise and len(d_params) > 1 and not all(active(k) for k in d_params):
+            expr = A.call(ctx.helper("runtime.tangent", "fit"), [expr, copy.deepcopy(ans)])
+        elif isinstance(expr, gast.Name):       # never alias another tangent
+            expr = A.call(ctx.helper("runtime.tape", "save"), [expr])
+        return stmts, expr
+
+
+def _is_none(node):
+    return isinstance(node, gast.Constant) and node.value is None
+
+
+def _names(node):
+    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name)}
+
+
+def _stored(node):
+    return {n.id for n in gast.walk(node) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+
+
+def _tangent_params(node):
+    """Parameters whose tangent `t(p)`/`ts(p)` the node reads."""
+    out = set()
+    for n in gast.walk(node):
+        if isinstance(n, gast.Call) and isinstance(n.func, gast.Name) and n.func.id in ("t", "ts") \
+                and n.args and isinstance(n.args[0], gast.Name):
+            out.add(n.args[0].id)
+    return out
+
+
+def _d_keys(stmt):
+    s = stmt.targets[0].slice
+    if isinstance(s, gast.Tuple):
+        return [e.id for e in s.elts]
+    return [s.id]
+
+
+def _derive_pointwise(stmt, g_name):
+    """`d[p] = unbroadcast(g * f, p)` -> `d[p] = t(p) * f` (g replaced by t(p),
+    unbroadcast dropped)."""
+    stmt = copy.deepcopy(stmt)
+    if not _is_d_assign(stmt):
+        return stmt
+    param = stmt.targets[0].slice.id
+
+    class Tr(gast.NodeTransformer):
+        def visit_Call(self, node):
+            self.generic_visit(node)
+            if isinstance(node.func, gast.Name) and node.func.id == "unbroadcast":
+                return node.args[0]
+            return node
+
+        def visit_Name(self, node):
+            if node.id == g_name:
+                return A.call(A.name("t"), [A.name(param)])
+            return node
+
+    stmt.value = Tr().visit(stmt.value)
+    return stmt
+
+
+class _TangentSub(_Sub):
+    """Substitution for tangent templates: also `t(p)` and `ts(p)`."""
+
+    def __init__(self, subs, renames, ctx, fn, binding):
+        super().__init__(subs, renames, ctx, fn)
+        self.binding = binding
+
+    def visit_Call(self, node):
+        if isinstance(node.func, gast.Name) and node.func.id in ("t", "ts") and node.args \
+                and isinstance(node.args[0], gast.Name) and node.args[0].id in self.binding:
+            bound = self.binding[node.args[0].id]
+            return self.ctx.tangent_of(bound)
+        self.generic_visit(node)
+        return node
+
+
+_TCACHE = {}
+
+
+def tangent_template(fn):
+    """The `TangentTemplate` of `fn` (a NumPy function or helper), or None."""
+    from runtime import rules
+    tpl = rules.lookup_tangent(fn)
+    if tpl is None:
+        return None
+    out = _TCACHE.get(tpl)
+    if out is None:
+        out = _TCACHE[tpl] = TangentTemplate(tpl, derived=tpl in rules.POINTWISE
+                                             and tpl not in rules.TANGENTS.values())
+    return out

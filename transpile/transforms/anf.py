@@ -66,7 +66,8 @@ class _ANF:
         if isinstance(node, gast.Attribute):
             return self.is_static(node.value)
         if isinstance(node, gast.Name):
-            return node.id in self.modules or node.id in {s.gen_name for s in self.program.functions}
+            return node.id in self.modules or node.id in {
+                s.gen_name for s in list(self.program.functions) + list(getattr(self.program, "extra", ()))}
         return False
 
     def atom(self, node, out):

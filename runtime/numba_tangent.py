@@ -1,0 +1,153 @@
+"""Numba implementations of :mod:`runtime.tangent` (dispatch on Numba types at
+compile time; the semantics are those of the NumPy versions)."""
+import numpy as np
+from numba import types
+from numba.core.errors import TypingError
+from numba.extending import overload
+
+from . import tangent as T
+
+
+def _scalar(x):
+    return isinstance(x, (types.Float, types.Integer, types.Boolean)) or (
+        isinstance(x, types.Array) and x.ndim == 0)
+
+
+def _fdt(x):
+    dt = x.dtype if isinstance(x, types.Array) else x
+    return dt if isinstance(dt, (types.Float, types.Complex)) else types.float64
+
+
+@overload(T.fit)
+def _fit(v, like):
+    if isinstance(like, (types.Float, types.Integer, types.Boolean)):
+        if isinstance(v, types.Array):
+            return lambda v, like: float(np.sum(v))
+        return lambda v, like: float(v)
+    if not isinstance(like, types.Array):
+        raise TypingError('fit: expected an array or a number, got %s' % like)
+    dt = _fdt(like)
+    if isinstance(v, types.Array) and v.ndim == like.ndim:
+        if v.dtype == dt:
+            def impl(v, like):
+                if v.shape == like.shape:
+                    return v
+                out = np.empty(like.shape, dt)
+                out[...] = np.broadcast_to(v, like.shape)
+                return out
+            return impl
+
+        def impl(v, like):
+            out = np.empty(like.shape, dt)
+            out[...] = np.broadcast_to(v, like.shape)
+            return out
+        return impl
+
+    def impl(v, like):
+        out = np.empty(like.shape, dt)
+        out[...] = v
+        return out
+    return impl
+
+
+@overload(T.matrix_trace)
+def _matrix_trace(m):
+    if isinstance(m, types.Array) and m.ndim == 2:
+        return lambda m: np.trace(m)
+    raise TypingError('matrix_trace: compiled code takes a 2-D matrix, got %s' % m)
+
+
+@overload(T.einsum_tangent)
+def _einsum_tangent(subscripts, operands, tangents):
+    from runtime import npx
+    n = len(operands)
+    lines = ['def et(subscripts, operands, tangents):']
+    terms = []
+    for k in range(n):
+        ops = ', '.join('tangents[%d]' % j if j == k else 'operands[%d]' % j for j in range(n))
+        terms.append('npx.einsum(subscripts, %s)' % ops)
+    lines.append('    return ' + ' + '.join(terms))
+    g = {'npx': npx}
+    exec('\n'.join(lines), g)
+    return g['et']
+
+
+@overload(T.cast)
+def _cast(t, dtype):
+    dt = getattr(dtype, 'dtype', None) or getattr(dtype, 'instance_type', None)
+    if dt is None or not isinstance(dt, (types.Float, types.Complex)):
+        if isinstance(t, types.Array):
+            return lambda t, dtype: np.zeros(t.shape)
+        return lambda t, dtype: 0.0
+    if isinstance(t, types.Array):
+        return lambda t, dtype: t.astype(dt)
+    return lambda t, dtype: dt(t)
+
+
+@overload(T.unit)
+def _unit(x, k):
+    if _scalar(x) and not isinstance(x, types.Array):
+        return lambda x, k: 1.0
+    dt = _fdt(x)
+
+    def impl(x, k):
+        e = np.zeros(x.shape, dt)
+        e.reshape(-1)[k] = 1.0
+        return e
+    return impl
+
+
+@overload(T.size)
+def _size(x):
+    if isinstance(x, types.Array):
+        return lambda x: x.size
+    return lambda x: 1
+
+
+@overload(T.jac_new)
+def _jac_new(y, x):
+    return lambda y, x: np.zeros((T.size(y), T.size(x)))
+
+
+@overload(T.jac_set_col)
+def _jac_set_col(J, k, t):
+    if isinstance(t, types.Array):
+        def impl(J, k, t):
+            J[:, k] = np.ascontiguousarray(t).reshape(-1)
+            return J
+        return impl
+
+    def impl(J, k, t):
+        J[0, k] = t
+        return J
+    return impl
+
+
+@overload(T.jac_set_row)
+def _jac_set_row(J, k, b):
+    if isinstance(b, types.Array):
+        def impl(J, k, b):
+            J[k, :] = np.ascontiguousarray(b).reshape(-1)
+            return J
+        return impl
+
+    def impl(J, k, b):
+        J[k, 0] = b
+        return J
+    return impl
+
+
+def _nd(x):
+    return x.ndim if isinstance(x, types.Array) else 0
+
+
+@overload(T.jac_shape)
+def _jac_shape(J, y, x):
+    ny, nx = _nd(y), _nd(x)
+    if ny == 0 and nx == 0:
+        return lambda J, y, x: J[0, 0]
+    if ny == 0:
+        return lambda J, y, x: J.reshape(x.shape)
+    if nx == 0:
+        return lambda J, y, x: J.reshape(y.shape)
+    return lambda J, y, x: J.reshape(y.shape + x.shape)

@@ -1,0 +1,114 @@
+"""Helpers that forward-mode generated code (and the Jacobian wrappers built
+on it) calls.  Each runs under NumPy here and under Numba through
+:mod:`runtime.numba_tangent`.
+
+* ``fit(v, like)``: a tangent brought to the shape of its primal (the
+  tangent of ``x + y`` when only the scalar ``x`` varies is ``x_dot``
+  broadcast to the sum's shape);
+* ``cast(v, dtype)``: the tangent of ``a.astype(dtype)``;
+* ``matrix_trace``, ``einsum_tangent``: pieces of the tangents of det and
+  einsum;
+* ``unit(x, k)``: the k-th basis tangent of ``x`` (flat index);
+* ``jac_new(y, x)``, ``jac_set_col``, ``jac_set_row``, ``jac_shape``: a
+  Jacobian built as a ``(y.size, x.size)`` matrix, one column per JVP or one
+  row per VJP, then given the shape ``y.shape + x.shape`` (a float when both
+  are scalars), as JAX's ``jacfwd``/``jacrev``.
+"""
+import numpy as np
+
+
+def _float(dt):
+    return dt if np.dtype(dt).kind in 'fc' else np.dtype(np.float64)
+
+
+def fit(v, like):
+    """The tangent ``v`` broadcast to the shape of ``like`` (``v`` itself when
+    it fits; a float when ``like`` is a scalar)."""
+    if np.ndim(like) == 0 and not isinstance(like, np.ndarray):
+        return float(v) if np.ndim(v) == 0 else float(np.sum(v))
+    shape = np.shape(like)
+    if np.shape(v) == shape and isinstance(v, np.ndarray):
+        return v
+    return np.array(np.broadcast_to(v, shape), dtype=_float(np.result_type(like)))
+
+
+def cast(v, dtype):
+    """The tangent of ``a.astype(dtype)`` given a's tangent ``v``: cast when
+    ``dtype`` is floating, zeros otherwise (an integer has no tangent)."""
+    if np.dtype(dtype).kind in 'fc':
+        return np.asarray(v).astype(dtype)
+    return np.zeros(np.shape(v))
+
+
+def matrix_trace(m):
+    """The trace of the last two axes of ``m`` (one per matrix of a stack)."""
+    return np.trace(m, axis1=-2, axis2=-1)
+
+
+def einsum_tangent(subscripts, operands, tangents):
+    """The tangent of ``np.einsum(subscripts, *operands)``: the sum over k of
+    the einsum with operand k replaced by its tangent."""
+    out = 0.0
+    for k in range(len(operands)):
+        ops = list(operands)
+        ops[k] = tangents[k]
+        out = out + np.einsum(subscripts, *ops)
+    return out
+
+
+def einsum_vjps_tangent(subscripts, g, operands, tangents):
+    """The tangent of ``runtime.adjoint.einsum_vjps(subscripts, g, operands)``
+    with respect to the operands: cotangent i is linear in every operand but
+    the i-th."""
+    from runtime.adjoint import einsum_vjp
+    out = []
+    for i in range(len(operands)):
+        acc = 0.0
+        for j in range(len(operands)):
+            if j != i:
+                ops = list(operands)
+                ops[j] = tangents[j]
+                acc = acc + einsum_vjp(subscripts, i, g, tuple(ops))
+        out.append(acc)
+    return tuple(out)
+
+
+def unit(x, k):
+    """The tangent of ``x`` that is 1 at flat index ``k`` and 0 elsewhere
+    (1.0 for a scalar)."""
+    if np.ndim(x) == 0 and not isinstance(x, np.ndarray):
+        return 1.0
+    e = np.zeros(np.shape(x), _float(np.result_type(x)))
+    e.flat[k] = 1.0
+    return e
+
+
+def size(x):
+    """The number of elements of ``x`` (1 for a scalar)."""
+    return int(np.size(x))
+
+
+def jac_new(y, x):
+    """A zero ``(size(y), size(x))`` matrix."""
+    return np.zeros((size(y), size(x)))
+
+
+def jac_set_col(J, k, t):
+    """Column ``k`` of ``J`` set to the flattened tangent ``t``; returns J."""
+    J[:, k] = np.ravel(t)
+    return J
+
+
+def jac_set_row(J, k, b):
+    """Row ``k`` of ``J`` set to the flattened cotangent ``b``; returns J."""
+    J[k, :] = np.ravel(b)
+    return J
+
+
+def jac_shape(J, y, x):
+    """``J`` with the shape ``y.shape + x.shape`` (a float when both are
+    scalars)."""
+    shape = np.shape(y) + np.shape(x)
+    if shape == ():
+        return float(J[0, 0])
+    return J.reshape(shape)

@@ -1,0 +1,174 @@
+"""Chains of derivative transformations: `grad(grad(f))`, `hessian(f)`,
+`jacfwd(jacrev(f))`, `jvp`.
+
+Each layer turns the program's current entry function into a new generated
+function with the same parameters (the user's, then the hidden ones), which
+the next layer transforms in turn. The first layer works on the user's code:
+reverse mode for `grad`/`value_and_grad`/`jacrev`, forward mode otherwise.
+Every later layer is forward mode over generated code, which is plain
+Python of the same language (ANF, loops, lists as tapes, runtime helpers
+that have tangent rules):
+
+    grad           g(x)   -> grad_f(x)       (reverse; returns the cotangent)
+    jacrev         J(x)   -> one VJP per output element, a row each
+    jacfwd         J(x)   -> one JVP per input element, a column each
+    grad of g      = jacfwd of g with a scalar-output check (g is generated)
+    hessian        = jacfwd(jacrev(f))
+
+Wrappers are written in ANF, so forward mode reads them as they are.
+"""
+import gast
+
+from .. import astutil as A
+from ..transforms import anf
+from . import forward, reverse
+from .analysis import _Extra
+
+
+def params_of(fn):
+    return [a.id for a in fn.node.args.args]
+
+
+def _unique(program, base):
+    taken = {s.gen_name for s in program.functions} | {e.gen_name for e in program.extra}
+    name, i = base, 1
+    while name in taken:
+        i += 1
+        name = f"{base}_{i}"
+    return name
+
+
+def _wrapper(program, name, params, body_src, subs):
+    """An `_Extra` function `name(params)` whose body is `body_src` (with the
+    module aliases `tangent`, `tape` resolved)."""
+    subs = dict(subs)
+    subs.setdefault("tangent", program.module_alias("runtime.tangent"))
+    subs.setdefault("tape", program.module_alias("runtime.tape"))
+    src = f"def {name}({', '.join(params)}):\n" + body_src
+    (fdef,) = A.template(src, **subs)
+    model = program.entry.node
+    for n in gast.walk(fdef):
+        if hasattr(n, "lineno"):
+            n.lineno = getattr(model, "lineno", 1)
+            n.col_offset = 0
+            n.end_lineno = None
+            n.end_col_offset = None
+    extra = _Extra(program.entry, name, fdef)
+    extra.anf_done = True
+    program.extra.append(extra)
+    return extra
+
+
+def _call(fn, params, extra=()):
+    return f"{fn}({', '.join(list(params) + list(extra))})"
+
+
+def _prepare(program):
+    """ANF on generated functions that are not in ANF yet (reverse-mode output)."""
+    for e in program.extra:
+        if not getattr(e, "anf_done", False):
+            anf.run(program, e)
+            e.locals |= A.names_in(e.node)
+            e.anf_done = True
+
+
+def grad_wrapper(program, grad, kind, argnums_int, has_aux):
+    """`grad_f(x) -> (value, (bars,))` as the user sees it: the cotangent(s)
+    for grad, `(value, cotangents)` for value_and_grad (aux included)."""
+    params = params_of(grad)
+    lines = [f"    _r = {_call(grad.gen_name, params)}",
+             "    _v = _r[0]",
+             "    _b = _r[1]"]
+    g = "_b"
+    if argnums_int:
+        lines.append("    _g0 = _b[0]")
+        g = "_g0"
+    if kind == "grad":
+        if has_aux:
+            lines += ["    _aux = _v[1]", f"    return ({g}, _aux)"]
+        else:
+            lines.append(f"    return {g}")
+    else:
+        lines.append(f"    return (_v, {g})")
+    name = _unique(program, f"{kind}_{program.entry.gen_name}")
+    return _wrapper(program, name, params, "\n".join(lines) + "\n", {})
+
+
+def jacfwd_wrapper(program, current, wrt, argnums_int, kind, registry):
+    """Jacobian (or, for kind grad/value_and_grad, gradient of a scalar
+    output) of `current` by one JVP per input element."""
+    _prepare(program)
+    params = params_of(current)
+    lines = [f"    _y = {_call(current.gen_name, params)}"]
+    if kind in ("grad", "value_and_grad"):
+        lines.append("    tape.grad_seed(_y)")
+    outs = []
+    for j, x in enumerate(wrt):
+        jvp = forward.jvp_function(program, current, (params.index(x),), registry)
+        lines += [f"    _J{j} = tangent.jac_new(_y, {x})",
+                  f"    _n{j} = tangent.size({x})",
+                  f"    for _i{j} in range(_n{j}):",
+                  f"        _e{j} = tangent.unit({x}, _i{j})",
+                  f"        _r{j} = {_call(jvp, params, [f'_e{j}'])}",
+                  f"        _t{j} = _r{j}[1]",
+                  f"        _J{j} = tangent.jac_set_col(_J{j}, _i{j}, _t{j})",
+                  f"    _D{j} = tangent.jac_shape(_J{j}, _y, {x})"]
+        outs.append(f"_D{j}")
+    result = outs[0] if argnums_int else "(" + ", ".join(outs) + ("," if len(outs) == 1 else "") + ")"
+    if kind == "value_and_grad":
+        result = f"(_y, {result})"
+    lines.append(f"    return {result}")
+    name = _unique(program, f"{'jacfwd' if kind == 'jacfwd' else kind}_{current.gen_name}")
+    return _wrapper(program, name, params, "\n".join(lines) + "\n", {})
+
+
+def jacrev_wrapper(program, primal, vjp, wrt, argnums_int):
+    """Jacobian of the user's function by one VJP per output element."""
+    params = params_of(primal)
+    lines = [f"    _y = {_call(primal.gen_name, params)}"]
+    for j, x in enumerate(wrt):
+        lines.append(f"    _J{j} = tangent.jac_new(_y, {x})")
+    lines += ["    _m = tangent.size(_y)",
+              "    for _i in range(_m):",
+              "        _e = tangent.unit(_y, _i)",
+              f"        _b = {_call(vjp.gen_name, params, ['_e'])}"]
+    for j, x in enumerate(wrt):
+        lines += [f"        _b{j} = _b[{j}]",
+                  f"        _J{j} = tangent.jac_set_row(_J{j}, _i, _b{j})"]
+    outs = []
+    for j, x in enumerate(wrt):
+        lines.append(f"    _D{j} = tangent.jac_shape(_J{j}, _y, {x})")
+        outs.append(f"_D{j}")
+    result = outs[0] if argnums_int else "(" + ", ".join(outs) + ("," if len(outs) == 1 else "") + ")"
+    lines.append(f"    return {result}")
+    name = _unique(program, f"jacrev_{primal.gen_name}")
+    return _wrapper(program, name, params, "\n".join(lines) + "\n", {})
+
+
+def run(program, layers):
+    """Apply `layers` (innermost first) to the program's entry; the last
+    layer's function becomes the entry. A layer: dict(kind, wrt (parameter
+    names), argnums_int, has_aux)."""
+    registry = {}
+    program.extra = []
+    current = program.entry
+    for i, layer in enumerate(layers):
+        kind, wrt = layer["kind"], list(layer["wrt"])
+        as_int = layer.get("argnums_int", True)
+        if i == 0 and kind in ("grad", "value_and_grad"):
+            g = reverse.run(program, wrt, "grad", layer.get("has_aux", False))
+            current = grad_wrapper(program, g, kind, as_int, layer.get("has_aux", False))
+        elif i == 0 and kind == "jacrev":
+            v = reverse.run(program, wrt, "vjp")
+            current = jacrev_wrapper(program, program.entry, v, wrt, as_int)
+        elif kind == "jvp":
+            _prepare(program)
+            params = params_of(current)
+            name = forward.jvp_function(program, current, tuple(params.index(x) for x in wrt), registry)
+            current = next(e for e in program.extra if e.gen_name == name)
+        else:   # jacfwd; grad/value_and_grad/jacrev of generated code
+            current = jacfwd_wrapper(program, current, wrt, as_int,
+                                     "jacfwd" if kind == "jacrev" else kind, registry)
+    program.entry_name = current.gen_name
+    program.entry_extra_params = []
+    return current
