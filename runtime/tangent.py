@@ -73,6 +73,64 @@ def einsum_vjps_tangent(subscripts, g, operands, tangents):
     return tuple(out)
 
 
+def prod_others_tangent(a, ta, axis=None):
+    """The tangent of ``runtime.adjoint.prod_others(a, axis)`` along ``ta``:
+    element i gets sum over j != i of ta_j times the product of the others
+    (exact with zeros; O(n^2), for second derivatives of prod)."""
+    from runtime.adjoint import prod_others
+    if np.ndim(a) == 0:
+        return 0.0
+    a = np.asarray(a, float)
+    ta = np.asarray(ta, float)
+    flat = axis is None
+    if flat:
+        shape = a.shape
+        a, ta, axis = a.ravel(), ta.ravel(), 0
+    if isinstance(axis, tuple):
+        raise NotImplementedError("the second derivative of prod over several axes")
+    ax = axis % a.ndim
+    out = np.zeros_like(a)
+    for j in range(a.shape[ax]):
+        sl = [slice(None)] * a.ndim
+        sl[ax] = j
+        b = a.copy()
+        b[tuple(sl)] = ta[tuple(sl)]
+        r = prod_others(b, ax)
+        r[tuple(sl)] = 0.0
+        out += r
+    return out.reshape(shape) if flat else out
+
+
+def norm_grad_tangent(x, ans, tx, tans, ord=None, axis=None, keepdims=False):
+    """The tangent of ``runtime.adjoint.norm_grad(x, ans, ord, axis,
+    keepdims)`` along ``tx`` (and ``tans``, the norm's own tangent) for
+    Euclidean/Frobenius norms and p-norms of vectors; 0 for the piecewise
+    linear norms (1, inf)."""
+    from runtime.adjoint import _norm_one, unreduce
+    if np.ndim(x) == 0:
+        return 0.0
+    x = np.asarray(x, float)
+    nd = x.ndim
+    if axis is None:
+        axes = tuple(range(nd)) if ord is None else ((0,) if nd == 1 else (0, 1))
+    else:
+        axes = tuple(_norm_one(k, nd) for k in (axis if isinstance(axis, tuple) else (axis,)))
+    n = unreduce(ans, x, axes, keepdims)
+    tn = unreduce(tans, x, axes, keepdims)
+    safe = np.where(n != 0, n, 1.0)
+    if ord is None or ord == 'fro' or (ord == 2 and len(axes) == 1):
+        return np.where(n != 0, tx / safe - x * tn / safe ** 2, 0.0)
+    if ord in (1, np.inf, -np.inf, 0) or (len(axes) == 2 and ord in (-1,)):
+        return np.zeros_like(x)
+    if len(axes) == 2:
+        raise NotImplementedError(f"the second derivative of the matrix norm ord={ord!r}")
+    p = float(ord)
+    ax = np.abs(x)
+    s = np.sign(x)
+    return np.where(n != 0, (p - 1) * ax ** (p - 2) * tx / safe ** (p - 1)
+                    - (p - 1) * s * ax ** (p - 1) * tn / safe ** p, 0.0)
+
+
 def unit(x, k):
     """The tangent of ``x`` that is 1 at flat index ``k`` and 0 elsewhere
     (1.0 for a scalar)."""

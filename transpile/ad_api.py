@@ -181,8 +181,9 @@ def vjp(fun, *primals, has_aux=False):
     """`(fun(*primals), vjp_fn)`; `vjp_fn(ct)` is the tuple of cotangents of `primals`."""
     n = len(primals)
     diff = Differentiated(fun, "vjp", tuple(range(n)), has_aux)
-    args = diff._bind(tuple(primals), {})
-    for k in range(n):
+    bound = (diff._self,) if diff._self is not None else ()
+    args = diff._bind(bound + tuple(primals), {})
+    for k in diff._argnums:
         _check_inexact(args[k], diff._names[k], diff._fn.__qualname__)
     out = fun(*primals)
     if has_aux:

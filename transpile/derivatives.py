@@ -7,6 +7,7 @@ first); the `ad` pipeline generates one function per layer
 `tp.jit(...)` compiles the same source with Numba.
 """
 import functools
+import types
 
 import numpy as np
 
@@ -116,7 +117,8 @@ def compose(fun, kind, argnums=0, has_aux=False):
         raise NotImplementedError("differentiating a transformation with has_aux=True is not "
                                   "supported yet")
     layers = inner + [(kind, argnums, has_aux)]
-    out = Transformed(fun._fn, layers, fun.backend)
+    target = fun._fn if fun._self is None else types.MethodType(fun._fn, fun._self)
+    out = Transformed(target, layers, fun.backend)
     return functools.update_wrapper(out, fun._fn)
 
 
@@ -173,7 +175,7 @@ def jvp(fun, primals, tangents):
         raise NotImplementedError("jvp of a transformed function is not supported yet")
     n = len(primals)
     tr = Transformed(fun, [("jvp", tuple(range(n)), False)])
-    args = tr._bind(primals, {})
+    args = tr._bind(((tr._self,) if tr._self is not None else ()) + primals, {})
     key = tr._signature(args)
     gen = tr._cache.get(key) or tr._generate(args, key)
     call_args = [args[i] for i in gen.dyn_index] + [h.getter() for h in gen.hidden] + tangents

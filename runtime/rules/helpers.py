@@ -137,6 +137,16 @@ def as_columns(ans, v):
     d[v] = A.as_columns(t(v))
 
 
+@tangent(A.prod_others)
+def prod_others(ans, a, axis=None):
+    d[a] = T.prod_others_tangent(a, t(a), axis)
+
+
+@tangent(A.norm_grad)
+def norm_grad(ans, x, norm, ord=None, axis=None, keepdims=False):
+    d[x, norm] = T.norm_grad_tangent(x, norm, t(x), t(norm), ord, axis, keepdims)
+
+
 nondifferentiable(A.zeros_like, A.reduced_size, A.tie_weight,
                   A.extremum_mask)
 

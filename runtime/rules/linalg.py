@@ -93,7 +93,29 @@ def norm(g, ans, x, ord=None, axis=None, keepdims=False):
                                                       keepdims)
 
 
+# ---- Triangles ----
+
+@adjoint(np.tril)
+def tril(g, ans, m, k=0):
+    d[m] = np.tril(g, k)
+
+
+@adjoint(np.triu)
+def triu(g, ans, m, k=0):
+    d[m] = np.triu(g, k)
+
+
 # ---- Tangents (forward mode) ----
+
+@tangent(np.tril)
+def tril_tangent(ans, m, k=0):
+    d[m] = np.tril(t(m), k)
+
+
+@tangent(np.triu)
+def triu_tangent(ans, m, k=0):
+    d[m] = np.triu(t(m), k)
+
 
 @tangent(np.dot)
 def dot_tangent(ans, a, b, out=None):

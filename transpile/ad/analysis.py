@@ -6,6 +6,7 @@ differentiated parameters), name generation, and the callees' lookup.
 holds the program, the specialized function being differentiated, and the
 set of names taken in it.
 """
+import builtins
 import copy
 import importlib
 
@@ -113,11 +114,20 @@ class ADContext:
             return None
         aliases = {alias: mod for mod, alias in self.program.imports.items()}
         if node.id not in aliases:
+            if not parts and node.id in self.spec_builtins():
+                return getattr(builtins, node.id)   # generated code calls len(), range()
             return None
         obj = importlib.import_module(aliases[node.id])
         for part in reversed(parts):
             obj = getattr(obj, part, None)
         return obj
+
+    def spec_builtins(self):
+        """Builtin names that the function does not assign (so they are the builtins)."""
+        if not hasattr(self, "_builtins"):
+            assigned = A.names_in(self.node, gast.Store) | {a.id for a in self.node.args.args}
+            self._builtins = {n for n in A.names_in(self.node) if hasattr(builtins, n)} - assigned
+        return self._builtins
 
     def classify(self, value):
         """A `_Stmt` for the right-hand side of an ANF assignment."""

@@ -203,8 +203,7 @@ class ForwardAD(ADContext):
         callee = st.callee
         params = [a.id for a in callee.node.args.args]
         args = st.args
-        active = tuple(k for k, a in enumerate(args[:len(params)])
-                       if isinstance(a, gast.Name) and a.id in self.active)
+        active = tuple(k for k, a in enumerate(args[:len(params)]) if A.names_in(a) & self.active)
         if not active:
             out = [stmt]
             names = [target.id] if isinstance(target, gast.Name) else [e.id for e in target.elts]
@@ -215,7 +214,7 @@ class ForwardAD(ADContext):
         name = jvp_function(self.program, callee, active, self.registry)
         res = self.fresh("_jvp")
         call = A.call(A.name(name), [copy.deepcopy(a) for a in args]
-                      + [A.name(self.dot(args[k].id)) for k in active])
+                      + [self.tangent_of(args[k]) for k in active])
         first = gast.Subscript(value=A.name(res), slice=A.const(0), ctx=gast.Load())
         second = gast.Subscript(value=A.name(res), slice=A.const(1), ctx=gast.Load())
         return [A.located(A.assign(res, call), stmt),

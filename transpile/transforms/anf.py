@@ -37,6 +37,10 @@ import gast
 from .. import astutil as A
 from ..errors import UnsupportedSyntaxError
 
+_BUILTINS = {"range": range, "len": len, "enumerate": enumerate, "zip": zip, "slice": slice,
+             "float": float, "int": int}
+
+
 class _ANF:
     def __init__(self, program, spec):
         self.program = program
@@ -44,6 +48,7 @@ class _ANF:
         self.counter = {}
         self.modules = set(program.imports.values())
         self.lambdas = {}   # local name -> Lambda, inlined where called
+        self.assigned = A.names_in(spec.node, gast.Store) | {a.id for a in spec.node.args.args}
 
     def fresh(self, base="_t"):
         n = self.counter.get(base, 0)
@@ -65,6 +70,8 @@ class _ANF:
             return True
         if isinstance(node, gast.Attribute):
             return self.is_static(node.value)
+        if isinstance(node, gast.Name) and node.id in _BUILTINS and node.id not in self.assigned:
+            return True     # generated code names builtins (range, len) without tp_value
         if isinstance(node, gast.Name):
             return node.id in self.modules or node.id in {
                 s.gen_name for s in list(self.program.functions) + list(getattr(self.program, "extra", ()))}
@@ -307,6 +314,9 @@ class _ANF:
         it = node.iter
         func = getattr(it, "func", None)
         fval = getattr(func, "tp_value", None) if func is not None else None
+        if fval is None and isinstance(func, gast.Name) and func.id in _BUILTINS \
+                and func.id not in self.assigned:
+            fval = _BUILTINS[func.id]
         body_pre = []
         if fval is range and isinstance(node.target, gast.Name):
             it.args = [self.atom(a, out) for a in it.args]

@@ -17,10 +17,31 @@
   `x.reshape(2, 3)`, ...) become calls to their `runtime.npx` twins:
   `npx.max(x, axis=0)`, `npx.reshape(x, (2, 3))`.
 
-Invariant established: no `.at[...]` call, no keyword `dict(...)` call and no
-partly supported array method call remains.
+* A list display used as an index becomes an array, as NumPy reads it
+  (Numba takes arrays, not lists): `A[:, [3, 0]]` -> `A[:, np.array([3, 0])]`.
+* `np.squeeze(e)` without `axis`, where `e`'s unit axes are known from its
+  form (`x[None, :]`, `np.expand_dims(x, 0)`, `x.reshape(1, n)`), becomes
+  `npx.squeeze_all(e, (0,))`: NumPy's `np.squeeze(e)` eagerly; compiled, the
+  known axes go and any other axis of size 1 at run time is a ValueError (the
+  result's ndim must be known at compile time).
+* Unpacking a value that may be an array, `a, b, c = theta` (the value a
+  name, attribute or subscript, not a tuple display or a call), becomes
+  Python's length check and indexed reads::
+
+      a, b = theta        ->    checks.check_unpack(theta, 2, 'f.py:3')
+                                a = theta[0]
+                                b = theta[1]
+
+  (through a temporary when a target is the value's own name). Reverse mode
+  then sees plain reads, and Numba unpacks arrays with Python's message.
+
+Invariant established: no `.at[...]` call, no keyword `dict(...)` call, no
+partly supported array method call and no list-display index remains.
 """
+import os
+
 import gast
+import numpy as np
 
 from .. import astutil as A
 from ..errors import TranspileError
@@ -53,6 +74,29 @@ class _Desugar(gast.NodeTransformer):
         self.pending = []   # statements to put before the current one
         self.counter = 0
         self.target = None  # a Name the current statement assigns to, if simple
+        self._defs = None
+
+    def definitions(self):
+        """name -> the values assigned to it by `name = value` statements; names
+        bound any other way (loop targets, unpacking, augmented assignment) map
+        to None among their values."""
+        if self._defs is None:
+            defs = {}
+            for n in gast.walk(self.spec.node):
+                if isinstance(n, gast.Assign):
+                    for t in n.targets:
+                        if isinstance(t, gast.Name):
+                            defs.setdefault(t.id, []).append(n.value)
+                        else:
+                            for m in gast.walk(t):
+                                if isinstance(m, gast.Name) and isinstance(m.ctx, gast.Store):
+                                    defs.setdefault(m.id, []).append(None)
+                elif isinstance(n, (gast.AugAssign, gast.For, gast.AnnAssign)):
+                    for m in gast.walk(n.target):
+                        if isinstance(m, gast.Name):
+                            defs.setdefault(m.id, []).append(None)
+            self._defs = defs
+        return self._defs
 
     def fresh(self, base):
         taken = self.spec.locals
@@ -72,6 +116,11 @@ class _Desugar(gast.NodeTransformer):
             if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 \
                     and isinstance(stmt.targets[0], gast.Name) and _at_call(stmt.value):
                 self.target = stmt.targets[0].id
+            unpacked = self.unpack(stmt)
+            if unpacked is not None:
+                out.extend(self.visit_stmts(unpacked))
+                self.pending = saved
+                continue
             new = self.visit(stmt)
             out.extend(self.pending)
             if new is not None and not (isinstance(new, gast.Assign) and getattr(new, "tp_drop", False)):
@@ -99,12 +148,127 @@ class _Desugar(gast.NodeTransformer):
                 setattr(node, field, self.visit(value))
         return node
 
+    # -- unpacking ------------------------------------------------------------
+    def unpack(self, stmt):
+        """`a, b = v` (v maybe an array) as a length check and indexed reads, else None."""
+        if not (isinstance(stmt, gast.Assign) and len(stmt.targets) == 1
+                and isinstance(stmt.targets[0], (gast.Tuple, gast.List))):
+            return None
+        target, value = stmt.targets[0], stmt.value
+        if any(isinstance(e, gast.Starred) for e in target.elts):
+            return None
+        if not isinstance(value, (gast.Name, gast.Attribute, gast.Subscript)) or hasattr(value, "tp_value"):
+            return None
+        if isinstance(value, gast.Name):
+            defs = self.definitions().get(value.id, [])
+            if any(d is None or isinstance(d, (gast.Tuple, gast.List, gast.Call)) for d in defs):
+                return None     # may hold a tuple: unpacked as it is
+        out = []
+        src = value
+        stored = {m.id for m in gast.walk(target) if isinstance(m, gast.Name)}
+        if not isinstance(value, gast.Name) or value.id in stored:
+            tmp = self.fresh("_u")
+            out.append(A.located(A.assign(tmp, value), stmt))
+            src = A.name(tmp)
+        where = A.const(f"{os.path.basename(self.spec.src.filename)}:{getattr(stmt, 'lineno', 0)}")
+        check = A.call(A.attr(self.program.module_alias("runtime.checks"), "check_unpack"),
+                       [A.name(src.id), A.const(len(target.elts)), where])
+        out.append(A.located(A.expr_stmt(check), stmt))
+        for k, e in enumerate(target.elts):
+            read = gast.Subscript(value=A.name(src.id), slice=A.const(k), ctx=gast.Load())
+            out.append(A.located(A.assign(e, read), stmt))
+        return out
+
+    # -- indices ----------------------------------------------------------------
+    def visit_Subscript(self, node):
+        self.generic_visit(node)
+        if isinstance(node.slice, gast.Tuple):
+            node.slice.elts = [self.list_index(p) for p in node.slice.elts]
+        else:
+            node.slice = self.list_index(node.slice)
+        return node
+
+    def list_index(self, p):
+        """A list display as an index -> np.array(list)."""
+        if isinstance(p, gast.List) and p.elts:
+            func = A.attr(self.program.module_alias("numpy"), "array")
+            func.tp_value = np.array
+            return A.located(A.call(func, [p]), p)
+        return p
+
+    # -- squeeze without axis ----------------------------------------------------
+    def squeeze(self, node):
+        """`npx.squeeze(e)` -> `npx.squeeze_all(e, axes)` when e's unit axes are known."""
+        if len(node.args) != 1 or node.keywords:
+            return node
+        axes = self.unit_axes(node.args[0], 0)
+        if not axes:
+            return node
+        func = A.attr(self.program.module_alias("runtime.npx"), "squeeze_all")
+        func.tp_value = np.squeeze   # differentiated (and typed) as np.squeeze
+        return A.located(A.call(func, [node.args[0], A.tuple_([A.const(k) for k in axes])]), node)
+
+    def unit_axes(self, e, depth):
+        """Axes of the value of `e` known to have size 1 from its form alone."""
+        if depth > 8:
+            return []
+        if isinstance(e, gast.Name):
+            defs = self.definitions().get(e.id, [])
+            if len(defs) == 1 and defs[0] is not None:
+                return self.unit_axes(defs[0], depth + 1)
+            return []
+        if isinstance(e, gast.Subscript):
+            parts = e.slice.elts if isinstance(e.slice, gast.Tuple) else [e.slice]
+            out, pos = [], 0
+            for p in parts:
+                if isinstance(p, gast.Constant) and p.value is None:
+                    out.append(pos)
+                    pos += 1
+                elif isinstance(p, gast.Slice):
+                    pos += 1
+                elif isinstance(p, gast.Constant) and p.value is Ellipsis:
+                    break       # positions after it depend on the ndim
+                elif isinstance(p, gast.Constant) and isinstance(p.value, int) \
+                        and not isinstance(p.value, bool):
+                    continue
+                else:
+                    return []   # an int or an array: positions unknown
+            return out
+        if isinstance(e, gast.Call):
+            fn = self.denotes(e.func)
+            if fn == "expand_dims" and len(e.args) == 2 and not e.keywords:
+                ax = e.args[1]
+                items = ax.elts if isinstance(ax, gast.Tuple) else [ax]
+                if all(isinstance(k, gast.Constant) and isinstance(k.value, int)
+                       and not isinstance(k.value, bool) and k.value >= 0 for k in items):
+                    return sorted({k.value for k in items})
+            if fn == "reshape" and len(e.args) == 2 and not e.keywords \
+                    and isinstance(e.args[1], gast.Tuple):
+                return [k for k, d in enumerate(e.args[1].elts)
+                        if isinstance(d, gast.Constant) and d.value == 1 and not isinstance(d.value, bool)]
+        return []
+
+    def denotes(self, func):
+        """'expand_dims' / 'reshape' / 'squeeze' if `func` is that NumPy function or twin."""
+        value = getattr(func, "tp_value", None)
+        for fn_name in ("expand_dims", "reshape", "squeeze"):
+            if value is getattr(np, fn_name):
+                return fn_name
+        npx_alias = self.program.imports.get("runtime.npx")
+        if isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name) \
+                and npx_alias is not None and func.value.id == npx_alias \
+                and func.attr in ("expand_dims", "reshape", "squeeze"):
+            return func.attr
+        return None
+
     # -- .at[...] ------------------------------------------------------------
     def visit_Call(self, node):
         self.generic_visit(node)
         at = _at_call(node)
         if at is not None:
             return self.lower_at(node, *at)
+        if self.denotes(node.func) == "squeeze":
+            return self.squeeze(node)
         func = node.func
         if getattr(func, "tp_value", None) is dict and not node.args and node.keywords:
             if any(k.arg is None for k in node.keywords):
@@ -121,6 +285,8 @@ class _Desugar(gast.NodeTransformer):
                     args = [A.tuple_(args)]
                 new = A.call(A.attr(self.program.module_alias("runtime.npx"), twin.__name__),
                              [func.value] + args, node.keywords)
+                if twin.__name__ == "squeeze":
+                    return self.squeeze(A.located(new, node))
                 return A.located(new, node)
         return node
 
