@@ -16,7 +16,8 @@ unchecked one in a compiled loop).
 """
 import numpy as np
 
-__all__ = ["getitem", "setitem", "check_index", "check_divisor", "divide", "floor_divide", "mod"]
+__all__ = ["getitem", "setitem", "check_index", "check_divisor", "divide", "floor_divide", "mod",
+           "check_unpack", "UnpackError"]
 
 
 def _oob(i, size, axis, where):
@@ -74,6 +75,27 @@ def setitem(a, i, v, where):
         return
     _check_container(a, i, where)
     a[i] = v
+
+
+class UnpackError(ValueError):
+    """Python's ValueError for `a, b = v` when `v` has another length:
+    `UnpackError(expected, got, where)` (compiled code raises it with those
+    arguments; the message is formatted here)."""
+
+    def __init__(self, expected, got, where):
+        if got > expected:
+            msg = f"too many values to unpack (expected {expected})"
+        else:
+            msg = f"not enough values to unpack (expected {expected}, got {got})"
+        super().__init__(f"{msg} (at {where})")
+
+
+def check_unpack(v, n, where):
+    """`a, b, ... = v` with `v` an array (or a tuple): Python's ValueError
+    unless `len(v) == n`; the generated code then reads `v[0]`, `v[1]`, ..."""
+    k = len(v)
+    if k != n:
+        raise UnpackError(n, k, where)
 
 
 _PY_NUMBERS = (int, float, bool)

@@ -29,10 +29,10 @@ __all__ = [
     'sum', 'max', 'min', 'mean', 'prod', 'var', 'std', 'any', 'all',
     'argmax', 'argmin', 'cumsum', 'cumprod',
     # shapes
-    'squeeze', 'expand_dims', 'reshape', 'concatenate', 'stack', 'vstack',
-    'hstack', 'tile', 'repeat', 'pad',
-    # products
-    'einsum', 'inner', 'tensordot', 'kron', 'matmul', 'dot',
+    'squeeze', 'squeeze_all', 'expand_dims', 'reshape', 'concatenate',
+    'stack', 'vstack', 'hstack', 'tile', 'repeat', 'pad',
+    # products and linear algebra
+    'einsum', 'inner', 'tensordot', 'kron', 'matmul', 'dot', 'trace', 'norm',
     # element-wise and indexing
     'heaviside', 'mask_select', 'mask_assign',
 ]
@@ -133,6 +133,17 @@ def squeeze(a, axis=None):
     return np.squeeze(a, axis=axis)
 
 
+def squeeze_all(a, axis):
+    """``np.squeeze(a)`` (no axis), where the compiler knows that the axes
+    ``axis`` (an int or a tuple) of ``a`` have size 1.
+
+    Eagerly this is NumPy's ``np.squeeze(a)``.  Compiled code removes the
+    axes ``axis`` and raises ValueError if another axis has size 1 at run
+    time: the result's number of dimensions must be known at compile time,
+    and it never differs silently from NumPy's."""
+    return np.squeeze(a)
+
+
 def expand_dims(a, axis):
     """np.expand_dims, ``axis`` int or tuple."""
     return np.expand_dims(a, axis)
@@ -217,6 +228,19 @@ def dot(a, b, out=None):
     return np.dot(a, b, out=out)
 
 
+def trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
+    """np.trace (also ``a.trace()``); compiled code takes a matrix."""
+    return np.trace(a, offset=offset, axis1=axis1, axis2=axis2, dtype=dtype,
+                    out=out)
+
+
+def norm(x, ord=None, axis=None, keepdims=False):
+    """np.linalg.norm.  Compiled code takes every vector norm, along any
+    axis; matrix norms (two axes, or a 2-D array with ``ord``) of a whole
+    matrix, or any 'fro' norm."""
+    return np.linalg.norm(x, ord=ord, axis=axis, keepdims=keepdims)
+
+
 # --- element-wise and indexing ----------------------------------------------
 
 def heaviside(x1, x2):
@@ -247,8 +271,8 @@ NUMPY_TWINS = {
     np.concatenate: concatenate, np.stack: stack, np.vstack: vstack,
     np.hstack: hstack, np.tile: tile, np.repeat: repeat, np.pad: pad,
     np.einsum: einsum, np.inner: inner, np.tensordot: tensordot,
-    np.kron: kron, np.matmul: matmul, np.dot: dot,
-    np.heaviside: heaviside,
+    np.kron: kron, np.matmul: matmul, np.dot: dot, np.trace: trace,
+    np.linalg.norm: norm, np.heaviside: heaviside,
 }
 if hasattr(np, 'concat'):           # NumPy >= 2.0 alias
     NUMPY_TWINS[np.concat] = concatenate
@@ -259,5 +283,5 @@ METHOD_TWINS = {
     'max': max, 'min': min, 'mean': mean, 'prod': prod, 'var': var,
     'std': std, 'sum': sum, 'any': any, 'all': all, 'argmax': argmax,
     'argmin': argmin, 'cumsum': cumsum, 'cumprod': cumprod,
-    'squeeze': squeeze, 'reshape': reshape,
+    'squeeze': squeeze, 'reshape': reshape, 'trace': trace,
 }

@@ -5,7 +5,7 @@ compare and a branch in a compiled loop (measured: same time as Numba's own
 `boundscheck=True`).
 """
 import numpy as np
-from numba import types
+from numba import njit, types
 from numba.core.errors import TypingError
 from numba.extending import overload
 
@@ -16,6 +16,19 @@ _INT = (types.Integer,)
 
 def _is_int(t):
     return isinstance(t, types.Integer) and not isinstance(t, types.Boolean)
+
+
+@njit
+def _check_int_array(i, size, axis, where):
+    """Bounds of an integer index array (not inlined: Numba 0.68 fails to inline this body twice
+    into one statement, `A[check_index(i, ...), check_index(j, ...)]`)."""
+    if i.size > 0:
+        lo = i.min()
+        hi = i.max()
+        if lo < -size or hi >= size:
+            bad = lo if lo < -size else hi
+            raise IndexError("index " + str(bad) + " is out of bounds for axis " + str(axis)
+                             + " with size " + str(size) + " (at " + where + ")")
 
 
 @overload(checks.check_index, inline="always")
@@ -33,14 +46,8 @@ def _check_index(i, a, axis, where):
         return impl
     if isinstance(i, types.Array) and isinstance(i.dtype, types.Integer) and i.ndim >= 1:
         def impl(i, a, axis, where):
-            if axis < a.ndim and i.size > 0:
-                size = a.shape[axis]
-                lo = i.min()
-                hi = i.max()
-                if lo < -size or hi >= size:
-                    bad = lo if lo < -size else hi
-                    raise IndexError("index " + str(bad) + " is out of bounds for axis " + str(axis)
-                                     + " with size " + str(size) + " (at " + where + ")")
+            if axis < a.ndim:
+                _check_int_array(i, a.shape[axis], axis, where)
             return i
         return impl
     if isinstance(i, types.Array) and isinstance(i.dtype, types.Boolean) and i.ndim == 1:
@@ -136,3 +143,20 @@ def _floor_divide(a, b, where):
 @overload(checks.mod, inline="always")
 def _mod(a, b, where):
     return lambda a, b, where: a % checks.check_divisor(a, b, where)
+
+
+@overload(checks.check_unpack, inline="always")
+def _check_unpack(v, n, where):
+    if isinstance(v, types.BaseTuple):
+        k = len(v.types)
+
+        def impl_tuple(v, n, where):
+            if k != n:
+                raise checks.UnpackError(n, k, where)
+        return impl_tuple
+
+    def impl(v, n, where):
+        k = len(v)
+        if k != n:
+            raise checks.UnpackError(n, k, where)
+    return impl

@@ -213,4 +213,4 @@ for _op, _ol in [('sum', _ol_sum_like), ('prod', _ol_sum_like),
 
 # Register the remaining overloads.
 from runtime import (numba_shapes, numba_tile_pad, numba_masks,  # noqa: E402
-                     numba_products, numba_einsum)  # noqa: F401,E402
+                     numba_products, numba_einsum, numba_linalg)  # noqa: F401,E402

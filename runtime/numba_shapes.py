@@ -74,6 +74,47 @@ def _squeeze(a, axis=None):
 
 
 @functools.lru_cache(maxsize=None)
+def _squeeze_all_impl(kind, layout, nd, out_nd):
+    view = _view(layout, out_nd)
+    axes = _axes_fn(kind)
+
+    def squeeze_all(a, axis):
+        ax = axes(axis)
+        red = np.zeros(nd, np.bool_)
+        for k in ax:
+            k = norm_axis(k, nd)
+            if a.shape[k] != 1:
+                raise ValueError('cannot select an axis to squeeze out which '
+                                 'has size not equal to one')
+            red[k] = True
+        s = np.empty(out_nd, np.int64)
+        st = np.empty(out_nd, np.int64)
+        p = 0
+        for d in range(nd):
+            if not red[d]:
+                if a.shape[d] == 1:
+                    raise NpxValueError(
+                        'np.squeeze without axis: axis %d has size 1 at run '
+                        'time, and compiled code must know the number of '
+                        'dimensions of the result; pass axis=', d)
+                s[p] = a.shape[d]
+                st[p] = a.strides[d]
+                p += 1
+        return view(a, s, st)
+    return squeeze_all
+
+
+@overload(npx.squeeze_all, prefer_literal=True, jit_options=JIT)
+def _squeeze_all(a, axis):
+    if not is_array(a):
+        fail('squeeze_all', 'expected an array, got %s' % (a,))
+    kind, nax = axis_kind('squeeze_all', axis)
+    if kind == 'none':
+        fail('squeeze_all', 'axis must be an int or a tuple of ints')
+    return _squeeze_all_impl(kind, a.layout, a.ndim, a.ndim - nax)
+
+
+@functools.lru_cache(maxsize=None)
 def _expand_impl(kind, layout, out_nd):
     view = _view(layout, out_nd)
     axes = _axes_fn(kind)
