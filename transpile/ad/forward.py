@@ -36,9 +36,10 @@ _LIST_METHODS = {"append", "pop"}
 class ForwardAD(ADContext):
     """Generates the JVP function of one generated function."""
 
-    def __init__(self, program, spec, active_params, registry):
+    def __init__(self, program, spec, active_params, registry, entry=False):
         super().__init__(program, spec, active_params)
         self.registry = registry
+        self.entry = entry          # called by the user or a wrapper: copy what it writes
         self.dots = {}
 
     # -- names -------------------------------------------------------------
@@ -81,9 +82,13 @@ class ForwardAD(ADContext):
         prologue = []
         for p in self.active_params:
             self.dot(p)
-            if p in written:    # the caller's tangent stays as it was
-                save = A.call(self.helper("runtime.tape", "save"), [A.name(self.dot(p))])
-                prologue.append(A.located(A.assign(self.dot(p), save), node.body[0]))
+        if self.entry:          # the caller's arrays stay as they were (a callee's writes are seen)
+            for p in params:
+                if p in written:
+                    names = [p] + ([self.dot(p)] if p in self.active_params else [])
+                    for n in names:
+                        save = A.call(self.helper("runtime.tape", "save"), [A.name(n)])
+                        prologue.append(A.located(A.assign(n, save), node.body[0]))
         node.body = prologue + self.block(node.body)
         node.args.args = [A.param(p) for p in params] + [A.param(self.dot(p)) for p in self.active_params]
         node.name = gen_name
@@ -246,9 +251,11 @@ class ForwardAD(ADContext):
         return [stmt]
 
 
-def jvp_function(program, spec, active, registry):
-    """Name of the generated JVP of `spec` for these active parameter positions."""
-    key = ("jvp", spec.key, active)
+def jvp_function(program, spec, active, registry, entry=False):
+    """Name of the generated JVP of `spec` for these active parameter positions
+    (`entry`: called from outside generated user code, so it copies the
+    arrays it writes in place instead of changing the caller's)."""
+    key = ("jvp", spec.key, active, entry)
     if key in registry:
         return registry[key]
     base = f"jvp_{spec.gen_name}"
@@ -261,7 +268,7 @@ def jvp_function(program, spec, active, registry):
         name = f"{base}_{i}"
     registry[key] = name
     params = [a.id for a in spec.node.args.args]
-    ad = ForwardAD(program, spec, [params[k] for k in active], registry)
+    ad = ForwardAD(program, spec, [params[k] for k in active], registry, entry)
     node = ad.run(name)
     program.extra.append(_Extra(spec, name, node))
     return name

@@ -63,6 +63,13 @@ def _call(fn, params, extra=()):
     return f"{fn}({', '.join(list(params) + list(extra))})"
 
 
+def _primal_call(fn, params):
+    """Lines computing `_y = fn(params)` on copies (the primal may write its
+    arguments in place; the derivative passes that follow need the originals)."""
+    lines = [f"    _c{k} = tape.save({p})" for k, p in enumerate(params)]
+    return lines + [f"    _y = {_call(fn, [f'_c{k}' for k in range(len(params))])}"]
+
+
 def _flatten_locations(stmts):
     """Give every node of a simple statement the statement's line (inlined rule
     templates carry lines of the rule's own file, which ANF would copy)."""
@@ -118,12 +125,12 @@ def jacfwd_wrapper(program, current, wrt, argnums_int, kind, registry):
     output) of `current` by one JVP per input element."""
     _prepare(program)
     params = params_of(current)
-    lines = [f"    _y = {_call(current.gen_name, params)}"]
+    lines = _primal_call(current.gen_name, params)
     if kind in ("grad", "value_and_grad"):
         lines.append("    tape.grad_seed(_y)")
     outs = []
     for j, x in enumerate(wrt):
-        jvp = forward.jvp_function(program, current, (params.index(x),), registry)
+        jvp = forward.jvp_function(program, current, (params.index(x),), registry, entry=True)
         lines += [f"    _J{j} = tangent.jac_new(_y, {x})",
                   f"    _n{j} = tangent.size({x})",
                   f"    for _i{j} in range(_n{j}):",
@@ -144,7 +151,7 @@ def jacfwd_wrapper(program, current, wrt, argnums_int, kind, registry):
 def jacrev_wrapper(program, primal, vjp, wrt, argnums_int):
     """Jacobian of the user's function by one VJP per output element."""
     params = params_of(primal)
-    lines = [f"    _y = {_call(primal.gen_name, params)}"]
+    lines = _primal_call(primal.gen_name, params)
     for j, x in enumerate(wrt):
         lines.append(f"    _J{j} = tangent.jac_new(_y, {x})")
     lines += ["    _m = tangent.size(_y)",
@@ -183,7 +190,8 @@ def run(program, layers):
         elif kind == "jvp":
             _prepare(program)
             params = params_of(current)
-            name = forward.jvp_function(program, current, tuple(params.index(x) for x in wrt), registry)
+            name = forward.jvp_function(program, current, tuple(params.index(x) for x in wrt), registry,
+                                        entry=True)
             current = next(e for e in program.extra if e.gen_name == name)
         else:   # jacfwd; grad/value_and_grad/jacrev of generated code
             current = jacfwd_wrapper(program, current, wrt, as_int,

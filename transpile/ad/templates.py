@@ -19,10 +19,12 @@ argument (or disappears).
 import builtins
 import copy
 import inspect
+import operator
 import textwrap
 import types
 
 import gast
+import numpy as np
 
 from .. import astutil as A
 from ..errors import TranspileError
@@ -315,8 +317,20 @@ def _derive_pointwise(stmt, g_name):
     return stmt
 
 
+_FOLDABLE = {"not_equal": np.not_equal, "equal": np.equal, "log": np.log}
+_FOLD_OPS = {gast.Add: operator.add, gast.Sub: operator.sub, gast.Mult: operator.mul}
+
+
+def _const_value(node):
+    if isinstance(node, gast.Constant) and isinstance(node.value, (bool, int, float)):
+        return True, node.value
+    return False, None
+
+
 class _TangentSub(_Sub):
-    """Substitution for tangent templates: also `t(p)` and `ts(p)`."""
+    """Substitution for tangent templates: also `t(p)` and `ts(p)`; arithmetic
+    on constants is folded (`np.power(x, 2 - np.not_equal(2, 0))` becomes
+    `np.power(x, 1)`, then `x`)."""
 
     def __init__(self, subs, renames, ctx, fn, binding):
         super().__init__(subs, renames, ctx, fn)
@@ -328,6 +342,19 @@ class _TangentSub(_Sub):
             bound = self.binding[node.args[0].id]
             return self.ctx.tangent_of(bound)
         self.generic_visit(node)
+        fname = getattr(node.func, "attr", None)
+        values = [_const_value(a) for a in node.args]
+        if fname in _FOLDABLE and node.args and all(ok for ok, _ in values) and not node.keywords:
+            return A.const(_FOLDABLE[fname](*[v for _, v in values]).item())
+        if fname == "power" and len(node.args) == 2 and _const_value(node.args[1]) == (True, 1):
+            return node.args[0]
+        return node
+
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        (okl, left), (okr, right) = _const_value(node.left), _const_value(node.right)
+        if okl and okr and type(node.op) in _FOLD_OPS:
+            return A.const(_FOLD_OPS[type(node.op)](left, right))
         return node
 
 
