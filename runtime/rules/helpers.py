@@ -158,7 +158,7 @@ def save(ans, value):
     d[value] = tape.save(t(value))
 
 
-nondifferentiable(tape.grad_seed, tape.stop_gradient)
+nondifferentiable(tape.grad_seed, tape.stop_gradient, tape.keeps)
 
 # ---- runtime.tangent: forward mode's own helpers ----
 

@@ -38,7 +38,7 @@ def _unique(program, base):
     return name
 
 
-def _wrapper(program, name, params, body_src, subs):
+def _wrapper(program, base, name, params, body_src, subs):
     """An `_Extra` function `name(params)` whose body is `body_src` (with the
     module aliases `tangent`, `tape` resolved)."""
     subs = dict(subs)
@@ -46,14 +46,14 @@ def _wrapper(program, name, params, body_src, subs):
     subs.setdefault("tape", program.module_alias("runtime.tape"))
     src = f"def {name}({', '.join(params)}):\n" + body_src
     (fdef,) = A.template(src, **subs)
-    model = program.entry.node
+    model = base.node
     for n in gast.walk(fdef):
         if hasattr(n, "lineno"):
             n.lineno = getattr(model, "lineno", 1)
             n.col_offset = 0
             n.end_lineno = None
             n.end_col_offset = None
-    extra = _Extra(program.entry, name, fdef)
+    extra = _Extra(base, name, fdef)
     extra.anf_done = True
     program.extra.append(extra)
     return extra
@@ -98,7 +98,7 @@ def _prepare(program):
             e.anf_done = True
 
 
-def grad_wrapper(program, grad, kind, argnums_int, has_aux):
+def grad_wrapper(program, base, grad, kind, argnums_int, has_aux):
     """`grad_f(x) -> (value, (bars,))` as the user sees it: the cotangent(s)
     for grad, `(value, cotangents)` for value_and_grad (aux included)."""
     params = params_of(grad)
@@ -116,11 +116,11 @@ def grad_wrapper(program, grad, kind, argnums_int, has_aux):
             lines.append(f"    return {g}")
     else:
         lines.append(f"    return (_v, {g})")
-    name = _unique(program, f"{kind}_{program.entry.gen_name}")
-    return _wrapper(program, name, params, "\n".join(lines) + "\n", {})
+    name = _unique(program, f"{kind}_{base.gen_name}")
+    return _wrapper(program, base, name, params, "\n".join(lines) + "\n", {})
 
 
-def jacfwd_wrapper(program, current, wrt, argnums_int, kind, registry):
+def jacfwd_wrapper(program, base, current, wrt, argnums_int, kind, registry):
     """Jacobian (or, for kind grad/value_and_grad, gradient of a scalar
     output) of `current` by one JVP per input element."""
     _prepare(program)
@@ -145,7 +145,7 @@ def jacfwd_wrapper(program, current, wrt, argnums_int, kind, registry):
         result = f"(_y, {result})"
     lines.append(f"    return {result}")
     name = _unique(program, f"{'jacfwd' if kind == 'jacfwd' else kind}_{current.gen_name}")
-    return _wrapper(program, name, params, "\n".join(lines) + "\n", {})
+    return _wrapper(program, base, name, params, "\n".join(lines) + "\n", {})
 
 
 def jacrev_wrapper(program, primal, vjp, wrt, argnums_int):
@@ -168,34 +168,63 @@ def jacrev_wrapper(program, primal, vjp, wrt, argnums_int):
     result = outs[0] if argnums_int else "(" + ", ".join(outs) + ("," if len(outs) == 1 else "") + ")"
     lines.append(f"    return {result}")
     name = _unique(program, f"jacrev_{primal.gen_name}")
-    return _wrapper(program, name, params, "\n".join(lines) + "\n", {})
+    return _wrapper(program, primal, name, params, "\n".join(lines) + "\n", {})
 
 
-def run(program, layers):
-    """Apply `layers` (innermost first) to the program's entry; the last
-    layer's function becomes the entry. A layer: dict(kind, wrt (parameter
-    names), argnums_int, has_aux)."""
-    registry = {}
-    program.extra = []
-    current = program.entry
+def _reaches_generated(program, base):
+    """True if `base` (or a user function it calls) calls generated code (an
+    embedded transformation): reverse mode does not go over generated code,
+    so the first layer is forward mode then."""
+    names = {e.gen_name for e in program.extra}
+    seen, todo = set(), [base]
+    while todo:
+        spec = todo.pop()
+        if id(spec) in seen:
+            continue
+        seen.add(id(spec))
+        if A.names_in(spec.node) & names:
+            return True
+        todo.extend(callee for _, callee, _ in getattr(spec, "calls", ()))
+    return False
+
+
+def build(program, base, layers, registry, name=None):
+    """Apply `layers` (innermost first) to `base` (a specialized function);
+    return the last layer's generated function (renamed `name` if given). A
+    layer: dict(kind, wrt (parameter names), argnums_int, has_aux)."""
+    if not hasattr(program, "extra"):
+        program.extra = []
+    current = base
+    forward_only = _reaches_generated(program, base)
     for i, layer in enumerate(layers):
         kind, wrt = layer["kind"], list(layer["wrt"])
         as_int = layer.get("argnums_int", True)
-        if i == 0 and kind in ("grad", "value_and_grad"):
-            g = reverse.run(program, wrt, "grad", layer.get("has_aux", False))
-            current = grad_wrapper(program, g, kind, as_int, layer.get("has_aux", False))
-        elif i == 0 and kind == "jacrev":
-            v = reverse.run(program, wrt, "vjp")
-            current = jacrev_wrapper(program, program.entry, v, wrt, as_int)
+        if i == 0 and kind in ("grad", "value_and_grad") and not forward_only:
+            g = reverse.run(program, wrt, "grad", layer.get("has_aux", False), base=base)
+            current = grad_wrapper(program, base, g, kind, as_int, layer.get("has_aux", False))
+        elif i == 0 and kind == "jacrev" and not forward_only:
+            v = reverse.run(program, wrt, "vjp", base=base)
+            current = jacrev_wrapper(program, base, v, wrt, as_int)
         elif kind == "jvp":
             _prepare(program)
             params = params_of(current)
-            name = forward.jvp_function(program, current, tuple(params.index(x) for x in wrt), registry,
-                                        entry=True)
-            current = next(e for e in program.extra if e.gen_name == name)
+            jname = forward.jvp_function(program, current, tuple(params.index(x) for x in wrt), registry,
+                                         entry=True)
+            current = next(e for e in program.extra if e.gen_name == jname)
         else:   # jacfwd; grad/value_and_grad/jacrev of generated code
-            current = jacfwd_wrapper(program, current, wrt, as_int,
+            if layer.get("has_aux"):
+                raise NotImplementedError("has_aux=True over forward mode is not supported yet")
+            current = jacfwd_wrapper(program, base, current, wrt, as_int,
                                      "jacfwd" if kind == "jacrev" else kind, registry)
+    if name is not None and current.gen_name != name:
+        current.gen_name = name
+        current.node.name = name
+    return current
+
+
+def run(program, layers):
+    """Apply `layers` to the program's entry; the result becomes the entry."""
+    current = build(program, program.entry, layers, {})
     program.entry_name = current.gen_name
     program.entry_extra_params = []
     return current

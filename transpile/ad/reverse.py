@@ -56,6 +56,10 @@ class ReverseAD(ADContext):
         self.multi = set()
         self.counter_names = set()
         self.modules = set(program.imports.values())
+        self.save_sites = 0
+        self.copied_params = set()
+        self.loop_local = {}                # var -> 'recompute' | 'pop' (see plan_loop_locals)
+        self.shape_only = set()             # taped vars the adjoint reads only for shape and type
 
     def bar(self, var):
         name = self.bars.get(var)
@@ -164,6 +168,7 @@ class ReverseAD(ADContext):
                 self.multi.add(p)
                 pushes.append(self.marker("push", p, node.body[0]))
             if p in written:
+                self.copied_params.add(p)
                 prologue.append(A.located(A.assign(p, A.call(self.helper("runtime.tape", "save"), [A.name(p)])),
                                           node.body[0]))
         prologue += pushes
@@ -193,7 +198,10 @@ class ReverseAD(ADContext):
         full, _ = dce.block(full, set())
         cut = next(i for i, s in enumerate(full) if s is sentinel)
         fwd, adj = full[:cut], full[cut + 1:]
+        self.plan_loop_locals(fwd, adj, _reads(adj))
+        self.place_tops(adj)
         reads = _reads(adj)
+        self.shape_only = {v for v in reads if v in self.multi} - _value_reads(adj)
         fwd = self.materialize(fwd, reads)
         adj = self.materialize(adj, reads)
         # Stacks are created first.
@@ -206,6 +214,24 @@ class ReverseAD(ADContext):
         node.args.args = [A.param(p) for p in params]
         node.decorator_list = []
         return node
+
+    def place_tops(self, stmts):
+        """Insert each adjoint loop's recomputations and pops (plan_loop_locals) at the top of
+        its body, before the cotangent initialisations that may read them."""
+        for n in _walk_code(stmts):
+            top = getattr(n, "tp_top", None)
+            if not top:
+                continue
+            new = []
+            for item in top:
+                if isinstance(item, tuple):
+                    v, st = item
+                    s = self.stack(f"_stack_{v}")
+                    new.append((v, st, A.located(A.assign(v, A.call(A.attr(s, "pop"))), st)))
+                else:
+                    new.append(item)
+            n.tp_top = new
+            n.body[0:0] = [item[2] if isinstance(item, tuple) else item for item in new]
 
     def seed(self, ret):
         """Adjoint statements seeding the output's cotangent; the forward result."""
@@ -267,6 +293,13 @@ class ReverseAD(ADContext):
             if m is not None:
                 out.extend(self.expand_marker(m, stmt, reads))
                 continue
+            if getattr(stmt, "tp_top", None):
+                pops = {id(item[2]): item[0] for item in stmt.tp_top if isinstance(item, tuple)}
+                body = []
+                for st in stmt.body:
+                    v = pops.get(id(st))
+                    body.extend(self.guarded(v, [st], st) if v is not None else [st])
+                stmt.body = body
             if isinstance(stmt, gast.If):
                 stmt.body = self.materialize(stmt.body, reads) or [gast.Pass()]
                 stmt.orelse = self.materialize(stmt.orelse, reads)
@@ -281,33 +314,182 @@ class ReverseAD(ADContext):
             self.locals.add(name)
         return name
 
+    def guarded(self, var, stmts, node):
+        """`stmts`, under `if tape.keeps(var):` when the adjoint reads `var` only for its shape
+        (Numba drops the branch, and the tape, for scalars)."""
+        if var not in self.shape_only:
+            return [A.located(st, node) for st in stmts]
+        test = A.call(self.helper("runtime.tape", "keeps"), [A.name(var)])
+        guard = A.located(gast.If(test=test, body=stmts, orelse=[]), node)
+        for st in stmts:
+            st.lineno = None    # no second line comment inside the guard
+        return [guard]
+
     def expand_marker(self, m, stmt, reads):
         kind, var, payload = m
         if kind in ("push", "restore"):
             if var not in reads or var not in self.multi:
                 return []
             s = self.stack(f"_stack_{var}")
+            mode = self.loop_local.get(var)
+            if mode == "recompute" or (mode == "pop" and kind == "restore"):
+                return []   # recomputed, or popped at the top of its iteration's adjoint
             if kind == "push":
-                return [A.located(A.expr_stmt(A.call(A.attr(s, "append"), [A.name(var)])), stmt)]
-            pop = A.located(A.expr_stmt(A.call(A.attr(s, "pop"))), stmt)
+                return self.guarded(var, [A.expr_stmt(A.call(A.attr(s, "append"), [A.name(var)]))], stmt)
+            pop = A.expr_stmt(A.call(A.attr(s, "pop")))
             prev = gast.If(test=gast.Compare(left=A.call(A.name("len"), [A.name(s)]), ops=[gast.Gt()],
                                              comparators=[A.const(0)]),
                            body=[A.assign(var, gast.Subscript(value=A.name(s), slice=A.const(-1),
                                                               ctx=gast.Load()))], orelse=[])
             prev.body[0].targets[0].tp_nocheck = True
-            return [pop, A.located(prev, stmt)]
+            return self.guarded(var, [pop, prev], stmt)
         if kind in ("save_sub", "load_sub"):
             if var not in reads:
                 return []
-            s = self.stack(f"_saved_{var}")
-            index = copy.deepcopy(payload)
+            index, site, in_loop = payload
+            index = copy.deepcopy(index)
+            name = f"_saved_{var}{site}"
+            # One tape per site (a list in a loop, else a variable): the saved regions of one
+            # array can be scalars at one site and slices at another.
+            if in_loop:
+                self.stack(name)
+            else:
+                self.locals.add(name)
             if kind == "save_sub":
                 old = gast.Subscript(value=A.name(var), slice=index, ctx=gast.Load())
                 save = A.call(self.helper("runtime.tape", "save"), [old])
-                return [A.located(A.expr_stmt(A.call(A.attr(s, "append"), [save])), stmt)]
+                if in_loop:
+                    return [A.located(A.expr_stmt(A.call(A.attr(name, "append"), [save])), stmt)]
+                return [A.located(A.assign(name, save), stmt)]
             target = gast.Subscript(value=A.name(var), slice=index, ctx=gast.Store())
-            return [A.located(A.assign(target, A.call(A.attr(s, "pop"))), stmt)]
+            value = A.call(A.attr(name, "pop")) if in_loop else A.name(name)
+            return [A.located(A.assign(target, value), stmt)]
         raise AssertionError(kind)
+
+    # -- loop-local values -------------------------------------------------------
+    def plan_loop_locals(self, fwd, adj, reads):
+        """Values defined in a loop body and read only later in the same trip (the ANF
+        temporaries) need no "restore the previous value" in the adjoint: at the top of each
+        trip's adjoint they are recomputed when that is an index computation (`i - 1`,
+        `x[i]` of an array nothing writes), else popped from their tape there."""
+        defs, loads = {}, {}
+        for n in _walk_code(fwd):
+            if isinstance(n, gast.Name):
+                if isinstance(n.ctx, gast.Store):
+                    defs[n.id] = defs.get(n.id, 0) + 1
+                elif isinstance(n.ctx, gast.Load):
+                    loads[n.id] = loads.get(n.id, 0) + 1
+        params = set(self.spec.dyn_params) | set(self.spec.hidden_names())
+        stable_arrays = self.unwritten_arrays(fwd, params)
+        for loop in _loops(fwd):
+            adj_loop = getattr(loop, "tp_adj", None)
+            if adj_loop is None or any(isinstance(n, gast.Break) for st in loop.body for n in gast.walk(st)):
+                continue
+            ints = {t.target.id for t in _enclosing_ranges(fwd, loop) if defs.get(t.target.id) == 1}
+            assigned_in_loop = {n.id for st in loop.body for n in gast.walk(st)
+                                if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
+            top = []
+            for j, st in enumerate(loop.body):
+                if not (isinstance(st, gast.Assign) and len(st.targets) == 1
+                        and isinstance(st.targets[0], gast.Name)) or getattr(st, "tp_marker", None):
+                    continue
+                v = st.targets[0].id
+                if v not in reads or v not in self.multi or defs.get(v) != 1 or v in params:
+                    continue
+                later = sum(1 for rest in loop.body[j + 1:] for n in _walk_code([rest])
+                            if isinstance(n, gast.Name) and n.id == v and isinstance(n.ctx, gast.Load))
+                if later != loads.get(v, 0):
+                    continue    # read before its definition in a trip, or after the loop
+                if self.recomputable(st.value, ints, stable_arrays - assigned_in_loop):
+                    self.loop_local[v] = "recompute"
+                    if not isinstance(st.value, gast.Subscript):
+                        ints.add(v)     # an int computed from ints
+                    top.append(A.located(A.assign(v, copy.deepcopy(st.value)), st))
+                else:
+                    self.loop_local[v] = "pop"
+                    top.append((v, st))
+            adj_loop.tp_top = top
+
+    def recomputable(self, value, ints, arrays):
+        """An index computation over loop indices and constants, or a read of an array that
+        nothing writes at such an index."""
+        def int_atom(a):
+            return (isinstance(a, gast.Name) and a.id in ints) or (
+                isinstance(a, gast.Constant) and isinstance(a.value, int) and not isinstance(a.value, bool))
+        if isinstance(value, gast.BinOp):
+            return isinstance(value.op, (gast.Add, gast.Sub, gast.Mult, gast.FloorDiv, gast.Mod)) \
+                and int_atom(value.left) and int_atom(value.right)
+        if isinstance(value, gast.UnaryOp):
+            return isinstance(value.op, gast.USub) and int_atom(value.operand)
+        if isinstance(value, gast.Subscript):
+            if not (isinstance(value.value, gast.Name) and value.value.id in arrays):
+                return False
+            parts = value.slice.elts if isinstance(value.slice, gast.Tuple) else [value.slice]
+            for p in parts:
+                if isinstance(p, gast.Slice):
+                    if not all(b is None or int_atom(b) or (isinstance(b, gast.Constant) and b.value is None)
+                               for b in (p.lower, p.upper, p.step)):
+                        return False
+                elif not int_atom(p):
+                    return False
+            return True
+        return False
+
+    def unwritten_arrays(self, fwd, params):
+        """Names whose arrays nothing writes in place (no alias of them is written): every
+        name, when each name written in place (or passed where it could be) holds a fresh
+        array; else none."""
+        written = set()
+        effects = {id(n.value) for n in _walk_code(fwd) if isinstance(n, gast.Expr)}
+        for n in _walk_code(fwd):
+            if isinstance(n, gast.Subscript) and isinstance(n.ctx, gast.Store):
+                if not isinstance(n.value, gast.Name):
+                    return set()
+                written.add(n.value.id)
+            elif isinstance(n, gast.Call):
+                callee = self.callee_of(n.func)
+                fn = self.resolve_func(n.func) if callee is None else None
+                method = isinstance(n.func, gast.Attribute) and fn is None
+                if callee is not None or (method and n.func.attr not in _SAFE_METHODS) or (
+                        id(n) in effects and getattr(fn, "__module__", "") not in ("runtime.checks",)):
+                    # user functions, methods, calls for their effect (at_add, mask_assign):
+                    # could write their arguments or receiver
+                    written |= {a.id for a in gast.walk(n) if isinstance(a, gast.Name)
+                                and isinstance(a.ctx, gast.Load)}
+        defs = {}
+        for n in _walk_code(fwd):
+            if isinstance(n, gast.Assign):
+                for t in n.targets:
+                    for m in gast.walk(t):
+                        if isinstance(m, gast.Name) and isinstance(m.ctx, gast.Store):
+                            defs.setdefault(m.id, []).append(n.value if isinstance(t, gast.Name) else None)
+            elif isinstance(n, gast.For):
+                for m in gast.walk(n.target):
+                    if isinstance(m, gast.Name):
+                        defs.setdefault(m.id, []).append(None)
+        for w in written:
+            if w.startswith(("_stack", "_saved")) or w in self.counter_names:
+                continue
+            if w in params and w not in self.copied_params:
+                return set()
+            if not all(self.fresh_array(d) for d in defs.get(w, [])):
+                return set()
+        names = {n.id for n in _walk_code(fwd) if isinstance(n, gast.Name)}
+        return names - written
+
+    def fresh_array(self, value):
+        if value is None:
+            return False
+        if isinstance(value, (gast.BinOp, gast.UnaryOp, gast.Compare, gast.Constant, gast.List,
+                              gast.Tuple, gast.Dict)):
+            return True
+        if isinstance(value, gast.Call):
+            if isinstance(value.func, gast.Attribute) and value.func.attr == "copy" and not value.args:
+                return True
+            fn = self.resolve_func(value.func)
+            from runtime import tape
+            return fn is tape.save or any(fn is getattr(_np(), f, None) for f in _FRESH)
+        return False
 
     # -- blocks and statements ---------------------------------------------------
     def block(self, stmts):
@@ -382,6 +564,7 @@ class ReverseAD(ADContext):
                                 type_comment=None)
             adj_loop = gast.For(target=A.store(stmt.target.id), iter=rev, body=ab, orelse=[], type_comment=None)
             self.block_adj[path] = ab
+            fwd_loop.tp_adj = adj_loop
             return [A.located(fwd_loop, stmt)], [A.located(adj_loop, stmt)]
         count = A.assign(counter, gast.BinOp(left=A.name(counter), op=gast.Add(), right=A.const(1)))
         body = [A.located(count, stmt)] + pre + fb
@@ -395,6 +578,7 @@ class ReverseAD(ADContext):
         adj_loop = gast.For(target=A.store(self.fresh("_k")),
                             iter=A.call(A.name("range"), [A.name(counter)]), body=ab, orelse=[],
                             type_comment=None)
+        fwd_loop.tp_adj = adj_loop
         adj = [A.located(adj_loop, stmt)]
         if self.loop_depth > 0:
             s = self.stack(f"_stack{counter}")
@@ -542,8 +726,10 @@ class ReverseAD(ADContext):
         target = stmt.targets[0]
         base = target.value.id
         value = stmt.value
-        fwd = [self.marker("save_sub", base, stmt, target.slice), stmt]
-        restore = [self.marker("load_sub", base, stmt, target.slice)]
+        self.save_sites += 1
+        site = (target.slice, self.save_sites, self.loop_depth > 0)
+        fwd = [self.marker("save_sub", base, stmt, site), stmt]
+        restore = [self.marker("load_sub", base, stmt, site)]
         if base not in self.active:
             return fwd, restore
         self.note(base)
@@ -576,6 +762,99 @@ def _reads(stmts):
             out |= _reads(stmt.body)
         else:
             out |= {n.id for n in gast.walk(stmt) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
+    return out
+
+
+#: array methods that write neither their receiver nor their arguments
+_SAFE_METHODS = {"copy", "astype", "dot", "ravel", "flatten", "transpose", "reshape", "sum", "mean",
+                 "max", "min", "conj", "clip", "cumsum", "cumprod", "trace", "item", "tolist", "any",
+                 "all", "argmax", "argmin", "nonzero", "std", "var", "prod", "round", "squeeze",
+                 "diagonal", "swapaxes", "take", "repeat", "append"}
+
+_FRESH = ("zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like", "full_like",
+          "array", "copy", "arange", "linspace", "eye", "identity")
+
+#: runtime.adjoint helpers -> positions of the arguments they read only for shape and dtype
+_SHAPE_ARGS = {"unbroadcast": (1,), "zeros_like": (0,), "unreduce": (1,), "reshape_like": (1,),
+               "like_dtype": (1,), "reduced_size": (0,), "split_like": (1,), "unstack_like": (1,)}
+
+
+def _np():
+    import numpy
+    return numpy
+
+
+def _walk_code(stmts):
+    """gast.walk over statements, skipping tape markers (at any depth)."""
+    todo = [s for s in reversed(stmts) if not getattr(s, "tp_marker", None)]
+    while todo:
+        n = todo.pop()
+        yield n
+        todo.extend(c for c in reversed(list(gast.iter_child_nodes(n))) if not getattr(c, "tp_marker", None))
+
+
+def _loops(stmts):
+    return [n for n in _walk_code(stmts) if isinstance(n, (gast.For, gast.While))]
+
+
+def _enclosing_ranges(stmts, loop):
+    """The `for _ in range(...)` loops of `stmts` that contain `loop` or are it."""
+    out = []
+
+    def walk(body, chain):
+        for st in body:
+            if isinstance(st, (gast.For, gast.While)):
+                here = chain + ([st] if isinstance(st, gast.For) and isinstance(st.target, gast.Name)
+                                and getattr(getattr(st.iter, "func", None), "tp_value", None) is range
+                                else [])
+                if st is loop:
+                    out.extend(here)
+                    return True
+                if walk(st.body, here):
+                    return True
+            elif isinstance(st, gast.If):
+                if walk(st.body, chain) or walk(st.orelse, chain):
+                    return True
+        return False
+
+    walk(stmts, [])
+    return out
+
+
+def _value_reads(stmts):
+    """Names the statements read for their values: `_reads` less the arguments that
+    runtime.adjoint helpers read only for shape and dtype (`unbroadcast(g, like)`)."""
+    out = set()
+
+    def visit(n):
+        if isinstance(n, gast.Call) and isinstance(n.func, gast.Attribute) \
+                and isinstance(n.func.value, gast.Name) and n.func.value.id == "adjoint" \
+                and n.func.attr in _SHAPE_ARGS:
+            for k, a in enumerate(n.args):
+                if k in _SHAPE_ARGS[n.func.attr] and (
+                        isinstance(a, gast.Name) or isinstance(a, (gast.Tuple, gast.List))
+                        and all(isinstance(e, gast.Name) for e in a.elts)):
+                    continue
+                visit(a)
+            for kw in n.keywords:
+                visit(kw.value)
+            return
+        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load):
+            out.add(n.id)
+        for child in gast.iter_child_nodes(n):
+            visit(child)
+
+    for stmt in stmts:
+        if getattr(stmt, "tp_marker", None):
+            continue
+        if isinstance(stmt, (gast.If, gast.While)):
+            visit(stmt.test)
+            out.update(_value_reads(stmt.body) | _value_reads(stmt.orelse))
+        elif isinstance(stmt, gast.For):
+            visit(stmt.iter)
+            out.update(_value_reads(stmt.body))
+        else:
+            visit(stmt)
     return out
 
 
@@ -638,12 +917,18 @@ def vjp_function(program, spec, active, registry):
     return name
 
 
-def run(program, argnums_names, mode="grad", has_aux=False):
-    """Add the grad (or VJP) function of the program's entry; make it the entry."""
-    registry = {}
-    program.extra = []
-    entry = program.entry
+def run(program, argnums_names, mode="grad", has_aux=False, base=None, registry=None):
+    """Add the grad (or VJP) function of the program's entry (or of `base`)."""
+    registry = {} if registry is None else registry
+    if not hasattr(program, "extra"):
+        program.extra = []
+    entry = base or program.entry
     name = f"{'grad' if mode == 'grad' else 'vjp'}_{entry.gen_name}"
+    taken = {s.gen_name for s in program.functions} | {e.gen_name for e in program.extra}
+    stem, i = name, 1
+    while name in taken:
+        i += 1
+        name = f"{stem}_{i}"
     ad = ReverseAD(program, entry, argnums_names, mode, registry, has_aux)
     node = ad.run(name)
     grad = _Extra(entry, name, node)
