@@ -65,12 +65,50 @@ def _squeeze(a, axis=None):
         fail('squeeze', 'expected an array, got %s' % (a,))
     kind, nax = axis_kind('squeeze', axis)
     nd = a.ndim if is_array(a) else 0
-    if kind == 'none' or nd == 0:
-        if nd:
-            fail('squeeze', 'axis=None: the result shape depends on runtime '
-                 'sizes; pass axis= (an int or a tuple of ints)')
+    if nd == 0:
         return lambda a, axis=None: np.asarray(a)
+    if kind == 'none':
+        return _squeeze_one_impl(a.layout, nd)
     return _squeeze_impl(kind, a.layout, nd, nd - nax)
+
+
+@functools.lru_cache(maxsize=None)
+def _squeeze_one_impl(layout, nd):
+    """np.squeeze(a) without axis, compiled: the result's ndim is fixed when
+    the code is compiled, so it removes exactly one axis of size 1 (the
+    common ``(n, 1) -> (n,)``); a 1-D array is returned as it is. Any other
+    count of unit axes is a ValueError asking for ``axis=``."""
+    view = _view(layout, nd - 1)
+
+    def squeeze(a, axis=None):
+        if nd == 1:
+            if a.shape[0] == 1:
+                raise ValueError('np.squeeze without axis under jit: a 1-D array of size 1 '
+                                 'would become 0-d (its ndim is fixed when compiling); '
+                                 'pass axis=0')
+            return a
+        k = -1
+        for d in range(nd):
+            if a.shape[d] == 1:
+                if k >= 0:
+                    raise ValueError('np.squeeze without axis under jit removes exactly one '
+                                     'axis of size 1 (the result ndim is fixed when '
+                                     'compiling); this array has several: pass axis=')
+                k = d
+        if k < 0:
+            raise ValueError('np.squeeze without axis under jit removes exactly one axis of '
+                             'size 1 (the result ndim is fixed when compiling); this array '
+                             'has none: pass axis=')
+        s = np.empty(nd - 1, np.int64)
+        st = np.empty(nd - 1, np.int64)
+        p = 0
+        for d in range(nd):
+            if d != k:
+                s[p] = a.shape[d]
+                st[p] = a.strides[d]
+                p += 1
+        return view(a, s, st)
+    return squeeze
 
 
 @functools.lru_cache(maxsize=None)

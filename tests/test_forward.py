@@ -247,3 +247,60 @@ def test_jit_third_order_matches_eager():
 def test_jit_hessian_with_branches_matches_eager():
     x = np.array([1.0, -2.0, 3.0])
     np.testing.assert_allclose(tp.jit(tp.hessian(branchy))(x), tp.hessian(branchy)(x), rtol=1e-13)
+
+
+# ---- Transformations called from transformed code ------------------------------------
+
+def loss(b, lam):
+    return np.sum(b ** 2) * lam + np.sum(np.sin(b))
+
+
+def descend(b, lam, n=20, lr=0.05):
+    g = tp.grad(loss)               # a static local: calls become a generated gradient
+    for i in range(n):
+        b = b - lr * g(b, lam)
+    return b
+
+
+def descend_value(b, lam, n=5):
+    vg = tp.value_and_grad(loss)
+    vals = []
+    for i in range(n):
+        v, g = vg(b, lam)
+        vals.append(v)
+        b = b - 0.1 * g
+    return b, vals
+
+
+def test_grad_called_inside_jit_matches_python():
+    b0 = np.linspace(-1.0, 1.0, 5)
+    expected = descend(b0.copy(), 0.3)
+    np.testing.assert_allclose(tp.jit(descend)(b0.copy(), 0.3), expected, rtol=1e-13)
+    b1, vals = descend_value(b0.copy(), 0.3)
+    b2, vals2 = tp.jit(descend_value)(b0.copy(), 0.3)
+    np.testing.assert_allclose(b2, b1, rtol=1e-13)
+    np.testing.assert_allclose(vals2, vals, rtol=1e-13)
+
+
+def cube_sin(x):
+    return x ** 3 * np.sin(x)
+
+
+def directional(x):
+    return tp.jvp(cube_sin, (x,), (1.0,))[1]
+
+
+def test_grad_of_a_jvp_is_the_second_derivative():
+    x = 0.7
+    exact = 6 * x * np.sin(x) + 6 * x ** 2 * np.cos(x) - x ** 3 * np.sin(x)
+    assert tp.grad(directional)(x) == pytest.approx(exact, rel=1e-12)
+    assert tp.grad(tp.grad(cube_sin))(x) == pytest.approx(exact, rel=1e-12)
+
+
+def test_grad_of_a_function_calling_grad():
+    def outer(x):
+        return tp.grad(cube_sin)(x) * x
+    x = 0.4
+    d1 = 3 * x ** 2 * np.sin(x) + x ** 3 * np.cos(x)
+    d2 = 6 * x * np.sin(x) + 6 * x ** 2 * np.cos(x) - x ** 3 * np.sin(x)
+    assert tp.grad(outer)(x) == pytest.approx(d1 + x * d2, rel=1e-12)

@@ -69,7 +69,14 @@ class Differentiated(Jitted):
 
     @property
     def __transpile_function__(self):
-        return None  # generated code cannot call a gradient function yet
+        return None     # generated code calls the transformation, not the function
+
+    def layers_spec(self):
+        """The derivative layers (kind, argnums, has_aux), innermost first, that
+        generated code builds when it calls this object (transpile/ad/layers.py)."""
+        if self.mode == "vjp":
+            raise NotImplementedError("a vjp cannot be called from transformed code")
+        return [(self.mode, self.argnums, self.has_aux)]
 
     def __repr__(self):
         return f"<transpile.{self.mode} of {self._fn.__qualname__}, backend {self.backend}>"

@@ -40,6 +40,9 @@ class Transformed(Differentiated):
         kinds = "(".join(k for k, _, _ in reversed(self.layers))
         return f"<transpile.{kinds} of {self._fn.__qualname__}, backend {self.backend}>"
 
+    def layers_spec(self):
+        return list(self.layers)
+
     def with_backend(self, backend):
         new = super().with_backend(backend)
         new.__class__ = Transformed

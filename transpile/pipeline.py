@@ -21,8 +21,11 @@ from .transforms import anf, cflow, checks, dce, desugar
 PIPELINES = {
     "jit": ("specialize", "desugar", "checks"),
     "grad": ("specialize", "desugar", "cflow", "anf", "reverse", "dce", "checks"),
-    "ad": ("specialize", "desugar", "cflow", "anf", "layers", "dce", "checks"),
+    "ad": ("specialize", "desugar", "cflow", "anf", "embedded", "layers", "dce", "checks"),
 }
+# A program that calls a derivative transformation (`tp.grad(loss)(b)` inside
+# a jitted function) needs ANF for it: its jit pipeline becomes this one.
+_JIT_EMBEDDED = ("specialize", "desugar", "cflow", "anf", "embedded", "dce", "checks")
 _PER_FUNCTION = {"desugar": desugar.run, "checks": checks.run, "cflow": cflow.run, "anf": anf.run,
                  "dce": dce.run}
 
@@ -30,6 +33,16 @@ _PER_FUNCTION = {"desugar": desugar.run, "checks": checks.run, "cflow": cflow.ru
 def _reverse(program, options):
     from .ad import reverse
     wrt = options.get("wrt") or program.entry.dyn_params[:1]   # like grad's argnums=0
+    if program.embedded:    # calls a transformation: forward mode over it, same (value, grads) result
+        if options.get("mode") == "vjp":
+            raise NotImplementedError("vjp of a function that calls a derivative transformation")
+        from .ad import layers
+        _embedded(program, options)
+        layer = {"kind": "value_and_grad", "wrt": wrt, "argnums_int": False,
+                 "has_aux": options.get("has_aux", False)}
+        program.entry_name = layers.build(program, program.entry, [layer], {}).gen_name
+        program.entry_extra_params = []
+        return
     grad = reverse.run(program, wrt, options.get("mode", "grad"),
                        options.get("has_aux", False))
     program.entry_name = grad.gen_name
@@ -41,7 +54,19 @@ def _layers(program, options):
     layers.run(program, options["layers"])
 
 
-_PER_PROGRAM = {"reverse": _reverse, "layers": _layers}
+def _embedded(program, options):
+    """Generate the derivative layers of every `Embedded` call and point the
+    call at the result (transpile/ad/layers.py)."""
+    if not program.embedded:
+        return
+    from .ad import layers
+    registry = {}
+    for emb in program.embedded:
+        layers.build(program, emb.callee, emb.layers, registry, name=emb.name)
+        emb.call.args = list(emb.call.args) + list(emb.extra_args)
+
+
+_PER_PROGRAM = {"reverse": _reverse, "layers": _layers, "embedded": _embedded}
 
 
 class Generated:
@@ -74,6 +99,8 @@ def generate(fn, statics, bound_self=None, transform="jit", backend="numba", sto
     show = _print_after()
     program = specialize(fn, statics, bound_self)
     passes = PIPELINES[transform]
+    if transform == "jit" and program.embedded:
+        passes = _JIT_EMBEDDED
     for name in passes:
         if name in _PER_FUNCTION:
             for spec in list(program.functions) + list(getattr(program, "extra", ())):

@@ -100,6 +100,7 @@ class Program:
         self.names = set()
         self.entry = None
         self.guards = {}            # Binding.key -> (Binding, value) of static free names
+        self.embedded = []          # `Embedded`: calls to derivative transformations
 
     # -- imports ---------------------------------------------------------
     def module_alias(self, modname):
@@ -206,7 +207,9 @@ class _Specializer(gast.NodeTransformer):
         args.kw_defaults = [None] * len(args.kwonlyargs)
         args.args = args.args + args.kwonlyargs
         args.kwonlyargs = []
-        node.body = prologue + [self.visit(stmt) for stmt in node.body]
+        self.static_locals = self.find_static_locals(node.body)
+        body = [stmt for stmt in node.body if not getattr(stmt, "tp_static_local", False)]
+        node.body = prologue + [self.visit(stmt) for stmt in body]
         node.name = spec.gen_name
         node.returns = None
 
@@ -214,9 +217,49 @@ class _Specializer(gast.NodeTransformer):
         return self.src.location(node)
 
     # -- static evaluation -------------------------------------------------
+    def find_static_locals(self, body):
+        """Locals assigned once, at the top level of the function, from a
+        transformation of a static function (`grad = tp.grad(loss)`): they are
+        static (the assignment goes; calls to them become generated calls)."""
+        counts = {}
+        for n in gast.walk(gast.Module(body=body, type_ignores=[])):
+            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
+                counts[n.id] = counts.get(n.id, 0) + 1
+        out = {}
+        self.static_locals = out
+        for stmt in body:
+            if isinstance(stmt, gast.Assign) and len(stmt.targets) == 1 \
+                    and isinstance(stmt.targets[0], gast.Name) and counts.get(stmt.targets[0].id) == 1 \
+                    and isinstance(stmt.value, gast.Call):
+                value = self.static_value(stmt.value)
+                if value is not _NOT_STATIC and _is_transformed(value):
+                    out[stmt.targets[0].id] = value
+                    stmt.tp_static_local = True
+        return out
+
+    def static_call(self, node):
+        """A call to a transformation (`tp.grad(loss)`, `tp.jit(f)`) with
+        static arguments, evaluated now; else _NOT_STATIC."""
+        func = self.static_value(node.func)
+        if func is _NOT_STATIC or not _is_transformation(func):
+            return _NOT_STATIC
+        args = [self.static_value(a) for a in node.args]
+        kws = {k.arg: self.static_value(k.value) for k in node.keywords}
+        if any(a is _NOT_STATIC for a in args) or any(v is _NOT_STATIC for v in kws.values()) \
+                or None in kws:
+            return _NOT_STATIC
+        try:
+            return func(*args, **kws)
+        except (TypeError, ValueError, NotImplementedError) as exc:
+            raise TranspileError(f"{exc}", self.location(node)) from None
+
     def static_value(self, node):
         """The value of `node` if it is known while generating code, else _NOT_STATIC."""
+        if isinstance(node, gast.Call):
+            return self.static_call(node)
         if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
+            if node.id in getattr(self, "static_locals", {}):
+                return self.static_locals[node.id]
             if node.id in self.spec.statics:
                 return self.spec.statics[node.id]
             if node.id in self.scope.locals:
@@ -337,6 +380,11 @@ class _Specializer(gast.NodeTransformer):
         if func is _NOT_STATIC:
             self.generic_visit(node)
             return node
+        if _is_transformed(func) and getattr(func, "layers_spec", None) is not None:
+            return self.call_transformed(node, func, func.layers_spec(), list(node.args),
+                                         list(node.keywords), [])
+        if _is_jvp(func):
+            return self.call_jvp(node)
         target, bound_self = _callee_of(func)
         if target is not None:
             return self.call_user_function(node, target, bound_self)
@@ -345,12 +393,68 @@ class _Specializer(gast.NodeTransformer):
         node.keywords = [self.visit(k) for k in node.keywords]
         return node
 
-    def call_user_function(self, node, fn, bound_self):
+    def call_transformed(self, node, tr, layers, args, keywords, extra_args):
+        """A call to a derivative transformation of a user function: the
+        function is specialized as a callee, and the call is recorded as
+        `Embedded` (the layers are generated after ANF, see
+        transpile/ad/layers.py); `extra_args` come after the hidden ones."""
+        fn, bound_self = tr._fn, tr._self
+        src, statics, dyn_args = self.bind_call(node, fn, bound_self, args, keywords)
+        names = param_names(src.node.args)
+        offset = 1 if bound_self is not None else 0
+        layer_dicts = []
+        for kind, argnums, has_aux in layers:
+            nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+            wrt = []
+            for n in nums:
+                k = n + offset if n >= 0 else len(names) + n
+                if not 0 <= k < len(names) or names[k] in statics:
+                    raise TranspileError(f"{kind} of {src.qualname}(): argnums {argnums} does not name a "
+                                         f"dynamic (number or array) argument", self.location(node))
+                wrt.append(names[k])
+            layer_dicts.append({"kind": kind, "wrt": wrt, "argnums_int": isinstance(argnums, int),
+                                "has_aux": has_aux})
+        callee = self.program.specialize(fn, statics, src=src)
+        base = f"{layers[-1][0]}_{callee.gen_name}"
+        name, i = base, 1
+        while name in self.program.names:
+            i += 1
+            name = f"{base}_{i}"
+        self.program.names.add(name)
+        call = A.located(A.call(A.located(A.name(name), node.func), []), node)
+        self.spec.calls.append((call, callee, dyn_args))
+        self.program.embedded.append(Embedded(call, callee, layer_dicts, name,
+                                              [self.visit(a) for a in extra_args]))
+        return call
+
+    def call_jvp(self, node):
+        """`tp.jvp(f, (x, ...), (v, ...))` with a static `f`."""
+        if len(node.args) != 3 or node.keywords or not all(
+                isinstance(a, (gast.Tuple, gast.List)) for a in node.args[1:]):
+            raise TranspileError("tp.jvp(f, primals, tangents) in transformed code needs a static f and "
+                                 "tuple displays of primals and tangents", self.location(node))
+        f = self.static_value(node.args[0])
+        primals, tangents = node.args[1].elts, node.args[2].elts
+        if len(primals) != len(tangents):
+            raise TranspileError("primal and tangent arguments to jvp must have the same tree structure",
+                                 self.location(node))
+        target, bound_self = _callee_of(f) if f is not _NOT_STATIC else (None, None)
+        if target is None:
+            raise TranspileError("tp.jvp(f, ...) in transformed code needs f to be a user function known "
+                                 "when the code is generated", self.location(node))
+        from .derivatives import Transformed
+        tr = Transformed.__new__(Transformed)
+        tr._fn, tr._self = target, bound_self
+        return self.call_transformed(node, tr, [("jvp", tuple(range(len(primals))), False)],
+                                     list(primals), [], list(tangents))
+
+    def bind_call(self, node, fn, bound_self, args, keywords):
+        """(source, statics, dynamic argument nodes) of a call to user function `fn`."""
         src = get_source(fn)
         params = param_names(src.node.args)
-        if any(isinstance(a, gast.Starred) for a in node.args) or any(k.arg is None for k in node.keywords):
+        if any(isinstance(a, gast.Starred) for a in args) or any(k.arg is None for k in keywords):
             raise TranspileError("calls with *args or **kwargs are not supported yet", self.location(node))
-        given = list(node.args)
+        given = list(args)
         if bound_self is not None:
             given = [bound_self] + given
         bound = {}
@@ -360,7 +464,7 @@ class _Specializer(gast.NodeTransformer):
             raise TranspileError(
                 f"{src.qualname}() takes {len(params)} positional arguments but "
                 f"{len(given)} were given", self.location(node))
-        for kw in node.keywords:
+        for kw in keywords:
             if kw.arg not in params:
                 raise TranspileError(
                     f"{src.qualname}() got an unexpected keyword argument '{kw.arg}'", self.location(node))
@@ -386,12 +490,47 @@ class _Specializer(gast.NodeTransformer):
             else:
                 raise TranspileError(
                     f"{src.qualname}() missing required argument '{p}'", self.location(node))
+        return src, statics, dyn_args
+
+    def call_user_function(self, node, fn, bound_self):
+        src, statics, dyn_args = self.bind_call(node, fn, bound_self, node.args, node.keywords)
         callee = self.program.specialize(fn, statics, src=src)
         ref = A.located(A.name(callee.gen_name), node.func)
         callee.refs.append(ref)
         call = A.located(A.call(ref, []), node)
         self.spec.calls.append((call, callee, dyn_args))
         return call
+
+
+class Embedded:
+    """A call in generated code to a derivative transformation of a user
+    function: `call` (its func a placeholder `name`), the specialized
+    `callee`, the layers (dicts, see transpile/ad/layers.py), and arguments
+    that come after the hidden ones (a jvp's tangents)."""
+
+    def __init__(self, call, callee, layers, name, extra_args):
+        self.call = call
+        self.callee = callee
+        self.layers = layers
+        self.name = name
+        self.extra_args = extra_args
+
+
+def _is_transformation(func):
+    """`tp.grad`, `tp.jit`, ...: a function that makes a transformation."""
+    module = getattr(func, "__module__", "") or ""
+    return module in ("transpile.ad_api", "transpile.derivatives", "transpile.api") \
+        and getattr(func, "__name__", "") in ("grad", "value_and_grad", "jacfwd", "jacrev", "hessian",
+                                               "jit", "vmap")
+
+
+def _is_transformed(value):
+    from .api import Jitted
+    return isinstance(value, Jitted)
+
+
+def _is_jvp(func):
+    return getattr(func, "__module__", "") == "transpile.derivatives" and getattr(func, "__name__", "") == "jvp"
 
 
 def _is_value_constant(value):

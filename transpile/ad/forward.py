@@ -262,7 +262,7 @@ def jvp_function(program, spec, active, registry, entry=False):
     name = base
     i = 1
     taken = set(registry.values()) | {s.gen_name for s in program.functions} \
-        | {e.gen_name for e in getattr(program, "extra", ())}
+        | {e.gen_name for e in getattr(program, "extra", ())} | program.names
     while name in taken:
         i += 1
         name = f"{base}_{i}"

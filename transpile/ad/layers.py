@@ -30,7 +30,7 @@ def params_of(fn):
 
 
 def _unique(program, base):
-    taken = {s.gen_name for s in program.functions} | {e.gen_name for e in program.extra}
+    taken = {s.gen_name for s in program.functions} | {e.gen_name for e in program.extra} | program.names
     name, i = base, 1
     while name in taken:
         i += 1

@@ -905,7 +905,8 @@ def vjp_function(program, spec, active, registry):
     base = f"vjp_{spec.gen_name}"
     name = base
     i = 1
-    taken = {v[0] for v in registry.values()} | {s.gen_name for s in program.functions}
+    taken = {v[0] for v in registry.values()} | {s.gen_name for s in program.functions} \
+        | {e.gen_name for e in getattr(program, "extra", ())} | program.names
     while name in taken:
         i += 1
         name = f"{base}_{i}"
@@ -924,7 +925,7 @@ def run(program, argnums_names, mode="grad", has_aux=False, base=None, registry=
         program.extra = []
     entry = base or program.entry
     name = f"{'grad' if mode == 'grad' else 'vjp'}_{entry.gen_name}"
-    taken = {s.gen_name for s in program.functions} | {e.gen_name for e in program.extra}
+    taken = {s.gen_name for s in program.functions} | {e.gen_name for e in program.extra} | program.names
     stem, i = name, 1
     while name in taken:
         i += 1

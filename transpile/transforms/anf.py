@@ -74,7 +74,8 @@ class _ANF:
             return True     # generated code names builtins (range, len) without tp_value
         if isinstance(node, gast.Name):
             return node.id in self.modules or node.id in {
-                s.gen_name for s in list(self.program.functions) + list(getattr(self.program, "extra", ()))}
+                s.gen_name for s in list(self.program.functions) + list(getattr(self.program, "extra", ()))} \
+                or node.id in {e.name for e in getattr(self.program, "embedded", ())}
         return False
 
     def atom(self, node, out):
