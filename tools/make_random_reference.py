@@ -1,0 +1,56 @@
+"""Record JAX's numbers for tp.random's reference tests (needs JAX; the tests
+do not).
+
+    python -m venv /tmp/jaxvenv && /tmp/jaxvenv/bin/pip install jax jaxlib numpy
+    /tmp/jaxvenv/bin/python tools/make_random_reference.py
+
+Runs every case of tests/random/random_cases.py with jax.random (float64
+enabled; ``jax_threefry_partitionable`` False for the classic scheme, True
+for the partitionable one) and writes tests/random/reference_data.npz: one
+array per case (``c0000``, ...), the case names as JSON under ``__cases__``
+and the JAX version and CPU under ``__about__``.  A case JAX rejects is
+recorded as the exception's type name (``__errors__``), so the tests check
+that tp.random rejects it too.
+"""
+import json
+import os
+import platform
+import sys
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "random"))
+
+import random_cases  # noqa: E402
+
+
+def main():
+    import jax
+    jax.config.update("jax_enable_x64", True)
+    from jax import random as jr
+
+    def make_key(seed, kind, scheme):
+        jax.config.update("jax_threefry_partitionable", scheme == "partitionable")
+        return jr.PRNGKey(seed) if kind == "raw" else jr.key(seed)
+
+    arrays, names, errors = {}, [], {}
+    for i, case in enumerate(random_cases.CASES):
+        names.append(case[0])
+        try:
+            out = random_cases.run(jr, make_key, case)
+        except Exception as exc:  # recorded: the tests expect the same refusal
+            errors[f"c{i:04d}"] = type(exc).__name__
+            continue
+        arrays[f"c{i:04d}"] = np.asarray(out)
+    about = {"jax": jax.__version__, "machine": platform.machine(),
+             "processor": platform.processor(), "x64": True}
+    path = os.path.join(HERE, "..", "tests", "random", "reference_data.npz")
+    np.savez_compressed(path, __cases__=np.array(json.dumps(names)),
+                        __errors__=np.array(json.dumps(errors)),
+                        __about__=np.array(json.dumps(about)), **arrays)
+    print(f"wrote {len(arrays)} arrays ({len(errors)} errors) to {os.path.normpath(path)}")
+
+
+if __name__ == "__main__":
+    main()
