@@ -13,9 +13,10 @@ __version__ = "0.1.0"
 from .api import jit  # noqa: E402
 from .ad_api import grad, stop_gradient, value_and_grad, vjp  # noqa: E402
 from .derivatives import hessian, jacfwd, jacrev, jvp  # noqa: E402
+from .vmap_api import vmap  # noqa: E402
 from .errors import (  # noqa: E402
     SourceUnavailableError, TranspileError, TranspileNameError, TranspileTypingError,
     UnsupportedArgumentError, UnsupportedSyntaxError)
 
-__all__ = ["jit", "grad", "value_and_grad", "vjp", "jvp", "jacfwd", "jacrev", "hessian", "stop_gradient", "TranspileError", "SourceUnavailableError", "UnsupportedSyntaxError",
+__all__ = ["jit", "grad", "value_and_grad", "vjp", "jvp", "jacfwd", "jacrev", "hessian", "vmap", "stop_gradient", "TranspileError", "SourceUnavailableError", "UnsupportedSyntaxError",
            "TranspileNameError", "TranspileTypingError", "UnsupportedArgumentError"]

@@ -121,7 +121,10 @@ def compose(fun, kind, argnums=0, has_aux=False):
                                   "supported yet")
     layers = inner + [(kind, argnums, has_aux)]
     target = fun._fn if fun._self is None else types.MethodType(fun._fn, fun._self)
-    out = Transformed(target, layers, fun.backend)
+    cls = Transformed
+    if any(layer[0] == "vmap" for layer in layers):     # a stack with vmap layers (vmap_api.py)
+        from .vmap_api import Vmapped as cls
+    out = cls(target, layers, fun.backend)
     return functools.update_wrapper(out, fun._fn)
 
 

@@ -126,3 +126,19 @@ def build(fn, statics, bound_self=None, transform="jit", backend="numba", option
     path = loader.write(stem, text)
     module = loader.load(stem, path)
     return Generated(program, text, table, path, module, transform, backend)
+
+
+# vmap (transpile/batching): what `transpile show f.py:g --vmap` prints, every
+# dynamic argument mapped along axis 0 (tp.vmap itself runs the "ad" pipeline
+# with a layer of kind "vmap").
+def _vmap(program, options):
+    from .ad import layers
+    layer = options.get("vmap_layer") or {
+        "kind": "vmap", "wrt": [], "argnums_int": True, "has_aux": False,
+        "axes": {p: 0 for p in program.entry.dyn_params}, "out_axes": 0, "axis_size": None,
+        "strategy": options.get("strategy", "auto")}
+    layers.run(program, [layer])
+
+
+PIPELINES["vmap"] = tuple("vmap" if p == "layers" else p for p in PIPELINES["ad"])
+_PER_PROGRAM["vmap"] = _vmap

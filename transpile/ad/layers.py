@@ -199,6 +199,10 @@ def build(program, base, layers, registry, name=None):
     for i, layer in enumerate(layers):
         kind, wrt = layer["kind"], list(layer["wrt"])
         as_int = layer.get("argnums_int", True)
+        if kind == "vmap":      # transpile/batching: same parameters, batched
+            from .. import batching
+            current = batching.vmap_layer(program, current, layer, registry)
+            continue
         if i == 0 and kind in ("grad", "value_and_grad") and not forward_only:
             g = reverse.run(program, wrt, "grad", layer.get("has_aux", False), base=base)
             current = grad_wrapper(program, base, g, kind, as_int, layer.get("has_aux", False))

@@ -1,0 +1,127 @@
+"""`vmap` by rewriting: a layer of kind 'vmap' (see transpile/ad/layers.py).
+
+A vmap layer turns the program's current entry function `f(params)` into a
+generated function with the same parameters that takes every mapped argument
+with one more axis (where `in_axes` says) and returns every output with the
+batch axis where `out_axes` says. Two strategies give the same numbers:
+
+* **per-example loop** (batching/loop.py): call `f` on each example in a
+  loop. Always correct: each example takes its own branches.
+* **vectorized** (batching/vectorize.py): rewrite `f` statement by
+  statement with the batching rules of `runtime.rules.batching`, moving
+  the batch axis through array code (a batched matvec becomes one matmul).
+  Used when every statement has a rule and no test or trip count depends
+  on a mapped value.
+
+Because the result is an ordinary generated function in ANF, every layer
+composes with every other: `vmap(grad(f))` batches the gradient wrapper,
+`jacfwd(vmap(f))` is forward mode over the batched code, `vmap(vmap(f))`
+batches a batched function.
+"""
+import gast
+
+from .. import astutil as A
+from ..ad.analysis import _Extra
+from ..errors import TranspileError
+from . import analysis as An
+from . import loop
+
+STRATEGIES = ("auto", "loop", "vectorize")
+
+
+def alias(program):
+    """The module alias of runtime.batching in generated code (`batching`
+    unless a generated function uses that name)."""
+    if "runtime.batching" not in program.imports:
+        taken = set(program.names)
+        for spec in list(program.functions) + list(getattr(program, "extra", ())):
+            taken |= set(spec.locals) | {a.id for a in spec.node.args.args}
+        name = "batching" if "batching" not in taken else "runtime_batching"
+        program.imports["runtime.batching"] = name
+    return program.imports["runtime.batching"]
+
+
+def broadcast_out_axes(spec, tree):
+    """One out axis (int or None) per leaf of the abstract output `tree`."""
+    if isinstance(spec, list):
+        spec = tuple(spec)
+    if isinstance(spec, tuple):
+        if not isinstance(tree, An.Tup) or len(tree.items) != len(spec):
+            raise ValueError(f"vmap out_axes specification must be a tree prefix of the corresponding "
+                             f"value, got specification {spec} for value tree {describe(tree)}.")
+        out = []
+        for s, t in zip(spec, tree.items):
+            out.extend(broadcast_out_axes(s, t))
+        return out
+    return [spec] * len(An.leaves(tree))
+
+
+def describe(tree):
+    if isinstance(tree, An.Tup):
+        return "(" + ", ".join(describe(t) for t in tree.items) + ("," if len(tree.items) == 1 else "") + ")"
+    return "*"
+
+
+def vmap_layer(program, current, layer, registry):
+    """Apply one vmap layer to `current`; returns the new generated function."""
+    from ..ad import layers as L
+    batching = alias(program)
+    params = L.params_of(current)
+    axes = {p: layer["axes"].get(p) for p in params}
+    if layer.get("axis_size") is None and not any(_mapped(t) for t in axes.values()):
+        raise ValueError("vmap must have at least one non-None value in in_axes")
+    analysis = An.Analysis(program)
+    summary = analysis.function(current, {p: An.from_axes(axes[p]) for p in params})
+    tree = summary.result if summary is not None and summary.result is not None else An.Leaf(True)
+    out_axes = broadcast_out_axes(layer.get("out_axes", 0), tree)
+    for (path, leaf), ax in zip(An.leaves(tree), out_axes):
+        if ax is None and leaf.batched:
+            raise ValueError("vmap has mapped output but out_axes is None")
+    strategy = layer.get("strategy", "auto")
+    if strategy not in STRATEGIES:
+        raise ValueError(f"unknown vmap strategy {strategy!r}; expected one of {STRATEGIES}")
+    taken = set(program.names) | {s.gen_name for s in program.functions} \
+        | {e.gen_name for e in program.extra} | set(program.imports.values())
+    lines = loop.wrapper_source(current.gen_name, params, axes, tree, out_axes,
+                                layer.get("axis_size"), taken)
+    name = unique(program, f"vmap_{current.gen_name}")
+    return wrapper(program, current, name, params, lines, {"batching": batching})
+
+
+def unique(program, base):
+    """A function name not taken in the program."""
+    taken = {s.gen_name for s in program.functions} | {e.gen_name for e in program.extra} \
+        | set(program.names)
+    name, i = base, 1
+    while name in taken:
+        i += 1
+        name = f"{base}_{i}"
+    program.names.add(name)
+    return name
+
+
+def wrapper(program, model, name, params, lines, subs):
+    """An `_Extra` function `name(params)` (ANF) from source lines, located
+    at the line of `model` (the function it batches)."""
+    src = f"def {name}({', '.join(params)}):\n" + "\n".join(lines) + "\n"
+    try:
+        (fdef,) = A.template(src, **subs)
+    except SyntaxError as exc:     # a bug here, not the user's: say what was generated
+        raise TranspileError(f"vmap generated invalid source: {exc}\n{src}") from None
+    line = getattr(model.node, "lineno", None) or getattr(model.src.node, "lineno", 1)
+    for n in gast.walk(fdef):
+        if hasattr(n, "lineno"):
+            n.lineno = line
+            n.col_offset = 0
+            n.end_lineno = None
+            n.end_col_offset = None
+    extra = _Extra(model, name, fdef)
+    extra.anf_done = True
+    program.extra.append(extra)
+    return extra
+
+
+def _mapped(tree):
+    if isinstance(tree, tuple):
+        return any(_mapped(t) for t in tree)
+    return tree is not None

@@ -1,0 +1,342 @@
+"""`vmap`, JAX's conventions: `vmap(fun, in_axes=0, out_axes=0, axis_size=None)`.
+
+A `Vmapped` is a `Transformed` (transpile/derivatives.py) whose stack of
+layers holds one or more layers of kind 'vmap' (transpile/batching), so
+`vmap(grad(f))`, `jacfwd(vmap(f))`, `vmap(vmap(f))` are stacks of layers
+like any composition, `tp.jit(...)` of any of them compiles the same
+source, and `grad`/`jacfwd`/... of a `Vmapped` go through `compose`.
+
+`in_axes`: an int (negative counts from the end), None (not mapped), or a
+tuple with one entry per positional argument, each an int, None or, for a
+tuple argument, a nested tuple (a tree prefix). Keyword arguments are
+mapped along axis 0 and defaults are not mapped, as in JAX. `out_axes`: the
+same for the outputs. `axis_size`: the batch size when no input is mapped.
+
+`strategy` (not in JAX): 'auto' (default), 'loop' (the per-example loop,
+always), 'vectorize' (the batching rules; an error where they do not apply).
+"""
+import functools
+import types
+
+import numpy as np
+
+from .ad_api import Differentiated, _GENERATED
+from .api import Jitted, _DYN, _relocate
+from .derivatives import Transformed, _shape_grads
+
+STRATEGIES = ("auto", "loop", "vectorize")
+
+
+def _valid_axes(spec):
+    if spec is None or (isinstance(spec, int) and not isinstance(spec, bool)):
+        return True
+    if isinstance(spec, (tuple, list)):
+        return all(_valid_axes(s) for s in spec)
+    return False
+
+
+def _as_tuples(spec):
+    if isinstance(spec, (tuple, list)):
+        return tuple(_as_tuples(s) for s in spec)
+    return spec
+
+
+class VmapSpec:
+    """What `tp.vmap` was given (validated; lists made tuples)."""
+
+    def __init__(self, in_axes=0, out_axes=0, axis_size=None, strategy="auto"):
+        if not _valid_axes(in_axes):
+            raise ValueError(f"vmap in_axes must be an int, None, or (nested) container with those "
+                             f"types as leaves, but got {in_axes}.")
+        if not _valid_axes(out_axes):
+            raise ValueError(f"vmap out_axes must be an int, None, or (nested) container with those "
+                             f"types as leaves, but got {out_axes}.")
+        if isinstance(in_axes, list):   # JAX treats a list of axes as a tuple of axes
+            in_axes = tuple(in_axes)
+        if axis_size is not None and (not isinstance(axis_size, (int, np.integer)) or axis_size < 0):
+            raise ValueError(f"vmap axis_size must be a non-negative int, got {axis_size!r}")
+        if strategy not in STRATEGIES:
+            raise ValueError(f"unknown vmap strategy {strategy!r}; expected one of {STRATEGIES}")
+        self.in_axes = _as_tuples(in_axes)
+        self.out_axes = _as_tuples(out_axes)
+        self.axis_size = None if axis_size is None else int(axis_size)
+        self.strategy = strategy
+        if self.axis_size is None and _all_none(self.in_axes):
+            raise ValueError("vmap must have at least one non-None value in in_axes")
+
+    def key(self):
+        return (self.in_axes, self.out_axes, self.axis_size, self.strategy)
+
+    def __repr__(self):
+        return f"vmap(in_axes={self.in_axes}, out_axes={self.out_axes}, axis_size={self.axis_size})"
+
+    # -- binding to a call -----------------------------------------------------
+    def resolve(self, names, args, npos, kwnames, offset, statics):
+        """{parameter name: axis tree} for a call: `args` bound to `names`,
+        `npos` of them given positionally (after `offset` bound ones), the
+        ones in `kwnames` by keyword, the rest defaults (not mapped)."""
+        user_npos = npos - offset
+        if isinstance(self.in_axes, tuple):
+            if len(self.in_axes) != user_npos:
+                raise ValueError(f"vmap in_axes must be an int, None, or a tuple of entries corresponding "
+                                 f"to the positional arguments passed to the function, but got "
+                                 f"len(in_axes)={len(self.in_axes)}, len(args)={user_npos}")
+            given = list(self.in_axes)
+        else:
+            given = [self.in_axes] * user_npos
+        out = {}
+        for i, name in enumerate(names):
+            if i < offset:
+                tree = None
+            elif i < npos:
+                tree = given[i - offset]
+            elif name in kwnames:
+                tree = 0                    # JAX maps keyword arguments along axis 0
+            else:
+                tree = None                 # defaults are not arguments of the call
+            if i in statics:
+                if not _all_none(tree):
+                    raise TypeError(f"vmap in_axes maps argument {name}, a {type(args[i]).__name__}, "
+                                    f"which is not an array: give it in_axes None")
+                continue
+            out[name] = _expand(tree, args[i], name)
+        return out
+
+
+def _all_none(tree):
+    if isinstance(tree, tuple):
+        return all(_all_none(t) for t in tree)
+    return tree is None
+
+
+def _tree_text(value):
+    if type(value) is tuple:
+        return "(" + ", ".join(_tree_text(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+    return "*"
+
+
+def _expand(tree, value, name):
+    """The axis tree of one argument, broadcast over its tuple structure."""
+    if isinstance(tree, tuple):
+        if type(value) is not tuple or len(value) != len(tree):
+            raise ValueError(f"vmap in_axes specification must be a tree prefix of the corresponding "
+                             f"value, got specification {tree} for value tree {_tree_text(value)} "
+                             f"(argument {name}).")
+        return tuple(_expand(t, v, f"{name}[{k}]") for k, (t, v) in enumerate(zip(tree, value)))
+    if tree is not None and type(value) is tuple:
+        return tuple(_expand(tree, v, f"{name}[{k}]") for k, v in enumerate(value))
+    return tree
+
+
+def _leaves(tree, value, name):
+    """[(argument text, axis, value)] of the leaves of an argument."""
+    if isinstance(tree, tuple):
+        out = []
+        for k, (t, v) in enumerate(zip(tree, value)):
+            out.extend(_leaves(t, v, f"{name}[{k}]"))
+        return out
+    return [(name, tree, value)]
+
+
+def _type_text(value):
+    dtype = np.result_type(value)
+    return f"{dtype.name}[{','.join(str(s) for s in np.shape(value))}]"
+
+
+def _rank_error(axis, value):
+    nd = np.ndim(value)
+    return ValueError(f"vmap was requested to map its argument along axis {axis}, which implies that "
+                      f"its rank should be at least {axis + 1 if axis >= 0 else -axis}, but is only "
+                      f"{nd} (its shape is {np.shape(value)})")
+
+
+def check_sizes(layers_axes, specs, args, names):
+    """JAX's errors for the mapped arguments of every vmap layer, outermost
+    first (each layer sees the arguments with the outer mapped axes taken
+    out). Returns the outermost batch size."""
+    # the arguments as each inner layer sees them: shapes with mapped axes removed
+    shapes = {}
+    first = None
+    for axes, spec in zip(reversed(layers_axes), reversed(specs)):
+        sized = []
+        for name, tree in axes.items():
+            i = names.index(name)
+            for text, axis, value in _leaves(tree, args[i], name):
+                shape = shapes.get(text, np.shape(value))
+                if axis is None:
+                    continue
+                nd = len(shape)
+                if not -nd <= axis < nd:
+                    raise _rank_error(axis, np.empty(shape) if shape else 0.0)
+                ax = axis % nd
+                sized.append((text, ax, shape[ax], np.result_type(value).name, shape))
+                shapes[text] = shape[:ax] + shape[ax + 1:]
+        sizes = {s for _, _, s, _, _ in sized}
+        if spec.axis_size is not None:
+            sizes.add(spec.axis_size)
+        if len(sizes) > 1:
+            raise ValueError(_inconsistent(sized, spec.axis_size))
+        if first is None:
+            first = sizes.pop() if sizes else None
+    return first
+
+
+def _inconsistent(sized, axis_size):
+    groups = {}
+    for item in sized:
+        groups.setdefault(item[2], []).append(item)
+    order = sorted(groups.items(), key=lambda kv: -len(kv[1]))
+    lines = []
+    if axis_size is not None:
+        lines.append(f"  * axis_size was given as {axis_size}")
+    for k, (size, items) in enumerate(order):
+        text, ax, _, dtype, shape = items[0]
+        typ = f"{dtype}[{','.join(str(s) for s in shape)}]"
+        if len(items) == 1:
+            lines.append(f"  * one axis had size {size}: axis {ax} of argument {text} of type {typ}")
+        else:
+            which = "most" if k == 0 else "some"
+            lines.append(f"  * {which} axes ({len(items)} of them) had size {size}, e.g. axis {ax} of "
+                         f"argument {text} of type {typ}")
+    return "vmap got inconsistent sizes for array axes to be mapped:\n" + ";\n".join(lines)
+
+
+class Vmapped(Transformed):
+    """A stack of layers with at least one vmap layer."""
+
+    def __init__(self, fn, layers, backend="python"):
+        first = next((l for l in layers if l[0] != "vmap"), None)
+        mode = first[0] if first is not None and first[0] in ("grad", "value_and_grad") else "grad"
+        Differentiated.__init__(self, fn, mode, first[1] if first is not None else (),
+                                first[2] if first is not None else False, backend)
+        self.layers = list(layers)
+        self.mode = layers[-1][0]
+        self.argnums = layers[-1][1]
+        self._layer_argnums = [() if k == "vmap" else self._normalize(a) for k, a, _ in self.layers]
+        self._fallback = set()          # keys whose vectorized code Numba could not type
+
+    def with_backend(self, backend):
+        new = Differentiated.with_backend(self, backend)
+        new.__class__ = Vmapped
+        new._fallback = set()
+        return new
+
+    # -- calls -------------------------------------------------------------
+    def _prepare(self, args, kwargs):
+        if self._self is not None:
+            args = (self._self,) + tuple(args)
+        npos, kwnames = len(args), set(kwargs)
+        bound = self._bind(args, dict(kwargs))
+        sig = self._signature(bound)
+        statics = {i for i, k in enumerate(sig) if k is not _DYN}
+        offset = 1 if self._self is not None else 0
+        axes = []
+        for kind, spec, _ in self.layers:
+            if kind == "vmap":
+                axes.append(spec.resolve(self._names, bound, npos, kwnames, offset, statics))
+        key = (sig, tuple(tuple(sorted(a.items())) for a in axes))
+        return bound, key, axes
+
+    def _layer_dicts(self, args, key, axes):
+        layers, it = [], iter(axes)
+        for (kind, argnums, has_aux), nums in zip(self.layers, self._layer_argnums):
+            if kind == "vmap":
+                spec = argnums
+                layers.append({"kind": "vmap", "wrt": [], "argnums_int": True, "has_aux": False,
+                               "axes": dict(next(it)), "out_axes": spec.out_axes,
+                               "axis_size": spec.axis_size,
+                               "strategy": "loop" if key in self._fallback else spec.strategy})
+                continue
+            for n in nums:
+                if key[0][n] is not _DYN:
+                    raise TypeError(f"argument {self._names[n]} of {self._fn.__qualname__}() cannot be "
+                                    f"differentiated: it is a {type(args[n]).__name__}, not a number "
+                                    f"or array")
+            layers.append({"kind": kind, "wrt": [self._names[n] for n in nums],
+                           "argnums_int": isinstance(argnums, int), "has_aux": has_aux})
+        return layers
+
+    def _generate(self, args, key, axes=None):
+        from . import pipeline
+        if axes is None:
+            raise TypeError("Vmapped._generate needs the resolved axes")
+        statics = {name: value for i, (name, value) in enumerate(zip(self._names, args))
+                   if key[0][i] is not _DYN}
+        layers = self._layer_dicts(args, key, axes)
+        shared = (self._fn, "vmap", _layers_key(layers), self.backend, key)
+        gen = _GENERATED.get(shared)
+        if gen is None or (gen.guards and any(b.read() is not v for b, v in gen.guards)):
+            gen = pipeline.build(self._fn, statics, None, "ad", self.backend,
+                                 {"layers": layers, "mode": "vmap"})
+            gen.dyn_index = [self._names.index(p) for p in gen.params]
+            try:
+                _GENERATED[shared] = gen
+            except TypeError:
+                pass
+        self._cache[key] = gen
+        self.num_specializations += 1
+        return gen
+
+    def generated(self, *args, **kwargs):
+        bound, key, axes = self._prepare(args, kwargs)
+        return self._cache.get(key) or self._generate(bound, key, axes)
+
+    def __call__(self, *args, **kwargs):
+        bound, key, axes = self._prepare(args, kwargs)
+        self._check_inputs(bound)
+        specs = [spec for kind, spec, _ in self.layers if kind == "vmap"]
+        check_sizes(axes, specs, bound, self._names)
+        gen = self._cache.get(key)
+        if gen is None or (gen.guards and any(b.read() is not v for b, v in gen.guards)):
+            gen = self._generate(bound, key, axes)
+        call_args = [bound[i] for i in gen.dyn_index] + [h.getter() for h in gen.hidden]
+        try:
+            out = gen.entry(*call_args)
+        except Exception as exc:
+            _relocate(exc, gen)
+            raise
+        kind, argnums, has_aux = self.layers[-1]
+        nums = self._layer_argnums[-1]
+        if kind == "grad":
+            if has_aux:
+                g, aux = out
+                return _shape_grads(g, bound, nums, argnums), aux
+            return _shape_grads(out, bound, nums, argnums)
+        if kind == "value_and_grad":
+            value, g = out
+            return value, _shape_grads(g, bound, nums, argnums)
+        return out
+
+
+def _layers_key(layers):
+    out = []
+    for l in layers:
+        item = (l["kind"], tuple(l["wrt"]), l["argnums_int"], l["has_aux"])
+        if l["kind"] == "vmap":
+            item += (tuple(sorted(l["axes"].items())), l["out_axes"], l["axis_size"], l["strategy"])
+        out.append(item)
+    return tuple(out)
+
+
+def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None, spmd_axis_name=None, *,
+         strategy="auto"):
+    """Vectorize `fun` over a batch axis of its arguments, JAX's semantics:
+    `vmap(f)(xs)` is `np.stack([f(x) for x in xs])`, with each example
+    following its own control flow."""
+    if axis_name is not None or spmd_axis_name is not None:
+        raise NotImplementedError("vmap(axis_name=...) and collectives are not supported")
+    if not callable(fun):
+        raise TypeError(f"vmap requires a callable argument, but got {fun!r}")
+    spec = VmapSpec(in_axes, out_axes, axis_size, strategy)
+    layer = ("vmap", spec, False)
+    if isinstance(fun, Differentiated):
+        if fun.mode == "vjp":
+            raise TypeError("a vjp is not a function of the primal inputs; vmap the function")
+        inner = list(fun.layers) if isinstance(fun, Transformed) else [(fun.mode, fun.argnums, fun.has_aux)]
+        target = fun._fn if fun._self is None else types.MethodType(fun._fn, fun._self)
+        out = Vmapped(target, inner + [layer], fun.backend)
+        return functools.update_wrapper(out, fun._fn)
+    if isinstance(fun, Jitted):         # vmap(jit(f)) == jit(vmap(f))
+        target = fun._fn if fun._self is None else types.MethodType(fun._fn, fun._self)
+        return functools.update_wrapper(Vmapped(target, [layer], fun.backend), fun._fn)
+    return functools.update_wrapper(Vmapped(fun, [layer]), fun)
