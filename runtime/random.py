@@ -1,10 +1,12 @@
 """Explicit, splittable Threefry-2x32 PRNG keys that give JAX's numbers.
 
 ``transpile.random`` (``tp.random``) re-exports this module's public API.
-Every function here is plain NumPy (vectorized ``uint32`` arithmetic) and has
-a Numba implementation with the same bits in :mod:`runtime.numba_random`, so
-that generated code calling ``runtime_random.normal(key, (3,))`` runs eagerly
-and under ``@njit`` alike.  There is no global state: a key is a value, never
+Keys and key functions (``PRNGKey``, ``key``, ``split``, ``fold_in``, ...)
+are NumPy code; the samplers check their arguments here and do their
+arithmetic in the compiled kernels of :mod:`runtime.random_kernels`, which
+the Numba overloads of :mod:`runtime.numba_random` call too, so generated
+code calling ``runtime_random.normal(key, (3,))`` gives the same bits eagerly
+and under ``@njit``.  There is no global state: a key is a value, never
 mutated; the same key always gives the same numbers.
 
 Keys
@@ -12,21 +14,20 @@ Keys
 * A **raw key** is what ``PRNGKey(seed)`` returns: a ``uint32`` array of
   shape ``(2,)`` (JAX's legacy keys).  Functions returning keys return raw
   keys for raw keys: ``split(raw, 3)`` has shape ``(3, 2)``.
-* A **typed key** is what ``key(seed)`` returns: a NumPy array of the
-  structured dtype :data:`KEY_DTYPE` (two ``uint32`` fields), of shape ``()``
-  for one key and ``(n,)`` after ``split`` -- the shape of JAX's typed key
-  arrays.  ``key_data`` gives the ``uint32`` words (shape ``(..., 2)``),
-  ``wrap_key_data`` makes keys of them.  Because a typed key is an ordinary
-  NumPy array, it unpacks (``k1, k2 = split(k)``), indexes, stacks and
-  crosses into ``tp.jit`` as an array argument (Numba sees a record array);
-  keys of the partitionable scheme have their own dtype
-  (:data:`PARTITIONABLE_KEY_DTYPE`), so the scheme travels with the key.
-  Arithmetic on typed keys is a TypeError, as in JAX.  Indexing one element
-  of a key array gives a ``numpy.void`` record, accepted as a key too.
+* A **typed key** is what ``key(seed)`` returns: a :class:`KeyArray` of shape
+  ``()`` (``(n,)`` after ``split``), JAX's ``key<fry>`` arrays.  ``key_data``
+  gives its ``uint32`` words (shape ``(..., 2)``), ``wrap_key_data`` makes
+  keys of words.  It indexes and unpacks (``k1, k2 = split(k)``) into key
+  arrays; arithmetic and ``np.asarray`` are TypeErrors, as in JAX.  The
+  scheme is part of the key: ``key(seed, impl='threefry2x32_partitionable')``
+  and every key made from it use JAX's partitionable scheme.
+* Crossing into ``tp.jit``: a raw key is a uint32 array argument; a typed
+  key is a Numba extension type (its words plus its scheme, known at compile
+  time) that unpacks, indexes and comes back to Python as a KeyArray.
 * Samplers, ``split`` and ``fold_in`` take one key (shape ``()`` typed, or
-  ``(2,)`` raw); a batch of keys is a ``ValueError`` that says to use vmap,
-  as in JAX.  A float, a list, or an array that is not ``uint32[..., 2]`` is
-  a ``TypeError``.
+  ``(2,)`` raw); a batch of keys is a ``KeyShapeError`` (both a TypeError and
+  the ValueError JAX raises) that says to use vmap.  A float, a list, or an
+  array that is not ``uint32[..., 2]`` is a ``TypeError``.
 
 The scheme (JAX with ``jax_enable_x64=True`` and
 ``jax_threefry_partitionable=False``)
@@ -47,11 +48,12 @@ key injection every 4 rounds.
 * 32-bit values of shape s: the ``prod(s)`` words; 64-bit values: ``2 n``
   words, the first half the high words, the second half the low words.
 * ``uniform``: the top ``nmant`` bits of a value become the mantissa of a
-  float in [1, 2), minus 1; then ``max(minval, u * (maxval - minval) +
-  minval)``.  ``normal``: ``sqrt(2) * erfinv(uniform(key, lo=nextafter(-1, 0),
-  hi=1))``, with XLA's erfinv (Giles' single/double precision polynomials,
-  ported here), so normals agree with JAX to an ulp or two (the log1p of
-  NumPy and of XLA may differ by an ulp).
+  float in [1, 2), minus 1; then ``max(minval, fma(u, maxval - minval,
+  minval))`` -- XLA fuses that multiply-add, so it is one rounding.
+  ``normal``: ``sqrt(2) * erfinv(uniform(key, lo=nextafter(-1, 0), hi=1))``
+  with XLA's erfinv and log1p (ported, FMAs included): float64 normals are
+  JAX's bits; float32 ones differ by at most a few ulp in rare cases (XLA's
+  float32 ``log`` is its own, not libm's).
 
 The partitionable scheme (``jax_threefry_partitionable=True``, the default
 of recent JAX), chosen per key with ``key(seed,
@@ -73,16 +75,11 @@ __all__ = [
     "fold_in", "threefry_2x32", "bits", "uniform", "normal", "bernoulli",
     "randint", "choice", "permutation", "categorical", "gumbel",
     "exponential", "gamma", "truncated_normal", "multivariate_normal",
-    "KEY_DTYPE", "PARTITIONABLE_KEY_DTYPE", "IMPLS",
+    "KeyArray", "KeyDType", "IMPLS",
 ]
 
-#: dtype of a typed key of the classic scheme (one key = two uint32 words).
-KEY_DTYPE = np.dtype([("threefry2x32_k0", "<u4"), ("threefry2x32_k1", "<u4")])
-#: dtype of a typed key of the partitionable scheme.
-PARTITIONABLE_KEY_DTYPE = np.dtype([("threefry2x32p_k0", "<u4"), ("threefry2x32p_k1", "<u4")])
-#: implementation name -> key dtype
-IMPLS = {"threefry2x32": KEY_DTYPE, "threefry2x32_partitionable": PARTITIONABLE_KEY_DTYPE}
-_IMPL_OF = {KEY_DTYPE: "threefry2x32", PARTITIONABLE_KEY_DTYPE: "threefry2x32_partitionable"}
+#: the implementations (schemes) a typed key can have
+IMPLS = ("threefry2x32", "threefry2x32_partitionable")
 
 _U32 = np.uint32
 _MASK32 = 0xFFFFFFFF
@@ -170,22 +167,122 @@ def _lanes_partitionable(k0, k1, n):
 # --------------------------------------------------------------------------
 # Keys
 
-def _is_key_dtype(dtype):
-    return dtype == KEY_DTYPE or dtype == PARTITIONABLE_KEY_DTYPE
+class KeyDType:
+    """The dtype of typed keys, printed as JAX prints it (``key<fry>``)."""
+
+    __slots__ = ("impl",)
+
+    def __init__(self, impl):
+        self.impl = impl
+
+    @property
+    def name(self):
+        return "key<fry>"
+
+    def __repr__(self):
+        return "key<fry>" if self.impl == "threefry2x32" else "key<fry:partitionable>"
+
+    def __eq__(self, other):
+        return isinstance(other, KeyDType) and other.impl == self.impl
+
+    def __hash__(self):
+        return hash(("KeyDType", self.impl))
+
+
+class KeyArray:
+    """An array of typed PRNG keys (JAX's ``key<fry>`` arrays): shape
+    ``data.shape[:-1]`` over ``uint32`` words ``data`` of shape (..., 2).
+
+    Immutable; indexing and iteration give key arrays; arithmetic and
+    conversion to a NumPy array are TypeErrors (use :func:`key_data`).  It
+    crosses into ``tp.jit`` as a Numba extension type carrying its words and
+    its scheme (:mod:`runtime.numba_random`)."""
+
+    __slots__ = ("_data", "_part")
+    #: the staging boundary treats key arrays as runtime values (transpile.values)
+    __transpile_dynamic__ = True
+    __array_priority__ = 1000
+
+    def __init__(self, data, partitionable=False):
+        data = np.ascontiguousarray(data)
+        if data.dtype != _U32 or data.ndim == 0 or data.shape[-1] != 2:
+            raise KeyShapeError(f"key data must be a uint32 array of shape (..., 2); got "
+                                f"{data.dtype} of shape {data.shape}")
+        data.flags.writeable = False
+        self._data = data
+        self._part = bool(partitionable)
+
+    @property
+    def shape(self):
+        return self._data.shape[:-1]
+
+    @property
+    def ndim(self):
+        return self._data.ndim - 1
+
+    @property
+    def size(self):
+        return math.prod(self.shape)
+
+    @property
+    def dtype(self):
+        return KeyDType(_impl_name(self._part))
+
+    def __len__(self):
+        if not self.ndim:
+            raise TypeError("len() of a 0-d key array")
+        return self.shape[0]
+
+    def __getitem__(self, idx):
+        if not isinstance(idx, tuple):
+            idx = (idx,)
+        if any(i is Ellipsis for i in idx):
+            raise IndexError("key arrays do not take Ellipsis indices")
+        if len(idx) > self.ndim:
+            raise IndexError(f"too many indices for a key array of shape {self.shape}")
+        return KeyArray(self._data[idx + (slice(None),)], self._part)
+
+    def __iter__(self):
+        if not self.ndim:
+            raise TypeError("iteration over a 0-d key array")
+        return (self[i] for i in range(self.shape[0]))
+
+    def __array__(self, dtype=None, copy=None):
+        raise TypeError("a typed PRNG key array cannot be converted to a NumPy array; "
+                        "use tp.random.key_data(keys)")
+
+    def __eq__(self, other):
+        if not isinstance(other, KeyArray):
+            return NotImplemented
+        return np.all(self._data == other._data, axis=-1) & (self._part == other._part)
+
+    def __ne__(self, other):
+        eq = self.__eq__(other)
+        return eq if eq is NotImplemented else ~eq
+
+    __hash__ = None
+
+    def __reduce__(self):
+        return (KeyArray, (self._data.copy(), self._part))
+
+    def __repr__(self):
+        body = np.array2string(self._data, prefix="  ")
+        return f"KeyArray(shape={self.shape}, dtype={self.dtype!r}) overlaying:\n{body}"
+
+
+def _impl_name(part):
+    return "threefry2x32_partitionable" if part else "threefry2x32"
 
 
 def _key_words(key, name, allow_batched=False):
     """(k0, k1, partitionable) of one key: words as np.uint32 (arrays of the
     batch shape when ``allow_batched``)."""
-    if isinstance(key, (np.ndarray, np.void)) and _is_key_dtype(key.dtype):
-        part = key.dtype == PARTITIONABLE_KEY_DTYPE
-        names = key.dtype.names
-        if np.ndim(key) and not allow_batched:
+    if isinstance(key, KeyArray):
+        if key.ndim and not allow_batched:
             raise KeyShapeError(
                 f"{name} accepts a single key, but was given a key array of shape "
-                f"{np.shape(key)} != (). Use vmap for batching.")
-        k = np.asarray(key)
-        return k[names[0]].astype(_U32), k[names[1]].astype(_U32), part
+                f"{key.shape} != (). Use vmap for batching.")
+        return key._data[..., 0], key._data[..., 1], key._part
     if isinstance(key, np.ndarray):
         if key.dtype != _U32:
             raise TypeError(f"{name}: a PRNG key is a uint32 array of shape (2,) (from "
@@ -204,22 +301,16 @@ def _key_words(key, name, allow_batched=False):
 
 
 def _is_typed(key):
-    return isinstance(key, (np.ndarray, np.void)) and _is_key_dtype(key.dtype)
+    return isinstance(key, KeyArray)
 
 
 def _make_keys(w0, w1, like_typed, part, shape):
-    """Keys of ``shape`` from their words: typed keys (of the scheme's dtype)
-    when ``like_typed``, else raw uint32 keys of shape ``shape + (2,)``."""
-    if like_typed:
-        out = np.empty(shape, PARTITIONABLE_KEY_DTYPE if part else KEY_DTYPE)
-        names = out.dtype.names
-        out[names[0]] = np.reshape(w0, shape)
-        out[names[1]] = np.reshape(w1, shape)
-        return out
+    """Keys of ``shape`` from their words: a typed key array when
+    ``like_typed``, else raw uint32 keys of shape ``shape + (2,)``."""
     out = np.empty(tuple(shape) + (2,), _U32)
     out[..., 0] = np.reshape(w0, shape)
     out[..., 1] = np.reshape(w1, shape)
-    return out
+    return KeyArray(out, part) if like_typed else out
 
 
 def _seed_words(seed, name):
@@ -257,32 +348,27 @@ def PRNGKey(seed, *, impl=None):
 
 
 def key(seed, *, impl=None):
-    """A typed key (shape (), dtype :data:`KEY_DTYPE`) from an integer seed,
-    as ``jax.random.key``.  ``impl='threefry2x32_partitionable'`` selects
-    JAX's partitionable scheme for this key and every key split from it."""
-    dtype = _impl_dtype(impl)
+    """A typed key (a :class:`KeyArray` of shape ()) from an integer seed, as
+    ``jax.random.key``.  ``impl='threefry2x32_partitionable'`` selects JAX's
+    partitionable scheme for this key and every key made from it."""
+    part = _impl_part(impl)
     hi, lo = _seed_words(seed, "key")
-    out = np.empty((), dtype)
-    out[dtype.names[0]] = hi
-    out[dtype.names[1]] = lo
-    return out
+    return KeyArray(np.array([hi, lo], dtype=_U32), part)
 
 
-def _impl_dtype(impl):
-    if impl is None:
-        return KEY_DTYPE
-    if isinstance(impl, np.dtype) and _is_key_dtype(impl):
-        return impl
-    try:
-        return IMPLS[impl]
-    except (KeyError, TypeError):
-        raise ValueError(f"unknown PRNG implementation {impl!r}; expected one of "
-                         f"{sorted(IMPLS)}") from None
+def _impl_part(impl):
+    if impl is None or impl == "threefry2x32":
+        return False
+    if impl == "threefry2x32_partitionable":
+        return True
+    if isinstance(impl, KeyDType):
+        return impl.impl == "threefry2x32_partitionable"
+    raise ValueError(f"unknown PRNG implementation {impl!r}; expected one of {sorted(IMPLS)}")
 
 
 def key_data(keys):
-    """The ``uint32`` words of keys: shape ``keys.shape + (2,)`` (a raw key
-    is returned as a copy)."""
+    """The ``uint32`` words of keys: shape ``keys.shape + (2,)`` (of a raw
+    key: a copy of it)."""
     k0, k1, _ = _key_words(keys, "key_data", allow_batched=True)
     return np.stack([k0, k1], axis=-1).astype(_U32)
 
@@ -290,22 +376,16 @@ def key_data(keys):
 def wrap_key_data(key_bits_array, *, impl=None):
     """Typed keys of the ``uint32`` words ``key_bits_array`` (shape
     ``(..., 2)``), as ``jax.random.wrap_key_data``."""
-    dtype = _impl_dtype(impl)
     data = np.asarray(key_bits_array)
     if data.dtype != _U32:
         raise TypeError(f"wrap_key_data: key data must be uint32, got {data.dtype}")
-    if data.ndim == 0 or data.shape[-1] != 2:
-        raise KeyShapeError(f"wrap_key_data: key data must have shape (..., 2); got {data.shape}")
-    return _make_keys(data[..., 0], data[..., 1], True, dtype == PARTITIONABLE_KEY_DTYPE,
-                      data.shape[:-1])
+    return KeyArray(data.copy(), _impl_part(impl))
 
 
 def key_impl(keys):
     """The scheme's name: 'threefry2x32' or 'threefry2x32_partitionable'."""
-    _key_words(keys, "key_impl", allow_batched=True)
-    if _is_typed(keys):
-        return _IMPL_OF[keys.dtype]
-    return "threefry2x32"
+    _, _, part = _key_words(keys, "key_impl", allow_batched=True)
+    return _impl_name(part)
 
 
 def _shape_of(shape, name):

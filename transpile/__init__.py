@@ -14,6 +14,7 @@ from .api import jit  # noqa: E402
 from .ad_api import grad, stop_gradient, value_and_grad, vjp  # noqa: E402
 from .derivatives import hessian, jacfwd, jacrev, jvp  # noqa: E402
 from .vmap_api import vmap  # noqa: E402
+from . import random  # noqa: E402,F401  (tp.random)
 from .errors import (  # noqa: E402
     SourceUnavailableError, TranspileError, TranspileNameError, TranspileTypingError,
     UnsupportedArgumentError, UnsupportedSyntaxError)

@@ -15,8 +15,11 @@ _VALUE_STATICS = (str, bytes, type(None), bool, int, float, complex)
 
 
 def is_dynamic(value):
-    """Numbers, NumPy scalars and arrays, and tuples of them."""
+    """Numbers, NumPy scalars and arrays, tuples of them, and objects whose
+    class sets ``__transpile_dynamic__`` (Numba types them: tp.random keys)."""
     if isinstance(value, (np.ndarray, np.generic) + _SCALARS):
+        return True
+    if getattr(type(value), "__transpile_dynamic__", False):   # e.g. tp.random key arrays
         return True
     if type(value) is tuple and value:
         return all(is_dynamic(v) for v in value)
