@@ -63,11 +63,40 @@ def _call(fn, params, extra=()):
     return f"{fn}({', '.join(list(params) + list(extra))})"
 
 
+def _may_write(fn):
+    """Parameters of `fn` that it may change in place: written through a
+    subscript or a method, or passed on to another generated function."""
+    params = set(params_of(fn))
+    out = set()
+    for n in gast.walk(fn.node):
+        if isinstance(n, gast.Subscript) and isinstance(n.ctx, gast.Store):
+            base = n.value
+            while isinstance(base, gast.Subscript):
+                base = base.value
+            if isinstance(base, gast.Name):
+                out.add(base.id)
+        elif isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name):
+            out.add(n.target.id)
+        elif isinstance(n, gast.Call):
+            if isinstance(n.func, gast.Attribute) and isinstance(n.func.value, gast.Name):
+                out.add(n.func.value.id)        # x.sort(), lst.append(...)
+            elif isinstance(n.func, gast.Name):
+                out.update(a.id for a in n.args if isinstance(a, gast.Name))
+    return out & params
+
+
 def _primal_call(fn, params):
-    """Lines computing `_y = fn(params)` on copies (the primal may write its
-    arguments in place; the derivative passes that follow need the originals)."""
-    lines = [f"    _c{k} = tape.save({p})" for k, p in enumerate(params)]
-    return lines + [f"    _y = {_call(fn, [f'_c{k}' for k in range(len(params))])}"]
+    """Lines computing `_y = fn(params)`, on copies of the arguments it may
+    write in place (the derivative passes that follow need the originals)."""
+    written = _may_write(fn)
+    lines, args = [], []
+    for k, p in enumerate(params):
+        if p in written:
+            lines.append(f"    _c{k} = tape.save({p})")
+            args.append(f"_c{k}")
+        else:
+            args.append(p)
+    return lines + [f"    _y = {_call(fn.gen_name, args)}"]
 
 
 def _flatten_locations(stmts):
@@ -125,7 +154,7 @@ def jacfwd_wrapper(program, base, current, wrt, argnums_int, kind, registry):
     output) of `current` by one JVP per input element."""
     _prepare(program)
     params = params_of(current)
-    lines = _primal_call(current.gen_name, params)
+    lines = _primal_call(current, params)
     if kind in ("grad", "value_and_grad"):
         lines.append("    tape.grad_seed(_y)")
     outs = []
@@ -151,7 +180,7 @@ def jacfwd_wrapper(program, base, current, wrt, argnums_int, kind, registry):
 def jacrev_wrapper(program, primal, vjp, wrt, argnums_int):
     """Jacobian of the user's function by one VJP per output element."""
     params = params_of(primal)
-    lines = _primal_call(primal.gen_name, params)
+    lines = _primal_call(primal, params)
     for j, x in enumerate(wrt):
         lines.append(f"    _J{j} = tangent.jac_new(_y, {x})")
     lines += ["    _m = tangent.size(_y)",
