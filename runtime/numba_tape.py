@@ -34,3 +34,10 @@ def _save(value):
 @overload(tape.stop_gradient)
 def _stop_gradient(x):
     return lambda x: x
+
+
+@overload(tape.keeps, inline="always")
+def _keeps(value):
+    if isinstance(value, (types.Number, types.Boolean)):
+        return lambda value: False
+    return lambda value: True

@@ -23,6 +23,13 @@ def save(value):
     return value
 
 
+def keeps(value):
+    """Whether a tape keeps `value` when the adjoint reads it only for its shape and dtype:
+    always here (a Python variable may change type between pushes); under Numba only for
+    arrays, so that such tapes of numbers vanish (any number has a number's shape)."""
+    return True
+
+
 def stop_gradient(x):
     """`x`, with no gradient flowing through it."""
     return x

@@ -62,3 +62,34 @@ def writes_input(x):
 def with_aux(x):
     y = np.sum(x ** 2)
     return y, y * 2.0
+
+
+def recurrence(x):
+    y = np.zeros(x.shape[0])
+    for i in range(1, x.shape[0]):
+        y[i] = 0.9 * y[i - 1] + np.sin(x[i]) * x[i - 1]
+    return np.sum(y * y)
+
+
+def mixed_saves(x):
+    y = x.copy()
+    y[1:3] = y[1:3] * x[:2]
+    y[0] = y[0] * 3.0
+    for i in range(2):
+        y[i] = y[i] * x[i + 1]
+        y[2:] = y[2:] * 0.5
+    return np.sum(y ** 2)
+
+
+def growing_slices(x):
+    s = 0.0
+    for k in range(1, x.shape[0] + 1):
+        t = x[:k] * x[0]
+        s = s + np.sum(np.sin(t))
+    return s
+
+
+def unpacks(theta, m):
+    a, b = theta
+    r, c = m.shape
+    return a * b * r + np.sum(m) * c

@@ -281,8 +281,11 @@ class ReverseAD(ADContext):
                 common = common[:-1]
             init = A.assign(bar, A.call(self.helper("runtime.adjoint", "zeros_like"), [A.name(var)]))
             self.block_adj[common].insert(0, init)
+        bars = set(self.bars.values())
+        aliases = _Aliases(self.block_adj[("root",)], bars)
+        param_bars = {self.bars[p] for p in self.active_params if p in self.bars}
         for stmts in self.block_adj.values():
-            _prune_inits(stmts, set(self.bars.values()))
+            _prune_inits(stmts, bars, aliases, param_bars)
         if getattr(self, "_result_stmt", None) is not None:
             self.block_adj[("root",)].insert(0, self._result_stmt)
 
@@ -821,6 +824,11 @@ def _enclosing_ranges(stmts, loop):
     return out
 
 
+def _value_names(node):
+    """Names `node` reads for their values (not those only read for shape, see _value_reads)."""
+    return _value_reads([gast.Expr(value=node)])
+
+
 def _value_reads(stmts):
     """Names the statements read for their values: `_reads` less the arguments that
     runtime.adjoint helpers read only for shape and dtype (`unbroadcast(g, like)`)."""
@@ -872,8 +880,59 @@ def _fresh_value(node):
     return False
 
 
-def _prune_inits(stmts, bars):
-    """`b = zeros_like(v)` then `b = b + e` (e a new value) becomes `b = e`."""
+class _Aliases:
+    """Which adjoint names may share an array, and whether one of them is written in place
+    (`b[i] = 0.0`, `b = add_at(b, ...)`): `b = e` may alias e's arrays only where none of
+    them ever is."""
+
+    def __init__(self, stmts, bars):
+        self.parent = {}
+        self.dirty = set()
+        for n in gast.walk(gast.Module(body=list(stmts), type_ignores=[])):
+            if not isinstance(n, gast.Assign) or len(n.targets) != 1:
+                continue
+            t = n.targets[0]
+            if isinstance(t, gast.Subscript) and isinstance(t.value, gast.Name):
+                self.dirty.add(self.find(t.value.id))
+            elif isinstance(t, gast.Name):
+                v = n.value
+                if isinstance(v, gast.Call) and getattr(v.func, "attr", None) == "add_at":
+                    self.dirty.add(self.find(t.id))
+                if not _fresh_value(v):
+                    for m in _value_names(v):
+                        self.union(t.id, m)
+
+    def find(self, a):
+        self.parent.setdefault(a, a)
+        while self.parent[a] != a:
+            self.parent[a] = self.parent[self.parent[a]]
+            a = self.parent[a]
+        return a
+
+    def union(self, a, b):
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[ra] = rb
+            if ra in self.dirty or rb in self.dirty:
+                self.dirty.add(rb)
+
+    def may_alias(self, b, names):
+        """Record `b = e` (e reading `names`) if no array of theirs is ever written in place."""
+        roots = {self.find(b)} | {self.find(n) for n in names}
+        if any(self.dirty_root(r) for r in roots):
+            return False
+        for n in names:
+            self.union(b, n)
+        return True
+
+    def dirty_root(self, r):
+        return any(self.find(d) == r for d in self.dirty)
+
+
+def _prune_inits(stmts, bars, aliases=None, keep_fresh=()):
+    """`b = zeros_like(v)` then `b = b + e` becomes `b = e` when e is a new value, or (b not
+    in `keep_fresh`, the cotangents a function returns) when the arrays b would share with
+    e are never written in place (`aliases`)."""
     k = 0
     while k < len(stmts):
         init = stmts[k]
@@ -887,12 +946,15 @@ def _prune_inits(stmts, bars):
                     continue
                 if isinstance(nxt, gast.Assign) and isinstance(nxt.targets[0], gast.Name) \
                         and nxt.targets[0].id == b and isinstance(nxt.value, gast.BinOp) \
-                        and isinstance(nxt.value.left, gast.Name) and nxt.value.left.id == b \
-                        and _fresh_value(nxt.value.right) \
-                        and b not in {n.id for n in gast.walk(nxt.value.right) if isinstance(n, gast.Name)}:
-                    nxt.value = nxt.value.right
-                    del stmts[k]
-                    k -= 1
+                        and isinstance(nxt.value.op, gast.Add) \
+                        and isinstance(nxt.value.left, gast.Name) and nxt.value.left.id == b:
+                    names = {n.id for n in gast.walk(nxt.value.right) if isinstance(n, gast.Name)}
+                    if b not in names and (_fresh_value(nxt.value.right) or (
+                            aliases is not None and b not in keep_fresh
+                            and aliases.may_alias(b, _value_names(nxt.value.right)))):
+                        nxt.value = nxt.value.right
+                        del stmts[k]
+                        k -= 1
                 break
         k += 1
 
