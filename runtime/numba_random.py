@@ -1081,9 +1081,9 @@ def _categorical(key, logits, axis=-1, shape=None, replace=True, mode=None):
     else:
         no_replace = False
 
-    def impl(key, logits, axis=-1, shape=None, replace=True, mode=None):
-        k0, k1 = words(key)
-        if two_d:
+    if two_d:
+        def impl2(key, logits, axis=-1, shape=None, replace=True, mode=None):
+            k0, k1 = words(key)
             if axis == 0:
                 lg = np.ascontiguousarray(logits.T)
             elif axis == 1 or axis == -1:
@@ -1091,52 +1091,63 @@ def _categorical(key, logits, axis=-1, shape=None, replace=True, mode=None):
             else:
                 raise ValueError("categorical: axis out of range")
             rows, m = lg.shape
-            g = np.empty(rows * m, dt)
+            gg = np.empty(rows * m, dt)
+            gum(k0, k1, part, gg)            # in the layout of logits itself
             if axis == 0:
-                # gumbel of logits' own layout (m rows of categories x rows)
-                gg = np.empty(m * rows, dt)
-                gum(k0, k1, part, gg)
                 g = np.ascontiguousarray(gg.reshape(m, rows).T).reshape(-1)
             else:
-                gum(k0, k1, part, g)
-            out = np.empty(rows, np.int64)
-            for r in range(rows):
-                best = 0
-                bv = g[r * m] + lg[r, 0]
-                for j in range(1, m):
-                    v = g[r * m + j] + lg[r, j]
-                    if v > bv or (v != v and bv == bv):
-                        best = j
-                        bv = v
-                out[r] = best
-            return out
-        if axis != 0 and axis != -1:
-            raise ValueError("categorical: axis out of range for 1-D logits")
-        sh = _shape_or_empty(shape)
-        n = _prod(sh)
-        m = logits.shape[0]
-        if no_replace:
+                g = gg
+            return _argmax_rows(g, lg, rows, m)
+        return impl2
+
+    if no_replace:
+        def impl_topk(key, logits, axis=-1, shape=None, replace=True, mode=None):
+            k0, k1 = words(key)
+            if axis != 0 and axis != -1:
+                raise ValueError("categorical: axis out of range for 1-D logits")
+            sh = _shape_or_empty(shape)
+            n = _prod(sh)
+            m = logits.shape[0]
             if n > m:
                 raise ValueError("Number of samples without replacement cannot exceed number "
                                  "of categories")
             g = np.empty(m, dt)
             gum(k0, k1, part, g)
-            ind = _top_k_desc(g + logits, n).astype(np.int64)
+            ind = _top_k_desc(g + logits, n).astype(np.int32)   # int32, as JAX's
             return ind.reshape(sh)
+        return impl_topk
+
+    def impl1(key, logits, axis=-1, shape=None, replace=True, mode=None):
+        k0, k1 = words(key)
+        if axis != 0 and axis != -1:
+            raise ValueError("categorical: axis out of range for 1-D logits")
+        sh = _shape_or_empty(shape)
+        n = _prod(sh)
+        m = logits.shape[0]
         g = np.empty(n * m, dt)
         gum(k0, k1, part, g)
-        out = np.empty(n, np.int64)
+        lg = np.empty((n, m), logits.dtype)
         for r in range(n):
-            best = 0
-            bv = g[r * m] + logits[0]
-            for j in range(1, m):
-                v = g[r * m + j] + logits[j]
-                if v > bv or (v != v and bv == bv):
-                    best = j
-                    bv = v
-            out[r] = best
-        return out.reshape(sh)
-    return impl
+            lg[r] = logits
+        return _argmax_rows(g, lg, n, m).reshape(sh)
+    return impl1
+
+
+@njit(**_JIT)
+def _argmax_rows(g, lg, rows, m):
+    """argmax_j of g[r*m + j] + lg[r, j] per row (the first maximum; a NaN
+    wins, as np.argmax)."""
+    out = np.empty(rows, np.int64)
+    for r in range(rows):
+        best = 0
+        bv = g[r * m] + lg[r, 0]
+        for j in range(1, m):
+            v = g[r * m + j] + lg[r, j]
+            if bv == bv and (v > bv or v != v):
+                best = j
+                bv = v
+        out[r] = best
+    return out
 
 
 @overload(R.multivariate_normal, jit_options=_JIT)

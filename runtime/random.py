@@ -813,7 +813,8 @@ def categorical(key, logits, axis=-1, shape=None, replace=True, mode=None):
         raise ValueError(f"Number of samples without replacement ({k}) cannot exceed number "
                          f"of categories ({logits.shape[axis]}).")
     ind = _top_k(np.moveaxis(z, axis, -1), k)          # batch_shape + (k,)
-    return np.asarray(np.moveaxis(ind, -1, 0).reshape(shape))
+    # int32, as JAX's (XLA's TopK indices)
+    return np.asarray(np.moveaxis(ind, -1, 0).reshape(shape)).astype(np.int32)
 
 
 def truncated_normal(key, lower, upper, shape=None, dtype=None):

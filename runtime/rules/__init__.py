@@ -203,4 +203,4 @@ d = _D()
 
 # Register the families (each module imports `adjoint`, `d` from here).
 from runtime.rules import (  # noqa: E402,F401
-    elementwise, scalar, reductions, linalg, shape, indexing, helpers, batching)
+    elementwise, scalar, reductions, linalg, shape, indexing, helpers, batching, random)

@@ -359,6 +359,13 @@ def _table():
                       ((2, 3, 4), dict(axis=(2, 0), ord=1)),
                       ((2, 3, 4), dict(keepdims=True)), (S, {})]:
         t.append(Op(np.linalg.norm, shape, **kw))
+    from runtime import random as R         # tp.random.uniform: through its bounds
+    key = R.PRNGKey(3)
+    t += [Op(R.uniform, Const(key), Const((4,)), Const(None), (4,), S, dom='unit'),
+          Op(R.uniform, Const(key), Const((2, 3)), Const(None), S, (3,),
+             dom=('real', 'real', 'real', 'real', 'gt1')),
+          Op(R.uniform, Const(key), Const((3,)), Const(None), S, S,
+             dom=('real', 'real', 'real', 'gt1', 'unit'))]     # maxval < minval: all to minval
     return t
 
 
