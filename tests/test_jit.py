@@ -384,3 +384,21 @@ def test_second_process_loads_from_the_disk_cache(tmp_path):
     second = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert first.stdout.split()[-1] == "0"   # compiled
     assert second.stdout.split()[-1] == "1"  # loaded from Numba's cache
+
+
+def numpy_forms_numba_lacks(x, A, theta):
+    a, b = theta                        # unpacking an array
+    cols = A[:, [2, 0]]                 # a list display as an index
+    row = np.squeeze(x[None, :])        # squeeze without axis, unit axis known
+    return (A.trace() + np.sum(np.linalg.norm(A, axis=1)) + a * np.sum(cols)
+            + b * np.sum(row * x))
+
+
+@pytest.mark.parametrize("backend", ["python", "numba"])
+def test_numpy_forms_numba_lacks(backend):
+    rng = np.random.default_rng(3)
+    x, A, theta = rng.normal(size=4), rng.normal(size=(4, 4)), np.array([0.5, -1.5])
+    f = tp.jit(numpy_forms_numba_lacks, backend=backend)
+    assert f(x, A, theta) == pytest.approx(numpy_forms_numba_lacks(x, A, theta), rel=1e-12)
+    with pytest.raises(ValueError, match=r"too many values to unpack \(expected 2\)"):
+        f(x, A, np.ones(3))

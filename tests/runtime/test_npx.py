@@ -80,12 +80,21 @@ EAGER = [
     ('matmul', (X3, X2.T), {}),
     ('dot', (I2, X2.T), {}),
     ('heaviside', (X2, 0.5), {}),
+    ('trace', (X2, 1), {}),
 ]
 
 
 def test_every_twin_has_an_eager_case():
-    names = {c[0] for c in EAGER} | {'mask_select', 'mask_assign'}
+    names = {c[0] for c in EAGER} | {'mask_select', 'mask_assign', 'norm', 'squeeze_all'}
     assert names == set(npx.__all__)
+
+
+def test_eager_norm_and_squeeze_all():
+    same(npx.norm(X3, axis=1, keepdims=True), np.linalg.norm(X3, axis=1, keepdims=True))
+    same(npx.norm(X2, 'nuc'), np.linalg.norm(X2, 'nuc'))
+    # squeeze_all is np.squeeze without axis; the axes are what the compiler knows
+    same(npx.squeeze_all(X2[None, :, None], (0, 2)), np.squeeze(X2[None, :, None]))
+    same(npx.squeeze_all(X2[:1][None], 0), np.squeeze(X2[:1][None]))
 
 
 @pytest.mark.parametrize('name,args,kw', EAGER, ids=['%s%d' % (c[0], k) for k, c in enumerate(EAGER)])
@@ -409,6 +418,53 @@ def nb_masks(a, m2, m1, row):
     c = a.copy()
     npx.mask_assign(c, m1, row)
     return npx.mask_select(a, m2), b, npx.mask_select(a, m1), c
+
+
+def linalg_calls(lib):
+    """trace and norm patterns in one function (one compile)."""
+    return lambda x1, x2, x3, o: (
+        lib.norm(x1), lib.norm(x2), lib.norm(x3), lib.norm(x2, axis=1),
+        lib.norm(x3, axis=-2, keepdims=True), lib.norm(x1, o), lib.norm(x1, 1),
+        lib.norm(x2, 'fro'), lib.norm(x3, None, (0, 2)), lib.norm(x2, np.inf, 1),
+        lib.norm(x2, -np.inf, 0, True), lib.norm(x2, 1), lib.norm(x2, keepdims=True),
+        lib.trace(x2), lib.trace(x2, 1), lib.trace(x2, -1, 1, 0))
+
+
+@functools.lru_cache(maxsize=None)
+def compiled_linalg():
+    return njit(linalg_calls(npx))
+
+
+def test_norm_and_trace():
+    for o in (2, 3.5, np.inf, 0):
+        got = compiled_linalg()(X1, X2, X3, o)
+        ref = (np.linalg.norm(X1), np.linalg.norm(X2), np.linalg.norm(X3),
+               np.linalg.norm(X2, axis=1), np.linalg.norm(X3, axis=-2, keepdims=True),
+               np.linalg.norm(X1, o), np.linalg.norm(X1, 1), np.linalg.norm(X2, 'fro'),
+               np.linalg.norm(X3, None, (0, 2)), np.linalg.norm(X2, np.inf, 1),
+               np.linalg.norm(X2, -np.inf, 0, True), np.linalg.norm(X2, 1),
+               np.linalg.norm(X2, keepdims=True), np.trace(X2), np.trace(X2, 1),
+               np.trace(X2, -1, 1, 0))
+        same(got, ref)
+
+
+@pytest.mark.slow
+def test_norm_float32_int_and_errors():
+    f = njit(lambda a, b: (np.asarray(npx.norm(a)), npx.norm(a, axis=0), npx.norm(b, axis=1),
+                           npx.trace(b)))  # 0-d arrays keep float32 results float32
+    same(f(F2, I2), (np.asarray(np.linalg.norm(F2)), np.linalg.norm(F2, axis=0),
+                     np.linalg.norm(I2, axis=1), np.trace(I2)))
+    with pytest.raises(TypingError, match='dimensions'):
+        njit(lambda a: npx.norm(a, 2))(X3)
+    with pytest.raises(TypingError, match='matrix'):
+        njit(lambda a: npx.trace(a))(X3)
+
+
+def test_squeeze_all_compiled():
+    f = njit(lambda a: npx.squeeze_all(a[None, :], 0))
+    same(f(X1), np.squeeze(X1[None, :]))
+    with pytest.raises(ValueError, match='axis 1 has size 1 at run time'):
+        f(X1[:1])
 
 
 def test_mask_select_and_assign():
