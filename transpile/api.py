@@ -254,9 +254,17 @@ def _typing_error(exc, gen):
     return TranspileTypingError(_reason(message), loc, backend_message=message)
 
 
+_SPECIFIC = re.compile(r"raised a specific error:\s*(?:\w+Error: )+(?:Failed in [^\n]*\n\s*)?(.+)")
+
+
 def _reason(message):
-    """Numba's reason in one sentence."""
-    lines = [l.strip() for l in re.sub(r"\x1b\[[0-9;]*m", "", message).splitlines()]
+    """Numba's reason in one sentence (an overload's own TypingError when one
+    rejected the call, e.g. ``tp.random.normal: unexpected PRNG key type``)."""
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", message)
+    m = _SPECIFIC.search(plain)
+    if m and not m.group(1).strip().startswith(("No implementation", "Failed in")):
+        return "Numba cannot compile this: " + m.group(1).strip()
+    lines = [l.strip() for l in plain.splitlines()]
     lines = [l for l in lines if l and not l.startswith(("Failed in", "During:", "File ", "<source"))]
     if not lines:
         return "Numba could not compile the generated code"
