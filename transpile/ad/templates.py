@@ -350,12 +350,38 @@ class _TangentSub(_Sub):
             return node.args[0]
         return node
 
+    def visit_Attribute(self, node):
+        """`np.trace` (a NumPy function with a `runtime.npx` twin) -> `npx.trace`."""
+        parts, base = [], node
+        while isinstance(base, gast.Attribute):
+            parts.append(base.attr)
+            base = base.value
+        glb = self.fn.__globals__
+        if isinstance(base, gast.Name) and base.id not in self.subs and base.id not in self.renames \
+                and templates_module(glb.get(base.id)):
+            obj = glb[base.id]
+            for part in reversed(parts):
+                obj = getattr(obj, part, None)
+            from runtime import npx
+            try:
+                twin = npx.NUMPY_TWINS.get(obj)
+            except TypeError:
+                twin = None
+            if twin is not None:
+                return self.ctx.emit_global(twin, node)
+        self.generic_visit(node)
+        return node
+
     def visit_BinOp(self, node):
         self.generic_visit(node)
         (okl, left), (okr, right) = _const_value(node.left), _const_value(node.right)
         if okl and okr and type(node.op) in _FOLD_OPS:
             return A.const(_FOLD_OPS[type(node.op)](left, right))
         return node
+
+
+def templates_module(value):
+    return isinstance(value, types.ModuleType) and value.__name__.startswith("numpy")
 
 
 _TCACHE = {}
