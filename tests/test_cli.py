@@ -147,7 +147,8 @@ def test_transformation_flags_come_from_pipelines(monkeypatch, user_file, capsys
         return {a for action in cli.build_parser()._subparsers._group_actions[0].choices["show"]._actions
                 for a in action.option_strings}
 
-    assert {"--" + name.replace("_", "-") for name in pipeline.PIPELINES} <= flags()
+    assert {"--" + name.replace("_", "-") for name in pipeline.PIPELINES if name != "ad"} <= flags()
+    assert {"--jvp", "--jacfwd", "--jacrev", "--hessian"} <= flags()
     assert "--not-a-transform" not in flags()
     monkeypatch.setitem(pipeline.PIPELINES, "not_a_transform", ("specialize",))
     assert "--not-a-transform" in flags()
@@ -160,6 +161,16 @@ def test_show_grad(user_file, capsys):
     code, out, err = run(capsys, "show", f"{user_file}:smooth", "--grad", "--args", "np.ones(3)")
     assert code == 0, err
     assert "grad of smooth" in out and "# L" in out
+
+
+def test_show_jvp_and_hessian(user_file, capsys):
+    code, out, err = run(capsys, "show", f"{user_file}:smooth", "--jvp", "--backend", "python",
+                         "--args", "np.ones(3)")
+    assert code == 0, err
+    assert "def jvp_smooth(x, x_dot):" in out and "_dot = " in out
+    code, out, err = run(capsys, "show", f"{user_file}:smooth", "--hessian", "--args", "np.ones(3)")
+    assert code == 0, err
+    assert "def jacfwd_jacrev_smooth(x):" in out and "def jvp_vjp_smooth(" in out
 
 
 def test_cache_info_and_clear(tmp_path, monkeypatch, capsys):

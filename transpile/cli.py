@@ -48,6 +48,18 @@ class UsageError(Exception):
 
 
 # -- parser ---------------------------------------------------------------------
+#: derivative operators shown through the "ad" pipeline: flag -> layers (kinds)
+_LAYERED = {"jvp": "forward mode, jvp", "jacfwd": "jacfwd", "jacrev": "jacrev",
+            "hessian": "hessian = jacfwd(jacrev)"}
+
+
+def _layers_for(transform, dyn_params):
+    kinds = {"jvp": ["jvp"], "jacfwd": ["jacfwd"], "jacrev": ["jacrev"],
+             "hessian": ["jacrev", "jacfwd"]}[transform]
+    wrt = list(dyn_params) if transform == "jvp" else list(dyn_params[:1])
+    return [{"kind": k, "wrt": wrt, "argnums_int": True, "has_aux": False} for k in kinds]
+
+
 def _flag(transform):
     return "--" + transform.replace("_", "-")
 
@@ -68,8 +80,13 @@ def build_parser():
                       help="a Python file and a function in it (dotted for methods: Class.method)")
     which = show.add_mutually_exclusive_group()
     for name in pipeline.PIPELINES:  # one flag per registered transformation
+        if name == "ad":             # reached through the derivative flags below
+            continue
         which.add_argument(_flag(name), dest="transform", action="store_const", const=name,
                            help=f"the {name} transformation" + (" (default)" if name == "jit" else ""))
+    for name, what in _LAYERED.items():
+        which.add_argument(_flag(name), dest="transform", action="store_const", const=name,
+                           help=f"{what} (argument 0; jvp: every argument)")
     show.set_defaults(transform="jit")
     show.add_argument("--backend", choices=BACKENDS, default="numba",
                       help="code for Numba (default) or for plain Python + NumPy")
@@ -196,7 +213,9 @@ def statics_of(fn, args, kwargs):
 
 def show_source(target, transform="jit", backend="numba", after=None, args_expr=None):
     """The text `transpile show` prints."""
-    passes = pipeline.PIPELINES.get(transform)
+    options = None
+    layered = transform in _LAYERED
+    passes = pipeline.PIPELINES.get("ad" if layered else transform)
     if passes is None:
         raise UsageError(f"unknown transformation {transform!r}; "
                          f"available: {', '.join(pipeline.PIPELINES)}")
@@ -235,8 +254,12 @@ def show_source(target, transform="jit", backend="numba", after=None, args_expr=
         if isinstance(exc, TranspileError):
             raise
         raise UsageError(f"--args do not fit {dotted}{inspect.signature(fn)}: {exc}") from None
+    if layered:
+        dyn = [p for p in inspect.signature(plain).parameters if p not in statics]
+        options = {"layers": _layers_for(transform, dyn)}
+        transform = "ad"
     _, text, _ = pipeline.generate(plain, statics, None, transform=transform, backend=backend,
-                                   stop_after=after)
+                                   stop_after=after, options=options)
     return text
 
 
