@@ -7,11 +7,13 @@ import functools
 
 import numpy as np
 
-from .api import Jitted, _DYN
+from .api import Jitted, _DYN, _DYNAMIC_TYPES
 from runtime.tape import stop_gradient  # noqa: F401  (re-exported as tp.stop_gradient)
 
 
 def _check_inexact(value, which, fname):
+    if type(value) is float or (type(value) is np.ndarray and value.dtype.kind in "fc"):
+        return      # the common cases, fast (this runs on every call)
     dtype = value.dtype if isinstance(value, np.ndarray) else np.asarray(value).dtype
     if not np.issubdtype(dtype, np.inexact):
         raise TypeError(
@@ -22,6 +24,9 @@ def _check_inexact(value, which, fname):
 
 def _like(bar, x):
     """The cotangent shaped and typed like its primal: float in, float out."""
+    if type(bar) is np.ndarray and type(x) is np.ndarray and bar.shape == x.shape \
+            and bar.dtype == x.dtype:
+        return bar  # the common case, fast
     if isinstance(x, np.ndarray):
         out = np.asarray(bar)
         if out.shape != x.shape:
@@ -106,6 +111,7 @@ class Differentiated(Jitted):
             from . import pipeline
             gen = pipeline.build(self._fn, statics, None, "grad", self.backend, options)
             gen.dyn_index = [self._names.index(p) for p in gen.params]
+            gen.all_args = gen.dyn_index == list(range(len(args))) and not gen.hidden
             try:
                 _GENERATED[shared] = gen
             except TypeError:   # an unhashable static value: no sharing
@@ -115,11 +121,21 @@ class Differentiated(Jitted):
         return gen
 
     def _run(self, args, extra=()):
-        key = self._signature(args)
+        key = self._all_dynamic      # fast path, as Jitted.__call__: every argument dynamic
+        if self._static:
+            key = self._signature(args)
+        else:
+            for a in args:
+                if type(a) not in _DYNAMIC_TYPES:
+                    key = self._signature(args)
+                    break
         gen = self._cache.get(key)
         if gen is None or (gen.guards and any(b.read() is not v for b, v in gen.guards)):
             gen = self._generate(args, key)
-        call_args = [args[i] for i in gen.dyn_index] + [h.getter() for h in gen.hidden] + list(extra)
+        if getattr(gen, "all_args", False) and not extra:
+            call_args = args
+        else:
+            call_args = [args[i] for i in gen.dyn_index] + [h.getter() for h in gen.hidden] + list(extra)
         try:
             return gen.entry(*call_args)
         except Exception as exc:
@@ -130,12 +146,15 @@ class Differentiated(Jitted):
     def __call__(self, *args, **kwargs):
         if self._self is not None:
             args = (self._self,) + args
-        args = self._bind(args, dict(kwargs))
+        if kwargs or len(args) != self._nargs:
+            args = self._bind(args, dict(kwargs))
         for n in self._argnums:
             _check_inexact(args[n], self._names[n], self._fn.__qualname__)
         value, bars = self._run(args)
-        grads = tuple(_like(b, args[n]) for b, n in zip(bars, self._argnums))
-        grads = grads[0] if isinstance(self.argnums, int) else grads
+        if isinstance(self.argnums, int):
+            grads = _like(bars[0], args[self._argnums[0]])
+        else:
+            grads = tuple([_like(b, args[n]) for b, n in zip(bars, self._argnums)])
         if self.mode == "value_and_grad":
             return value, grads
         if self.has_aux:
