@@ -35,7 +35,7 @@ def draw_samplers(key, n, lo, p, logits, mean, cov):
             R.randint(k[3], (n,), 0, 10), R.randint(k[3], (n,), -100, 100, np.int8),
             R.randint(k[3], (3,), lo, 1000),
             R.permutation(k[4], n), R.permutation(k[4], mean),
-            R.choice(k[5], n, (4,)), R.choice(k[5], n, (4,), False),
+            R.choice(k[5], n, (4,)), R.choice(k[5], n + 4, (4,), False),
             R.choice(k[5], mean, (5,), True, p), R.choice(k[5], 3, (2,), False, p),
             R.categorical(k[6], logits), R.categorical(k[6], logits, -1, (7,)),
             R.categorical(k[6], logits, -1, (2,), False),
