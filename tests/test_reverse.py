@@ -122,14 +122,14 @@ def grad_halving(x):
 '''),
     # Loop temporaries: index computations recomputed at the top of each trip's adjoint
     # (_t5, _t8, _t10, _t11), values popped there (_t9), tapes of values read only for their
-    # shape kept only for arrays (tape.keeps), one tape per in-place write site (_saved_y1).
+    # shape kept only for arrays (tape.keeps), one tape per in-place write site (_saved_y1);
+    # cotangents of the line's element-wise temporaries unsummed (_t7, _t12: no unbroadcast,
+    # no tape) and the line's arithmetic in one expression (_t13), as Numba fuses it.
     ('recurrence', None, 'grad_recurrence', '''
 def grad_recurrence(x):
     # forward sweep
     _stack__t6 = []
-    _stack__t7 = []
     _stack__t9 = []
-    _stack__t12 = []
     _stack__t13 = []
     _saved_y1 = []
     # L{+1}: y = np.zeros(x.shape[0])
@@ -145,18 +145,12 @@ def grad_recurrence(x):
         _t6 = checks.getitem(y, _t5, 'golden_reverse_src.py:{+3}')
         if tape.keeps(_t6):
             _stack__t6.append(_t6)
-        _t7 = 0.9 * _t6
-        if tape.keeps(_t7):
-            _stack__t7.append(_t7)
         _t8 = checks.getitem(x, i, 'golden_reverse_src.py:{+3}')
         _t9 = np.sin(_t8)
         _stack__t9.append(_t9)
         _t10 = i - 1
         _t11 = checks.getitem(x, _t10, 'golden_reverse_src.py:{+3}')
-        _t12 = _t9 * _t11
-        if tape.keeps(_t12):
-            _stack__t12.append(_t12)
-        _t13 = _t7 + _t12
+        _t13 = 0.9 * _t6 + _t9 * _t11
         if tape.keeps(_t13):
             _stack__t13.append(_t13)
         _saved_y1.append(tape.save(checks.getitem(y, i,
@@ -178,28 +172,21 @@ def grad_recurrence(x):
         _t5 = i - 1
         if tape.keeps(_t6):
             _t6 = _stack__t6.pop()
-        if tape.keeps(_t7):
-            _t7 = _stack__t7.pop()
         _t8 = checks.getitem(x, i, 'golden_reverse_src.py:{+3}')
         _t9 = _stack__t9.pop()
         _t10 = i - 1
         _t11 = checks.getitem(x, _t10, 'golden_reverse_src.py:{+3}')
-        if tape.keeps(_t12):
-            _t12 = _stack__t12.pop()
         if tape.keeps(_t13):
             _t13 = _stack__t13.pop()
         _t13_bar = adjoint.zeros_like(_t13)
         _t13_bar = _t13_bar + adjoint.unbroadcast(y_bar[i], _t13)
         y_bar[i] = 0.0
         checks.setitem(y, i, _saved_y1.pop(), 'golden_reverse_src.py:{+3}')
-        _t7_bar = adjoint.unbroadcast(_t13_bar, _t7)
-        _t12_bar = adjoint.unbroadcast(_t13_bar, _t12)
-        _t9_bar = adjoint.unbroadcast(_t12_bar * _t11, _t9)
-        _t11_bar = adjoint.unbroadcast(_t12_bar * _t9, _t11)
+        _t9_bar = adjoint.unbroadcast(_t13_bar * _t11, _t9)
+        _t11_bar = adjoint.unbroadcast(_t13_bar * _t9, _t11)
         x_bar = adjoint.add_at(x_bar, _t10, _t11_bar)
-        _t8_bar = _t9_bar * np.cos(_t8)
-        x_bar = adjoint.add_at(x_bar, i, _t8_bar)
-        _t6_bar = adjoint.unbroadcast(_t7_bar * 0.9, _t6)
+        x_bar = adjoint.add_at(x_bar, i, _t9_bar * np.cos(_t8))
+        _t6_bar = adjoint.unbroadcast(_t13_bar * 0.9, _t6)
         y_bar = adjoint.add_at(y_bar, _t5, _t6_bar)
     # L{+4}: return np.sum(y * y)
     return _value1, (x_bar,)

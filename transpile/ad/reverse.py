@@ -28,6 +28,7 @@ updates such as `y_bar[i] = 0.0` never alias). Calls to user functions call
 their own generated VJP (`vjp_g`), which recomputes `g`'s forward sweep.
 """
 import copy
+import re
 
 import gast
 
@@ -60,6 +61,7 @@ class ReverseAD(ADContext):
         self.copied_params = set()
         self.loop_local = {}                # var -> 'recompute' | 'pop' (see plan_loop_locals)
         self.shape_only = set()             # taped vars the adjoint reads only for shape and type
+        self.lazy = set()                   # temporaries whose cotangent keeps a broadcast shape
 
     def bar(self, var):
         name = self.bars.get(var)
@@ -156,6 +158,7 @@ class ReverseAD(ADContext):
         for p in self.active_params:
             self.note(p)
         self.active = self.activity(node.body)
+        self.lazy = self.lazy_operands(node.body)
         counts = self.count_assignments(node.body)
         self.multi = {v for v, c in counts.items() if c > 1}
         self.reset = self.needs_reset(node.body)
@@ -204,6 +207,8 @@ class ReverseAD(ADContext):
         self.shape_only = {v for v in reads if v in self.multi} - _value_reads(adj)
         fwd = self.materialize(fwd, reads)
         adj = self.materialize(adj, reads)
+        fwd = _fuse(fwd, _reads(adj))
+        adj = _fuse(adj, set())
         # Stacks are created first.
         stacks = [A.assign(s, gast.List(elts=[], ctx=gast.Load())) for s in self.stacks]
         node.body = [comment("forward sweep")] + stacks + fwd + [comment("adjoint sweep")] + adj
@@ -707,7 +712,63 @@ class ReverseAD(ADContext):
         t = templates.template(tpl)
         what = _describe_fn(fn, st.node)
         binding = t.bind(what, st.args, st.keywords, self.location(stmt))
-        return t.instantiate(self, g, ans, binding, stmt)
+        out = t.instantiate(self, g, ans, binding, stmt)
+        if _summed_template(tpl):
+            for s in out:   # lazy operands take the cotangent unsummed (see lazy_operands)
+                v = s.value if isinstance(s, gast.Assign) else None
+                if isinstance(v, gast.BinOp) and isinstance(v.right, gast.Call) \
+                        and _is_helper(v.right, "unbroadcast") and isinstance(v.right.args[1], gast.Name) \
+                        and v.right.args[1].id in self.lazy \
+                        and s.targets[0].id == self.bars.get(v.right.args[1].id):
+                    v.right = v.right.args[0]
+        return out
+
+    def lazy_operands(self, body):
+        """Temporaries whose cotangent may keep the broadcast shape of its only use.
+
+        `_t2 = a * b` read once, by `_t3 = _t2 - c` in the same block, where both are
+        element-wise with every contribution summed by `unbroadcast` (binary arithmetic):
+        `_t2_bar = _t3_bar` instead of `unbroadcast(_t3_bar, _t2)`. The sum happens once, at
+        the first operand that is not such a temporary, which is the same sum (it is linear,
+        and the factors of an element-wise rule are constant along broadcast axes). Saves the
+        calls, and the tapes that kept temporaries only for their shapes."""
+        defs, loads = {}, {}
+        for n in gast.walk(gast.Module(body=body, type_ignores=[])):
+            if isinstance(n, gast.Name):
+                if isinstance(n.ctx, gast.Store):
+                    defs[n.id] = defs.get(n.id, 0) + 1
+                elif isinstance(n.ctx, gast.Load):
+                    loads[n.id] = loads.get(n.id, 0) + 1
+        params = set(self.spec.dyn_params) | set(self.spec.hidden_names())
+        out = set()
+
+        def summed(value):
+            st = self.classify(value)
+            if st.kind != "rule" or st.fn is None:
+                return False
+            tpl = _rules().lookup(st.fn)
+            return tpl is not None and _summed_template(tpl)
+
+        def walk(stmts):
+            for j, st in enumerate(stmts):
+                for field in ("body", "orelse"):
+                    inner = getattr(st, field, None)
+                    if isinstance(inner, list) and inner and isinstance(inner[0], gast.stmt):
+                        walk(inner)
+                if not (isinstance(st, gast.Assign) and len(st.targets) == 1
+                        and isinstance(st.targets[0], gast.Name)):
+                    continue
+                v = st.targets[0].id
+                if defs.get(v) != 1 or loads.get(v) != 1 or v in params or not summed(st.value):
+                    continue
+                for later in stmts[j + 1:]:
+                    if isinstance(later, gast.Assign) and v in A.names_in(later.value, gast.Load) \
+                            and summed(later.value):
+                        out.add(v)
+                        break
+
+        walk(body)
+        return out
 
     def call_vjp(self, st, g, stmt):
         callee = st.callee
@@ -785,6 +846,132 @@ _SHAPE_ARGS = {"unbroadcast": (1,), "zeros_like": (0,), "unreduce": (1,), "resha
 def _np():
     import numpy
     return numpy
+
+
+_TEMP = re.compile(r"^_t\d+(_bar)?$")
+
+
+def _elementwise(node, cheap=False):
+    """An expression Numba fuses into one loop: arithmetic, comparisons and NumPy ufuncs of
+    names and constants (`cheap`: one operation on atoms, no ufunc call)."""
+    if isinstance(node, (gast.Name, gast.Constant)):
+        return True
+    if isinstance(node, gast.BinOp):
+        if cheap:
+            return all(isinstance(a, (gast.Name, gast.Constant)) for a in (node.left, node.right))
+        return _elementwise(node.left) and _elementwise(node.right)
+    if isinstance(node, gast.UnaryOp):
+        return _elementwise(node.operand, cheap) if not cheap else isinstance(
+            node.operand, (gast.Name, gast.Constant))
+    if isinstance(node, gast.Compare) and not cheap:
+        return _elementwise(node.left) and all(_elementwise(c) for c in node.comparators)
+    if isinstance(node, gast.Call) and not cheap and not node.keywords \
+            and isinstance(node.func, gast.Attribute) and isinstance(node.func.value, gast.Name) \
+            and node.func.value.id == "np" and isinstance(getattr(_np(), node.func.attr, None), _np().ufunc):
+        return all(_elementwise(a) for a in node.args)
+    return False
+
+
+def _fuse(stmts, keep):
+    """Inline generated temporaries (`_t3 = _t1 * x`, `_t3_bar = -_t4_bar`) into the
+    statements of the same user line that read them, so that Numba evaluates each line's
+    element-wise arithmetic in one loop, as it does the user's own line: a temporary read
+    once, or a single cheap operation read a few times, when nothing it reads changes in
+    between."""
+    for st in stmts:
+        for field in ("body", "orelse"):
+            inner = getattr(st, field, None)
+            if isinstance(inner, list) and inner and isinstance(inner[0], gast.stmt):
+                setattr(st, field, _fuse(inner, keep))
+    k = 0
+    while k < len(stmts):
+        st = stmts[k]
+        if not (isinstance(st, gast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], gast.Name)
+                and _TEMP.match(st.targets[0].id) and st.targets[0].id not in keep
+                and _elementwise(st.value)):
+            k += 1
+            continue
+        v = st.targets[0].id
+        operands = A.names_in(st.value)
+        line = getattr(st, "lineno", None)
+        uses, ok = [], True
+        for j in range(k + 1, len(stmts)):
+            later = stmts[j]
+            n_loads = sum(1 for n in gast.walk(later) if isinstance(n, gast.Name) and n.id == v
+                          and isinstance(n.ctx, gast.Load))
+            stored = {n.id for n in gast.walk(later) if isinstance(n, gast.Name)
+                      and isinstance(n.ctx, gast.Store)}
+            if n_loads:
+                if not isinstance(later, gast.Assign) or getattr(later, "lineno", None) != line \
+                        or getattr(later, "tp_marker", None):
+                    ok = False
+                    break
+                uses.append((j, n_loads))
+            if v in stored:
+                break
+            if stored & operands or (not isinstance(later, gast.Assign)
+                                     and any(isinstance(n, gast.Name) and n.id in operands
+                                             for n in gast.walk(later))):
+                # an operand changes (or may, in a call or a nested block) before later uses
+                if any(isinstance(n, gast.Name) and n.id == v for j2 in range(j + 1, len(stmts))
+                       for n in gast.walk(stmts[j2])):
+                    ok = False
+                break
+            if isinstance(later, gast.Assign) and isinstance(later.targets[0], gast.Subscript) \
+                    and A.names_in(later.targets[0]) & operands:
+                if any(isinstance(n, gast.Name) and n.id == v for j2 in range(j + 1, len(stmts))
+                       for n in gast.walk(stmts[j2])):
+                    ok = False
+                break
+        total = sum(n for _, n in uses)
+        if not ok or not uses or any(isinstance(n, gast.Name) and n.id == v
+                                     for j in range(uses[-1][0] + 1, len(stmts))
+                                     for n in gast.walk(stmts[j])) \
+                or not (total == 1 or (total <= 4 and _elementwise(st.value, cheap=True))):
+            k += 1
+            continue
+        value = st.value
+
+        class _Inline(gast.NodeTransformer):
+            def visit_Name(self, node):
+                if node.id == v and isinstance(node.ctx, gast.Load):
+                    return copy.deepcopy(value)
+                return node
+
+        for j, _ in uses:
+            stmts[j].value = _Inline().visit(stmts[j].value)
+        del stmts[k]
+    return stmts
+
+
+def _is_helper(node, name):
+    """`adjoint.<name>(...)`."""
+    return isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) \
+        and isinstance(node.func.value, gast.Name) and node.func.value.id == "adjoint" \
+        and node.func.attr == name and len(node.args) >= 2
+
+
+_SUMMED = {}
+
+
+def _summed_template(tpl):
+    """True for a pointwise rule whose every contribution is `unbroadcast(g * ..., p)`."""
+    out = _SUMMED.get(tpl)
+    if out is None:
+        out = False
+        if tpl in _rules().POINTWISE:
+            body = templates.template(tpl).body
+            ds = [st for st in body if isinstance(st, gast.Assign)
+                  and isinstance(st.targets[0], gast.Subscript)
+                  and isinstance(st.targets[0].value, gast.Name) and st.targets[0].value.id == "d"]
+            out = bool(ds) and all(
+                isinstance(st.value, gast.Call) and isinstance(st.value.func, gast.Name)
+                and st.value.func.id == "unbroadcast" and len(st.value.args) == 2
+                and isinstance(st.value.args[1], gast.Name)
+                and isinstance(st.targets[0].slice, gast.Name)
+                and st.value.args[1].id == st.targets[0].slice.id for st in ds)
+        _SUMMED[tpl] = out
+    return out
 
 
 def _walk_code(stmts):
