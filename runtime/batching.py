@@ -76,3 +76,169 @@ def broadcast(v, n):
     out = np.empty((n,) + np.shape(v), dtype=np.result_type(v))
     out[...] = v
     return out
+
+
+# ---- helpers of vectorized code (transpile/batching/vectorize.py) ------------
+#
+# Vectorized code keeps the batch axis of every batched value first. "Example
+# rank" is the rank of one example: `a.ndim - 1` for a batched `a`.
+
+def match_rank(a, other):
+    """Batched `a` with unit axes after the batch axis, so that its examples
+    have at least the rank of the unbatched `other` (NumPy broadcasting then
+    lines the examples up with `other`)."""
+    missing = np.ndim(other) - (np.ndim(a) - 1)
+    if missing <= 0:
+        return a
+    a = np.asarray(a)
+    return a.reshape(a.shape[:1] + (1,) * missing + a.shape[1:])
+
+
+def match_rank_b(a, other):
+    """`match_rank` against a batched `other` (whose examples have rank
+    `other.ndim - 1`)."""
+    missing = np.ndim(other) - np.ndim(a)
+    if missing <= 0:
+        return a
+    a = np.asarray(a)
+    return a.reshape(a.shape[:1] + (1,) * missing + a.shape[1:])
+
+
+def example_axis(axis):
+    """An axis of one example as an axis of the batch (negative axes count
+    from the end, so they stay)."""
+    return axis + 1 if axis >= 0 else axis
+
+
+def example_axes(axis, a):
+    """The `axis` argument of a reduction of each example of batched `a`:
+    None (all the example's axes) becomes the tuple of every axis but the
+    first; ints and tuples move by one."""
+    if axis is None:
+        return tuple(range(1, np.ndim(a)))
+    if isinstance(axis, tuple):
+        return tuple(example_axis(k) for k in axis)
+    return example_axis(axis)
+
+
+def example_shape(shape, a):
+    """The `shape` argument of a reshape of each example of batched `a`."""
+    if isinstance(shape, tuple):
+        return (np.shape(a)[0],) + shape
+    return (np.shape(a)[0], shape)
+
+
+def flatten_examples(a):
+    """Each example of batched `a` flattened: shape (batch, example size)."""
+    a = np.asarray(a)
+    return a.reshape(a.shape[0], -1)
+
+
+def squeeze_examples(a):
+    """`np.squeeze` of each example (the batch axis stays, even of size 1)."""
+    a = np.asarray(a)
+    return a.reshape(a.shape[:1] + tuple(s for s in a.shape[1:] if s != 1))
+
+
+def transpose_examples(a, axes=None):
+    """`np.transpose(example, axes)` of each example of batched `a`."""
+    nd = np.ndim(a) - 1
+    if axes is None:
+        perm = (0,) + tuple(range(nd, 0, -1))
+    else:
+        perm = (0,) + tuple((k % nd) + 1 for k in axes)
+    return np.transpose(a, perm)
+
+
+def example_len(a):
+    """`len(example)` of batched `a`."""
+    return np.shape(a)[1]
+
+
+def example_shape_of(a):
+    """`example.shape` of batched `a`."""
+    return np.shape(a)[1:]
+
+
+def example_ndim(a):
+    """`example.ndim` of batched `a`."""
+    return np.ndim(a) - 1
+
+
+def example_size(a):
+    """`example.size` of batched `a`."""
+    size = 1
+    for s in np.shape(a)[1:]:
+        size *= s
+    return size
+
+
+def as_float(a):
+    """`float(example)` of each example."""
+    return np.asarray(a).astype(np.float64)
+
+
+def as_int(a):
+    """`int(example)` of each example (truncation toward zero, as int())."""
+    return np.asarray(a).astype(np.int64)
+
+
+def matmul_bu(a, b):
+    """`example @ b` for each example of batched `a` (`b` unbatched), as
+    one matrix product where the shapes allow."""
+    a = np.asarray(a)
+    if a.ndim == 3 and np.ndim(b) in (1, 2):        # (B, m, n) @ (n[, k])
+        out = a.reshape(-1, a.shape[2]) @ b
+        return out.reshape(a.shape[:2] + np.shape(b)[1:])
+    return np.matmul(a, b)
+
+
+def matmul_ub(a, b):
+    """`a @ example` for each example of batched `b` (`a` unbatched): a
+    batched matrix-vector product is one matrix product."""
+    b = np.asarray(b)
+    if b.ndim == 2:                                 # examples are vectors
+        return b @ np.transpose(a) if np.ndim(a) == 2 else b @ a
+    return np.matmul(a, b)
+
+
+def matmul_bb(a, b):
+    """`example_a @ example_b` for each pair of examples."""
+    a, b = np.asarray(a), np.asarray(b)
+    if a.ndim == 2 and b.ndim == 2:                 # vector . vector
+        return np.einsum("bi,bi->b", a, b)
+    if b.ndim == 2:                                 # matrix @ vector
+        return np.matmul(a, b[:, :, None])[:, :, 0]
+    if a.ndim == 2:                                 # vector @ matrix
+        return np.matmul(a[:, None, :], b)[:, 0, :]
+    return np.matmul(a, b)
+
+
+def einsum_subscripts(subscripts, batched):
+    """Explicit einsum `subscripts` with a batch letter added to the batched
+    operands (`batched`: one flag per operand) and to the output."""
+    inputs, output = subscripts.replace(" ", "").split("->")
+    used = set(subscripts)
+    letter = next(c for c in "zyxwvutsrqponmlkjihgfedcbaZYXWVUTSRQPONMLKJIHGFEDCBA" if c not in used)
+    parts = [letter + p if flag else p for p, flag in zip(inputs.split(","), batched)]
+    return ",".join(parts) + "->" + letter + output
+
+
+def outer_examples(a, b):
+    """`np.outer(example_a, example_b)` for each pair of examples."""
+    a, b = flatten_examples(a), flatten_examples(b)
+    return a[:, :, None] * b[:, None, :]
+
+
+def broadcast_examples(a, shape):
+    """`np.broadcast_to(example, shape)` for each example of batched `a`."""
+    shape = shape if isinstance(shape, tuple) else (shape,)
+    a = match_rank(a, np.empty((0,) * len(shape)))
+    return np.broadcast_to(a, (np.shape(a)[0],) + shape)
+
+
+def check_unpack_examples(v, n, where):
+    """`checks.check_unpack` of each example of batched `v` (they share a shape)."""
+    from runtime.checks import check_unpack
+    if np.shape(v)[0]:
+        check_unpack(v[0], n, where)

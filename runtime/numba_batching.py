@@ -11,6 +11,7 @@ from numba.core.errors import TypingError
 from numba.extending import overload
 
 from runtime import batching as B
+from runtime import npx
 from runtime._nb_common import JIT, const, is_array, is_scalar
 
 _R = B.RANK_MESSAGE
@@ -164,3 +165,244 @@ def _moveaxis(a, source, destination):
     strides = "(" + "".join("a.strides[order[%d]], " % k for k in range(nd)) + ")"
     lines.append("    return np.lib.stride_tricks.as_strided(a, %s, %s)" % (shape, strides))
     return _exec("\n".join(lines) + "\n", "impl")
+
+
+# ---- helpers of vectorized code ------------------------------------------------
+
+def _ndim(t):
+    return t.ndim if is_array(t) else 0
+
+
+def _view(name, shape_items, stride_items, args="a"):
+    """An impl returning the as_strided view of `a` with these shape and
+    stride expressions."""
+    shape = "(" + "".join(s + ", " for s in shape_items) + ")"
+    strides = "(" + "".join(s + ", " for s in stride_items) + ")"
+    src = ("def impl(%s):\n    return np.lib.stride_tricks.as_strided(a, %s, %s)\n"
+           % (args, shape, strides))
+    return _exec(src, "impl")
+
+
+def _unit_axes_view(a, missing, args):
+    nd = a.ndim
+    shape = ["a.shape[0]"] + ["1"] * missing + ["a.shape[%d]" % k for k in range(1, nd)]
+    strides = ["a.strides[0]"] + ["0"] * missing + ["a.strides[%d]" % k for k in range(1, nd)]
+    return _view("match_rank", shape, strides, args)
+
+
+@overload(B.match_rank, jit_options=JIT)
+def _match_rank(a, other):
+    if not is_array(a):
+        _fail("match_rank", "a batched value must be an array, got %s" % (a,))
+    missing = _ndim(other) - (a.ndim - 1)
+    if missing <= 0:
+        return lambda a, other: a
+    return _unit_axes_view(a, missing, "a, other")
+
+
+@overload(B.match_rank_b, jit_options=JIT)
+def _match_rank_b(a, other):
+    if not is_array(a):
+        _fail("match_rank_b", "a batched value must be an array, got %s" % (a,))
+    missing = _ndim(other) - a.ndim
+    if missing <= 0:
+        return lambda a, other: a
+    return _unit_axes_view(a, missing, "a, other")
+
+
+@overload(B.example_axis, jit_options=JIT)
+def _example_axis(axis):
+    return lambda axis: axis + 1 if axis >= 0 else axis
+
+
+@overload(B.example_axes, prefer_literal=True, jit_options=JIT)
+def _example_axes(axis, a):
+    nd = _ndim(a)
+    v = const(axis)
+    if v is None:
+        items = "".join("%d, " % k for k in range(1, nd))
+        return _exec("def impl(axis, a):\n    return (%s)\n" % items, "impl")
+    if isinstance(axis, types.BaseTuple):
+        items = "".join("(axis[%d] + 1 if axis[%d] >= 0 else axis[%d]), " % (k, k, k)
+                        for k in range(len(axis.types)))
+        return _exec("def impl(axis, a):\n    return (%s)\n" % items, "impl")
+    return lambda axis, a: axis + 1 if axis >= 0 else axis
+
+
+@overload(B.example_shape, jit_options=JIT)
+def _example_shape(shape, a):
+    if isinstance(shape, types.BaseTuple):
+        return lambda shape, a: (a.shape[0],) + shape
+    return lambda shape, a: (a.shape[0], shape)
+
+
+@overload(B.flatten_examples, jit_options=JIT)
+def _flatten_examples(a):
+    if is_array(a) and a.layout == "C":
+        return lambda a: a.reshape(a.shape[0], -1)
+    return lambda a: np.ascontiguousarray(a).reshape(a.shape[0], -1)
+
+
+@overload(B.transpose_examples, prefer_literal=True, jit_options=JIT)
+def _transpose_examples(a, axes=None):
+    nd = a.ndim - 1
+    v = const(axes)
+    if v is None or axes is None:
+        order = [0] + list(range(nd, 0, -1))
+    elif isinstance(v, tuple) and all(isinstance(k, int) for k in v):
+        order = [0] + [(k % nd) + 1 for k in v]
+    else:
+        order = None
+    if order is not None:
+        return _view("transpose_examples", ["a.shape[%d]" % k for k in order],
+                     ["a.strides[%d]" % k for k in order], "a, axes=None")
+    # axes known only at run time
+    lines = ["def impl(a, axes=None):",
+             "    order = np.empty(%d, np.int64)" % (nd + 1),
+             "    order[0] = 0"]
+    lines += ["    order[%d] = (axes[%d] %% %d) + 1" % (k + 1, k, nd) for k in range(nd)]
+    shape = "(" + "".join("a.shape[order[%d]], " % k for k in range(nd + 1)) + ")"
+    strides = "(" + "".join("a.strides[order[%d]], " % k for k in range(nd + 1)) + ")"
+    lines.append("    return np.lib.stride_tricks.as_strided(a, %s, %s)" % (shape, strides))
+    return _exec("\n".join(lines) + "\n", "impl")
+
+
+@overload(B.example_len, jit_options=JIT)
+def _example_len(a):
+    return lambda a: a.shape[1]
+
+
+@overload(B.example_shape_of, jit_options=JIT)
+def _example_shape_of(a):
+    return lambda a: a.shape[1:]
+
+
+@overload(B.example_ndim, jit_options=JIT)
+def _example_ndim(a):
+    nd = a.ndim - 1
+    return lambda a: nd
+
+
+@overload(B.example_size, jit_options=JIT)
+def _example_size(a):
+    def impl(a):
+        size = 1
+        for s in a.shape[1:]:
+            size *= s
+        return size
+    return impl
+
+
+@overload(B.as_float, jit_options=JIT)
+def _as_float(a):
+    return lambda a: a.astype(np.float64)
+
+
+@overload(B.as_int, jit_options=JIT)
+def _as_int(a):
+    return lambda a: a.astype(np.int64)
+
+
+def _blas(*ts):
+    """Float arrays of one dtype: Numba's `@` (BLAS) takes them."""
+    dts = {types.unliteral(t).dtype if is_array(t) else None for t in ts}
+    return len(dts) == 1 and isinstance(next(iter(dts)), types.Float)
+
+
+@overload(B.matmul_bu, jit_options=JIT)
+def _matmul_bu(a, b):
+    na, nb = a.ndim, _ndim(b)
+    if na == 2 and nb in (1, 2) and _blas(a, b):        # (B, n) @ (n[, k])
+        return lambda a, b: np.dot(a, b)
+    if na == 3 and nb == 1 and _blas(a, b):             # (B, m, n) @ (n,)
+        def impl31(a, b):
+            out = np.dot(np.ascontiguousarray(a).reshape(-1, a.shape[2]), b)
+            return out.reshape(a.shape[0], a.shape[1])
+        return impl31
+    if na == 3 and nb == 2 and _blas(a, b):             # (B, m, n) @ (n, k)
+        def impl32(a, b):
+            out = np.dot(np.ascontiguousarray(a).reshape(-1, a.shape[2]), b)
+            return out.reshape(a.shape[0], a.shape[1], b.shape[1])
+        return impl32
+    return lambda a, b: npx.matmul(a, b)
+
+
+@overload(B.matmul_ub, jit_options=JIT)
+def _matmul_ub(a, b):
+    na, nb = _ndim(a), b.ndim
+    if nb == 2 and na == 2 and _blas(a, b):             # A @ x for each x: X @ A.T
+        return lambda a, b: np.dot(b, np.ascontiguousarray(a.T))
+    if nb == 2 and na == 1 and _blas(a, b):
+        return lambda a, b: np.dot(b, a)
+    return lambda a, b: npx.matmul(a, b)
+
+
+@overload(B.matmul_bb, jit_options=JIT)
+def _matmul_bb(a, b):
+    na, nb = a.ndim, b.ndim
+    if na == 2 and nb == 2:
+        from numba.np.numpy_support import as_dtype, from_dtype
+        rt = from_dtype(np.result_type(as_dtype(a.dtype), as_dtype(b.dtype)))
+
+        def impl(a, b):
+            out = np.zeros(a.shape[0], rt)
+            for i in range(a.shape[0]):
+                s = out[i]
+                for j in range(a.shape[1]):
+                    s += a[i, j] * b[i, j]
+                out[i] = s
+            return out
+        return impl
+    if nb == 2:
+        def impl_mv(a, b):
+            return npx.matmul(a, b[:, :, np.newaxis])[:, :, 0]
+        return impl_mv
+    if na == 2:
+        def impl_vm(a, b):
+            return npx.matmul(a[:, np.newaxis, :], b)[:, 0, :]
+        return impl_vm
+    return lambda a, b: npx.matmul(a, b)
+
+
+@overload(B.outer_examples, jit_options=JIT)
+def _outer_examples(a, b):
+    from numba.np.numpy_support import as_dtype, from_dtype
+    rt = from_dtype(np.result_type(as_dtype(_dtype(a)), as_dtype(_dtype(b))))
+
+    def impl(a, b):
+        fa = B.flatten_examples(a)
+        fb = B.flatten_examples(b)
+        n, p, q = fa.shape[0], fa.shape[1], fb.shape[1]
+        out = np.empty((n, p, q), rt)
+        for i in range(n):
+            for j in range(p):
+                for k in range(q):
+                    out[i, j, k] = fa[i, j] * fb[i, k]
+        return out
+    return impl
+
+
+@overload(B.broadcast_examples, jit_options=JIT)
+def _broadcast_examples(a, shape):
+    k = len(shape.types) if isinstance(shape, types.BaseTuple) else 1
+    missing = k - (a.ndim - 1)
+    nd = a.ndim
+    shp = ["a.shape[0]"] + ["1"] * max(missing, 0) + ["a.shape[%d]" % j for j in range(1, nd)]
+    strd = ["a.strides[0]"] + ["0"] * max(missing, 0) + ["a.strides[%d]" % j for j in range(1, nd)]
+    target = "(a.shape[0],) + shape" if k != 1 or isinstance(shape, types.BaseTuple) \
+        else "(a.shape[0], shape)"
+    src = ("def impl(a, shape):\n"
+           "    v = np.lib.stride_tricks.as_strided(a, (%s), (%s))\n"
+           "    return np.broadcast_to(v, %s)\n"
+           % ("".join(x + ", " for x in shp), "".join(x + ", " for x in strd), target))
+    return _exec(src, "impl")
+
+
+@overload(B.check_unpack_examples, jit_options=JIT)
+def _check_unpack_examples(v, n, where):
+    from runtime import checks
+
+    def impl(v, n, where):
+        if v.shape[0] > 0:
+            checks.check_unpack(v[0], n, where)
+    return impl

@@ -6,6 +6,7 @@ runs (the per-example loop or the vectorizing rules); the corpus-driven
 checks are in tests/ad/test_vmap_corpus.py.
 """
 import functools
+import math
 import subprocess
 import sys
 import textwrap
@@ -350,3 +351,116 @@ def test_python_m_transpile_lists_vmap():
     out = subprocess.run([sys.executable, "-m", "transpile", "show", "--help"], capture_output=True,
                          text=True, check=True).stdout
     assert "--vmap" in out
+
+
+# -- the vectorizing rules ---------------------------------------------------------------
+def matvec(A, x):
+    return A @ x
+
+
+def features(x, w):
+    z = np.concatenate((x, x ** 2))
+    h = np.array([z.sum(), z.max(), np.dot(z, z)])
+    return np.tanh(h * w).reshape(3, 1).T
+
+
+def scalar_math(t, c):
+    return math.exp(-t) * math.sin(c * t) + abs(t) + max(t, c)
+
+
+def accumulate(x):
+    s = 0.0
+    for i in range(x.shape[0]):
+        s = s + x[i] * (i + 1)
+    out = np.zeros(3)
+    out[0] = s
+    out[1:] = x[:2]
+    return out
+
+
+def calls_helper(x, w):
+    return helper(x, w) + helper(x, 2.0 * w)
+
+
+def helper(x, w):
+    return np.sum(w * x ** 2)
+
+
+VECTORIZABLE = [
+    (matvec, lambda: (RNG.normal(size=(4, 3)), RNG.normal(size=(6, 3))), (None, 0)),
+    (matvec, lambda: (RNG.normal(size=(6, 4, 3)), RNG.normal(size=3)), (0, None)),
+    (matvec, lambda: (RNG.normal(size=(6, 4, 3)), RNG.normal(size=(3, 6))), (0, 1)),
+    (affine, lambda: (RNG.normal(size=(3, 6)), RNG.normal(size=(4, 3)), RNG.normal(size=4)), (1, None, None)),
+    (features, lambda: (RNG.normal(size=(5, 4)), RNG.normal(size=(5, 3))), 0),
+    (features, lambda: (RNG.normal(size=(5, 4)), RNG.normal(size=3)), (0, None)),
+    (scalar_math, lambda: (RNG.uniform(0.1, 2.0, size=7), RNG.uniform(0.1, 2.0, size=7)), 0),
+    (accumulate, lambda: (RNG.normal(size=(3, 5)),), 1),
+    (calls_helper, lambda: (RNG.normal(size=(5, 4)), RNG.normal(size=4)), (0, None)),
+    (two_outputs, lambda: (RNG.normal(size=(5, 4)), RNG.normal(size=(5, 4))), 0),
+]
+
+
+@pytest.mark.parametrize("k", range(len(VECTORIZABLE)))
+def test_vectorized_equals_loop(k):
+    fn, make, in_axes = VECTORIZABLE[k]
+    args = make()
+    vec = tp.vmap(fn, in_axes=in_axes, strategy="vectorize")
+    out = vec(*args)
+    ref = stacked(fn, args, in_axes)
+    for o, r in zip(out if isinstance(out, tuple) else (out,), ref if isinstance(ref, tuple) else (ref,)):
+        np.testing.assert_allclose(o, r, rtol=1e-12, atol=1e-14)
+    src = vec.source(*args)
+    assert "for _b in" not in src                    # no per-example loop
+    assert "def vec_" in src
+
+
+def test_batched_matvec_is_one_matmul():
+    A, X = RNG.normal(size=(4, 3)), RNG.normal(size=(6, 3))
+    src = tp.vmap(matvec, in_axes=(None, 0)).source(A, X)
+    body = src.split("def vec_matvec")[1].split("def ")[0]
+    assert "batching.matmul_ub(A, x)" in body        # X @ A.T: one matrix product
+
+
+def test_vectorize_strategy_says_why_not():
+    with pytest.raises(tp.TranspileError, match="cannot vectorize .*newton_sqrt.* depends on a mapped value"):
+        tp.vmap(newton_sqrt, strategy="vectorize")(np.array([2.0, 3.0]))
+    # auto falls back to the per-example loop
+    src = tp.vmap(newton_sqrt).source(np.array([2.0, 3.0]))
+    assert "for _b in range(1, _n):" in src
+
+
+def test_derivatives_of_vectorized_code():
+    W, b = RNG.normal(size=(4, 3)), RNG.normal(size=4)
+    X = RNG.normal(size=(3, 5))
+    f = tp.vmap(affine, in_axes=(1, None, None), strategy="vectorize")
+    loop = tp.vmap(affine, in_axes=(1, None, None), strategy="loop")
+    for argnums in (0, 1, 2):
+        np.testing.assert_allclose(tp.jacfwd(f, argnums=argnums)(X, W, b),
+                                   tp.jacfwd(loop, argnums=argnums)(X, W, b), rtol=1e-12, atol=1e-14)
+    s = tp.vmap(features, in_axes=(0, None), out_axes=0, strategy="vectorize")
+    x, w = RNG.normal(size=(5, 4)), RNG.normal(size=3)
+    np.testing.assert_allclose(tp.jacrev(s, argnums=1)(x, w),
+                               tp.jacrev(tp.vmap(features, in_axes=(0, None), strategy="loop"), argnums=1)(x, w),
+                               rtol=1e-12, atol=1e-14)
+
+
+def test_jit_falls_back_to_the_loop_where_numba_cannot_type_the_batch():
+    def count_up(x):
+        s = 0                   # an int, then a float: fine example by example, not as a batch
+        for i in range(x.shape[0]):
+            s = s + x[i]
+        return s
+    X = RNG.normal(size=(4, 3))
+    f = tp.jit(tp.vmap(count_up))
+    np.testing.assert_allclose(f(X), X.sum(axis=1), rtol=1e-12)
+
+
+@pytest.mark.slow
+def test_jit_vectorized():
+    for fn, make, in_axes in VECTORIZABLE:
+        args = make()
+        f = tp.jit(tp.vmap(fn, in_axes=in_axes, strategy="vectorize"))
+        out = f(*args)
+        ref = stacked(fn, args, in_axes)
+        for o, r in zip(out if isinstance(out, tuple) else (out,), ref if isinstance(ref, tuple) else (ref,)):
+            np.testing.assert_allclose(o, r, rtol=1e-10, atol=1e-12, err_msg=fn.__name__)

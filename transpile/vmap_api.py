@@ -23,6 +23,7 @@ import numpy as np
 from .ad_api import Differentiated, _GENERATED
 from .api import Jitted, _DYN, _relocate
 from .derivatives import Transformed, _shape_grads
+from .errors import TranspileError, TranspileTypingError
 
 STRATEGIES = ("auto", "loop", "vectorize")
 
@@ -201,6 +202,32 @@ def _inconsistent(sized, axis_size):
     return "vmap got inconsistent sizes for array axes to be mapped:\n" + ";\n".join(lines)
 
 
+def example_ranks(layers_axes, args, names):
+    """Per vmap layer (innermost first, like `layers_axes`): {parameter: the
+    rank of one example, a tree like the argument}, the mapped axes of the
+    outer layers taken out."""
+    ndims = {}                  # leaf text -> ndim as the current layer sees it
+    out = []
+    for axes in reversed(layers_axes):
+        ranks = {}
+        for name, tree in axes.items():
+            value = args[names.index(name)]
+
+            def walk(t, v, text):
+                if isinstance(t, tuple):
+                    return tuple(walk(s, x, f"{text}[{k}]") for k, (s, x) in enumerate(zip(t, v)))
+                if type(v) is tuple:
+                    return None
+                nd = ndims.get(text, np.ndim(v))
+                if t is None:
+                    return nd
+                ndims[text] = nd - 1
+                return nd - 1
+            ranks[name] = walk(tree, value, name)
+        out.append(ranks)
+    return list(reversed(out))
+
+
 class Vmapped(Transformed):
     """A stack of layers with at least one vmap layer."""
 
@@ -234,16 +261,19 @@ class Vmapped(Transformed):
         for kind, spec, _ in self.layers:
             if kind == "vmap":
                 axes.append(spec.resolve(self._names, bound, npos, kwnames, offset, statics))
-        key = (sig, tuple(tuple(sorted(a.items())) for a in axes))
-        return bound, key, axes
+        ranks = example_ranks(axes, bound, self._names)
+        key = (sig, tuple(tuple(sorted(a.items())) for a in axes),
+               tuple(tuple(sorted(r.items())) for r in ranks))
+        return bound, key, (axes, ranks)
 
     def _layer_dicts(self, args, key, axes):
-        layers, it = [], iter(axes)
+        axes, ranks = axes
+        layers, it, rit = [], iter(axes), iter(ranks)
         for (kind, argnums, has_aux), nums in zip(self.layers, self._layer_argnums):
             if kind == "vmap":
                 spec = argnums
                 layers.append({"kind": "vmap", "wrt": [], "argnums_int": True, "has_aux": False,
-                               "axes": dict(next(it)), "out_axes": spec.out_axes,
+                               "axes": dict(next(it)), "ranks": dict(next(rit)), "out_axes": spec.out_axes,
                                "axis_size": spec.axis_size,
                                "strategy": "loop" if key in self._fallback else spec.strategy})
                 continue
@@ -285,16 +315,8 @@ class Vmapped(Transformed):
         bound, key, axes = self._prepare(args, kwargs)
         self._check_inputs(bound)
         specs = [spec for kind, spec, _ in self.layers if kind == "vmap"]
-        check_sizes(axes, specs, bound, self._names)
-        gen = self._cache.get(key)
-        if gen is None or (gen.guards and any(b.read() is not v for b, v in gen.guards)):
-            gen = self._generate(bound, key, axes)
-        call_args = [bound[i] for i in gen.dyn_index] + [h.getter() for h in gen.hidden]
-        try:
-            out = gen.entry(*call_args)
-        except Exception as exc:
-            _relocate(exc, gen)
-            raise
+        check_sizes(axes[0], specs, bound, self._names)
+        out = self._call(bound, key, axes)
         kind, argnums, has_aux = self.layers[-1]
         nums = self._layer_argnums[-1]
         if kind == "grad":
@@ -308,12 +330,45 @@ class Vmapped(Transformed):
         return out
 
 
+    def _auto(self):
+        return any(kind == "vmap" and spec.strategy == "auto" for kind, spec, _ in self.layers)
+
+    def _call(self, bound, key, axes):
+        """Generate (once) and run. With strategy 'auto', code that the
+        vectorizing rules produced but a later layer cannot differentiate, or
+        Numba cannot type, is replaced by the per-example loop."""
+        gen = self._cache.get(key)
+        if gen is None or (gen.guards and any(b.read() is not v for b, v in gen.guards)):
+            try:
+                gen = self._generate(bound, key, axes)
+            except TranspileError:
+                if key in self._fallback or not self._auto():
+                    raise
+                self._fallback.add(key)
+                gen = self._generate(bound, key, axes)
+        call_args = [bound[i] for i in gen.dyn_index] + [h.getter() for h in gen.hidden]
+        try:
+            return gen.entry(*call_args)
+        except Exception as exc:
+            try:
+                _relocate(exc, gen)
+            except TranspileTypingError:
+                if key in self._fallback or not self._auto() \
+                        or not getattr(gen.program, "vmap_vectorized", False):
+                    raise
+                self._fallback.add(key)
+                self._cache.pop(key, None)
+                return self._call(bound, key, axes)
+            raise
+
+
 def _layers_key(layers):
     out = []
     for l in layers:
         item = (l["kind"], tuple(l["wrt"]), l["argnums_int"], l["has_aux"])
         if l["kind"] == "vmap":
-            item += (tuple(sorted(l["axes"].items())), l["out_axes"], l["axis_size"], l["strategy"])
+            item += (tuple(sorted(l["axes"].items())), tuple(sorted(l["ranks"].items())), l["out_axes"],
+                     l["axis_size"], l["strategy"])
         out.append(item)
     return tuple(out)
 

@@ -201,6 +201,48 @@ class _D:
 
 d = _D()
 
+#: function object -> batching template (``vmap``'s vectorizing rules; the
+#: notation is described in :mod:`runtime.rules.batching`)
+BATCHING = {}
+
+#: functions applied element by element (with NumPy broadcasting): batched by
+#: lining up the ranks of their arguments after the batch axis
+BATCH_ELEMENTWISE = set()
+
+
+def vmap_rule(*fns, batched=()):
+    """Decorator: register a batching template under each of ``fns``;
+    ``batched`` names the parameters that may hold a batched value."""
+    def register(template):
+        for fn in fns:
+            if fn in BATCHING:
+                raise ValueError('two batching templates for %r' % (fn,))
+            BATCHING[fn] = template
+        template.batches = fns
+        template.batched_params = tuple(batched)
+        return template
+    return register
+
+
+def vmap_elementwise(*fns):
+    """Declare ``fns`` element-wise for ``vmap`` (batched by broadcasting)."""
+    BATCH_ELEMENTWISE.update(fns)
+
+
+def lookup_batching(fn):
+    """('elementwise', None), ('template', t) or (None, None) for ``fn`` (or
+    the NumPy function of its ``npx`` twin)."""
+    for f in (fn, canonical(fn)):
+        try:
+            if f in BATCH_ELEMENTWISE:
+                return 'elementwise', None
+            t = BATCHING.get(f)
+        except TypeError:
+            return None, None
+        if t is not None:
+            return 'template', t
+    return None, None
+
 # Register the families (each module imports `adjoint`, `d` from here).
 from runtime.rules import (  # noqa: E402,F401
     elementwise, scalar, reductions, linalg, shape, indexing, helpers, batching, random)

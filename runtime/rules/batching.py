@@ -22,4 +22,330 @@ def broadcast(ans, v, n):
     d[v] = B.broadcast(t(v), n)
 
 
-nondifferentiable(B.axis_size, B.check_size, B.check_nonempty, B.alloc)
+@tangent(B.match_rank)
+def match_rank(ans, a, other):
+    d[a] = B.match_rank(t(a), other)
+    d[other] = None
+
+
+@tangent(B.match_rank_b)
+def match_rank_b(ans, a, other):
+    d[a] = B.match_rank_b(t(a), other)
+    d[other] = None
+
+
+@tangent(B.flatten_examples)
+def flatten_examples(ans, a):
+    d[a] = B.flatten_examples(t(a))
+
+
+@tangent(B.squeeze_examples)
+def squeeze_examples(ans, a):
+    d[a] = B.squeeze_examples(t(a))
+
+
+@tangent(B.transpose_examples)
+def transpose_examples(ans, a, axes=None):
+    d[a] = B.transpose_examples(t(a), axes)
+
+
+@tangent(B.broadcast_examples)
+def broadcast_examples(ans, a, shape):
+    d[a] = B.broadcast_examples(t(a), shape)
+
+
+@tangent(B.as_float)
+def as_float(ans, a):
+    d[a] = B.as_float(t(a))
+
+
+@tangent(B.matmul_bu)
+def matmul_bu(ans, a, b):
+    d[a] = B.matmul_bu(t(a), b)
+    d[b] = B.matmul_bu(a, t(b))
+
+
+@tangent(B.matmul_ub)
+def matmul_ub(ans, a, b):
+    d[a] = B.matmul_ub(t(a), b)
+    d[b] = B.matmul_ub(a, t(b))
+
+
+@tangent(B.matmul_bb)
+def matmul_bb(ans, a, b):
+    d[a] = B.matmul_bb(t(a), b)
+    d[b] = B.matmul_bb(a, t(b))
+
+
+@tangent(B.outer_examples)
+def outer_examples(ans, a, b):
+    d[a] = B.outer_examples(t(a), b)
+    d[b] = B.outer_examples(a, t(b))
+
+
+nondifferentiable(B.axis_size, B.check_size, B.check_nonempty, B.alloc, B.example_axis, B.example_axes,
+                  B.example_shape, B.example_len, B.example_shape_of, B.example_ndim, B.example_size,
+                  B.as_int, B.einsum_subscripts, B.check_unpack_examples)
+
+
+# ---- vmap's vectorizing rules --------------------------------------------------
+#
+# Vectorized code keeps the batch axis of every batched value first. A rule
+# says how a call becomes the same call on whole batches. Element-wise
+# functions are only declared (``vmap_elementwise``): the compiler lines up the
+# ranks of their arguments after the batch axis (``B.match_rank``). The others
+# are templates, written like the derivative templates::
+#
+#     @vmap_rule(np.sum, np.mean, ..., batched=("a",))
+#     def reduction(fn, a, axis=None, *args, **kwargs):
+#         return fn(a, B.example_axes(axis, a), *args, **kwargs)
+#
+# * ``fn`` is the function of the call (``npx.sum``, ``np.sum``); the other
+#   parameters bind the call's arguments by NumPy's signature. ``*args`` and
+#   ``**kwargs`` pass the remaining arguments through unchanged (they must
+#   not be batched). ``batched=`` lists the parameters that may be batched;
+#   a call with another batched argument is not vectorized (the per-example
+#   loop runs it).
+# * The body is evaluated while generating code: ``if`` tests are made of
+#   ``batched(p)``, ``is_none(p)``, ``is_display(p)`` (a tuple/list display)
+#   and ``rank(p)`` (the rank of one example, None when unknown);
+#   ``raise NotVectorizable`` gives up; ``return expr`` is the batched value.
+# * ``lift(p)`` is ``p`` broadcast over the batch when it is not batched (for
+#   a display: element by element); helpers of :mod:`runtime.batching` whose
+#   arguments are constants (``B.example_axes(0, a)``) are folded.
+
+import math  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from runtime import checks, npx  # noqa: E402
+from runtime.rules import vmap_elementwise, vmap_rule  # noqa: E402
+
+
+class NotVectorizable(Exception):
+    """Template notation: this call has no vectorized form (never raised at run time)."""
+
+
+def batched(p):
+    """Template notation: whether argument ``p`` is batched (never called)."""
+    raise TypeError('batched(p) is template notation (see runtime.rules.batching)')
+
+
+def is_none(p):
+    """Template notation: whether argument ``p`` is the constant None."""
+    raise TypeError('is_none(p) is template notation (see runtime.rules.batching)')
+
+
+def is_display(p):
+    """Template notation: whether argument ``p`` is a tuple or list display."""
+    raise TypeError('is_display(p) is template notation (see runtime.rules.batching)')
+
+
+def rank(p):
+    """Template notation: the rank of one example of ``p`` (None if unknown)."""
+    raise TypeError('rank(p) is template notation (see runtime.rules.batching)')
+
+
+def lift(p):
+    """Template notation: ``p`` broadcast over the batch unless batched."""
+    raise TypeError('lift(p) is template notation (see runtime.rules.batching)')
+
+
+#: helpers the compiler evaluates while generating code when their arguments
+#: are constants (and ``rank(a)`` is known where they read ``a``)
+FOLDABLE = {B.example_axis, B.example_axes, B.einsum_subscripts}
+
+# element-wise: every ufunc, and the functions built from them
+vmap_elementwise(*[f for f in vars(np).values() if isinstance(f, np.ufunc) and f.signature is None])
+vmap_elementwise(np.where, np.clip, npx.heaviside, np.real, np.imag, np.conj, np.nan_to_num)
+
+#: functions of scalars that become their NumPy ufunc on a batch
+SCALAR_TO_NUMPY = {
+    math.exp: np.exp, math.expm1: np.expm1, math.log1p: np.log1p, math.log2: np.log2,
+    math.log10: np.log10, math.sqrt: np.sqrt, math.pow: np.power, math.sin: np.sin,
+    math.cos: np.cos, math.tan: np.tan, math.asin: np.arcsin, math.acos: np.arccos,
+    math.atan: np.arctan, math.atan2: np.arctan2, math.sinh: np.sinh, math.cosh: np.cosh,
+    math.tanh: np.tanh, math.asinh: np.arcsinh, math.acosh: np.arccosh, math.atanh: np.arctanh,
+    math.fabs: np.fabs, math.hypot: np.hypot, math.copysign: np.copysign,
+    math.degrees: np.degrees, math.radians: np.radians, math.isnan: np.isnan,
+    math.isinf: np.isinf, math.isfinite: np.isfinite, abs: np.abs,
+}
+
+
+@vmap_rule(math.log, batched=("x",))
+def math_log(fn, x, base=math.e):
+    if batched(base):
+        raise NotVectorizable
+    return np.log(x) / math.log(base)
+
+
+@vmap_rule(max, batched=("a", "b"))
+def builtin_max(fn, a, b):
+    # max(a, b) of two numbers, example by example
+    return np.maximum(a, b)
+
+
+@vmap_rule(min, batched=("a", "b"))
+def builtin_min(fn, a, b):
+    return np.minimum(a, b)
+
+
+@vmap_rule(float, batched=("x",))
+def builtin_float(fn, x):
+    return B.as_float(x)
+
+
+@vmap_rule(int, batched=("x",))
+def builtin_int(fn, x):
+    return B.as_int(x)
+
+
+@vmap_rule(len, batched=("x",))
+def builtin_len(fn, x):
+    return B.example_len(x)
+
+
+# ---- reductions ----
+
+@vmap_rule(np.sum, np.prod, np.mean, np.max, np.amax, np.min, np.amin, np.any, np.all, np.var,
+          np.std, np.nansum, np.nanmean, np.nanmax, np.nanmin, batched=("a",))
+def reduction(fn, a, axis=None, *args, **kwargs):
+    return fn(a, B.example_axes(axis, a), *args, **kwargs)
+
+
+@vmap_rule(np.argmax, np.argmin, batched=("a",))
+def arg_extremum(fn, a, axis=None, *args, **kwargs):
+    if is_none(axis):
+        return fn(B.flatten_examples(a), 1, *args, **kwargs)
+    return fn(a, B.example_axis(axis), *args, **kwargs)
+
+
+@vmap_rule(np.cumsum, np.cumprod, batched=("a",))
+def cumulative(fn, a, axis=None, *args, **kwargs):
+    if is_none(axis):
+        return fn(B.flatten_examples(a), 1, *args, **kwargs)
+    return fn(a, B.example_axis(axis), *args, **kwargs)
+
+
+# ---- products ----
+
+@vmap_rule(np.matmul, batched=("x1", "x2"))
+def matmul(fn, x1, x2):
+    if batched(x1) and batched(x2):
+        return B.matmul_bb(x1, x2)
+    if batched(x1):
+        return B.matmul_bu(x1, x2)
+    return B.matmul_ub(x1, x2)
+
+
+@vmap_rule(np.dot, batched=("a", "b"))
+def dot(fn, a, b):
+    # np.dot is np.matmul for examples of rank 1 and 2
+    if rank(a) not in (1, 2) or rank(b) not in (1, 2):
+        raise NotVectorizable
+    if batched(a) and batched(b):
+        return B.matmul_bb(a, b)
+    if batched(a):
+        return B.matmul_bu(a, b)
+    return B.matmul_ub(a, b)
+
+
+@vmap_rule(np.einsum, batched=("operands",))
+def einsum(fn, subscripts, *operands, **kwargs):
+    return fn(B.einsum_subscripts(subscripts, batched(operands)), *operands, **kwargs)
+
+
+@vmap_rule(np.outer, batched=("a", "b"))
+def outer(fn, a, b):
+    return B.outer_examples(lift(a), lift(b))
+
+
+# ---- shapes ----
+
+@vmap_rule(np.reshape, batched=("a",))
+def reshape(fn, a, shape=None, *args, **kwargs):
+    return fn(a, B.example_shape(shape, a), *args, **kwargs)
+
+
+@vmap_rule(np.ravel, batched=("a",))
+def ravel(fn, a, order='C'):
+    return B.flatten_examples(a)
+
+
+@vmap_rule(np.transpose, batched=("a",))
+def transpose(fn, a, axes=None):
+    return B.transpose_examples(a, axes)
+
+
+@vmap_rule(np.expand_dims, batched=("a",))
+def expand_dims(fn, a, axis):
+    return fn(a, B.example_axes(axis, a))
+
+
+@vmap_rule(np.squeeze, batched=("a",))
+def squeeze(fn, a, axis=None):
+    if is_none(axis):
+        raise NotVectorizable       # which axes go depends on the sizes
+    return fn(a, B.example_axes(axis, a))
+
+
+@vmap_rule(np.concatenate, np.stack, batched=("arrays",))
+def concatenate(fn, arrays, axis=0, *args, **kwargs):
+    if is_none(axis) or not is_display(arrays):
+        raise NotVectorizable
+    return fn(lift(arrays), B.example_axis(axis), *args, **kwargs)
+
+
+@vmap_rule(np.array, np.asarray, batched=("object",))
+def array(fn, object, dtype=None, *args, **kwargs):
+    if is_display(object) and is_none(dtype):
+        return npx.stack(lift(object), 1)
+    if is_display(object):
+        raise NotVectorizable
+    return fn(object, dtype, *args, **kwargs)
+
+
+@vmap_rule(np.copy, np.zeros_like, np.ones_like, np.empty_like, np.ndarray.astype, batched=("a",))
+def same(fn, a, *args, **kwargs):
+    # example by example the same function: batch in, batch out
+    return fn(a, *args, **kwargs)
+
+
+@vmap_rule(np.full_like, batched=("a", "fill_value"))
+def full_like(fn, a, fill_value, *args, **kwargs):
+    if batched(fill_value):
+        raise NotVectorizable
+    return fn(a, fill_value, *args, **kwargs)
+
+
+@vmap_rule(np.broadcast_to, batched=("array",))
+def broadcast_to(fn, array, shape, *args, **kwargs):
+    if args or kwargs:
+        raise NotVectorizable
+    return B.broadcast_examples(array, shape)
+
+
+@vmap_rule(np.trace, batched=("a",))
+def trace(fn, a, offset=0, axis1=0, axis2=1, *args, **kwargs):
+    return fn(a, offset, B.example_axis(axis1), B.example_axis(axis2), *args, **kwargs)
+
+
+@vmap_rule(np.linalg.norm, batched=("x",))
+def norm(fn, x, ord=None, axis=None, keepdims=False):
+    if not is_none(axis):
+        return fn(x, ord, B.example_axes(axis, x), keepdims)
+    if is_none(ord) and rank(x) == 1:
+        return fn(x, ord, 1, keepdims)
+    if is_none(ord) and rank(x) == 2:
+        return fn(x, 'fro', (1, 2), keepdims)
+    if rank(x) == 1:
+        return fn(x, ord, 1, keepdims)
+    if rank(x) == 2:
+        return fn(x, ord, (1, 2), keepdims)
+    raise NotVectorizable
+
+
+@vmap_rule(checks.check_unpack, batched=("v",))
+def check_unpack(fn, v, n, where):
+    # `a, b = v` of each example: the length of one example
+    return B.check_unpack_examples(v, n, where)

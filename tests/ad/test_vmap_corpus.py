@@ -92,6 +92,21 @@ def test_vmap_loop_eager(case):
     check(out, reference(case.fn, per), EAGER_RTOL, f"vmap({case.name}, strategy='loop')")
 
 
+@pytest.mark.parametrize("case", ALL, ids=_ids(ALL))
+def test_vmap_vectorized_eager(case):
+    """The vectorizing rules alone (cases with per-example control flow, or
+    calls without a rule, are skipped with the reason)."""
+    in_axes = PLACEMENTS["last"](len(case.args()))
+    args, per = batch(case, in_axes)
+    try:
+        out = _vmapped(case.fn, in_axes, "vectorize", "python")(*args)
+    except tp.TranspileError as exc:
+        if "cannot vectorize" not in str(exc):
+            raise
+        pytest.skip(str(exc).split(": ", 2)[-1])
+    check(out, reference(case.fn, per), EAGER_RTOL, f"vmap({case.name}, strategy='vectorize')")
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("placement", ["axis0", "last"])
 @pytest.mark.parametrize("case", ALL, ids=_ids(ALL))

@@ -25,6 +25,7 @@ from ..ad.analysis import _Extra
 from ..errors import TranspileError
 from . import analysis as An
 from . import loop
+from .vectorize import NotVectorizable, vectorize_function
 
 STRATEGIES = ("auto", "loop", "vectorize")
 
@@ -82,10 +83,74 @@ def vmap_layer(program, current, layer, registry):
         raise ValueError(f"unknown vmap strategy {strategy!r}; expected one of {STRATEGIES}")
     taken = set(program.names) | {s.gen_name for s in program.functions} \
         | {e.gen_name for e in program.extra} | set(program.imports.values())
+    name = unique(program, f"vmap_{current.gen_name}")
+    if strategy in ("auto", "vectorize"):
+        if hasattr(L, "_prepare"):
+            L._prepare(program)        # reverse-mode output is not ANF yet
+        saved = (list(program.extra), set(program.names))
+        try:
+            lines = vectorized_source(program, current, params, axes, tree, out_axes, layer, registry,
+                                      batching, taken)
+            program.vmap_vectorized = True
+            return wrapper(program, current, name, params, lines, {"batching": batching})
+        except NotVectorizable as exc:
+            program.extra[:], program.names = saved[0], saved[1] | {name}
+            if strategy == "vectorize":
+                raise TranspileError(f"vmap(..., strategy='vectorize'): cannot vectorize "
+                                     f"{current.src.qualname}: {exc}") from None
     lines = loop.wrapper_source(current.gen_name, params, axes, tree, out_axes,
                                 layer.get("axis_size"), taken)
-    name = unique(program, f"vmap_{current.gen_name}")
     return wrapper(program, current, name, params, lines, {"batching": batching})
+
+
+def vectorized_source(program, current, params, axes, tree, out_axes, layer, registry, batching, taken):
+    """The wrapper around the vectorized version of `current` (raises NotVectorizable)."""
+    pattern = {p: An.from_axes(axes[p]) for p in params}
+    ranks = {p: (layer.get("ranks") or {}).get(p) for p in params}
+    vec = vectorize_function(program, current, pattern, ranks, registry, batching)
+    em = loop.Emitter(set(taken) | set(params))
+    nodes, leaves = loop.decompose(em, params, axes)
+    n = loop.size_lines(em, leaves, layer.get("axis_size"))
+
+    def front(node):
+        var, sub = node
+        if isinstance(sub, list):
+            items = [front(i) for i in sub]
+            if all(i == part[0] for i, part in zip(items, sub)):
+                return var
+            tup = em.fresh(f"_{var.lstrip('_')}_t")
+            em.emit(f"{tup} = ({', '.join(items)}{',' if len(items) == 1 else ''})")
+            return tup
+        if sub is None or sub == 0:
+            return var
+        moved = em.fresh(f"_{var.lstrip('_')}_m")
+        em.emit(f"{moved} = batching.moveaxis({var}, {sub}, 0)")
+        return moved
+
+    args = [front(nodes[p]) for p in params]
+    r = em.fresh("_r")
+    em.emit(f"{r} = {vec.gen_name}({', '.join(args + [n])})")
+    vals = loop.result_leaves(em, r, tree, 1)
+    result = vec.vec_result if vec.vec_result is not None else An.Leaf(False)
+    batched = [leaf.batched for _, leaf in An.leaves(result)]
+    if len(batched) != len(vals):
+        raise NotVectorizable("the structure of the output")
+    final = []
+    for v, b, ax in zip(vals, batched, out_axes):
+        if ax is None:
+            final.append(v)
+            continue
+        if not b:
+            u = em.fresh("_u")
+            em.emit(f"{u} = batching.broadcast({v}, {n})")
+            v = u
+        if ax != 0:
+            m = em.fresh("_out")
+            em.emit(f"{m} = batching.moveaxis({v}, 0, {ax})")
+            v = m
+        final.append(v)
+    em.emit(f"return {loop.pack(em, tree, final)}")
+    return em.lines
 
 
 def unique(program, base):

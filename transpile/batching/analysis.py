@@ -21,6 +21,8 @@ import gast
 
 from .. import astutil as A
 
+_SHAPE_ATTRS = {"shape", "ndim", "size", "dtype", "itemsize", "nbytes"}
+
 
 class Leaf:
     __slots__ = ("batched",)
@@ -166,7 +168,11 @@ class _Walker:
                     and isinstance(node.slice.value, int) and -len(base.items) <= node.slice.value < len(base.items):
                 return base.items[node.slice.value]
             return Leaf(any_batched(base) or self.uses_batched(node.slice))
+        if isinstance(node, gast.Attribute) and node.attr in _SHAPE_ATTRS:
+            return Leaf(False)          # every example has the same shape
         if isinstance(node, gast.Call):
+            if isinstance(node.func, gast.Name) and node.func.id == "len" and node.func.id not in self.fn.env:
+                return Leaf(False)
             callee = self.analysis.callee_of(node.func)
             if callee is not None:
                 cparams = [a.id for a in callee.node.args.args]

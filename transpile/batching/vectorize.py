@@ -1,0 +1,1112 @@
+"""Vectorizing rules: batch a function by moving the batch axis through its
+statements, so that it runs once on whole batches.
+
+Every batched value keeps the batch axis first; unbatched values stay as
+they are. Each ANF statement that touches a batched value is rewritten by
+a rule of `runtime.rules` (`vmap_elementwise` declarations and `vmap_rule`
+templates, see runtime/rules/batching.py):
+
+    def f(x, W, b):                   def vec_f(x, W, b, _n):      # x: (batch, n)
+        _t1 = W @ x                       _t1 = batching.matmul_ub(W, x)   # x @ W.T
+        _t2 = _t1 + b                     _t2 = _t1 + b
+        _t3 = np.tanh(_t2)                _t3 = np.tanh(_t2)
+        _t4 = npx.sum(_t3)                _t4 = npx.sum(_t3, (1,))
+        return _t4                        return _t4
+
+* Element-wise operations line up the ranks of their operands after the batch
+  axis (`batching.match_rank`, emitted only where the ranks of one example
+  are not known to agree: ranks of the arguments come from the call's
+  signature and are propagated through the statements).
+* Indexing with an unbatched index prepends the batch axis (`x[i]` becomes
+  `x[:, i]`); in-place writes into batched arrays likewise.
+* A variable that holds a batched value anywhere holds one everywhere: an
+  unbatched value assigned to it is broadcast over the batch
+  (`batching.broadcast(v, _n)`).
+* Calls to other user functions call their vectorized version (per pattern
+  of batched arguments).
+* `if`/`while`/`for` stay as they are when their test or trip count is
+  unbatched.
+
+The function is not vectorized (`NotVectorizable`, and the per-example loop
+runs it) when a test or trip count depends on a batched value, a call has no
+rule, an index is batched, or it prints. The output is ANF again, so forward
+mode differentiates it (`grad(vmap(f))`).
+"""
+import builtins
+import copy
+import importlib
+import inspect
+import textwrap
+
+import gast
+import numpy as np
+
+from .. import astutil as A
+from ..ad.analysis import _Extra
+from . import analysis as An
+
+_BINOPS = {gast.Add: np.add, gast.Sub: np.subtract, gast.Mult: np.multiply, gast.Div: np.true_divide,
+           gast.Pow: np.power, gast.FloorDiv: np.floor_divide, gast.Mod: np.mod,
+           gast.BitAnd: np.bitwise_and, gast.BitOr: np.bitwise_or, gast.BitXor: np.bitwise_xor,
+           gast.LShift: np.left_shift, gast.RShift: np.right_shift}
+_CMPOPS = (gast.Lt, gast.LtE, gast.Gt, gast.GtE, gast.Eq, gast.NotEq)
+_METHODS = {"copy": np.copy, "dot": np.dot, "ravel": np.ravel, "flatten": np.ravel,
+            "transpose": np.transpose, "astype": np.ndarray.astype, "clip": np.clip,
+            "cumsum": np.cumsum, "conj": np.conj}
+_SAME_METHODS = {"copy", "astype", "conj", "conjugate"}
+_SHAPE_ATTRS = {"shape": "example_shape_of", "ndim": "example_ndim", "size": "example_size"}
+_LIST_METHODS = {"append", "pop"}
+
+
+class NotVectorizable(Exception):
+    """Why a function has no vectorized form (the per-example loop runs it)."""
+
+    def __init__(self, reason, where=None):
+        super().__init__(reason)
+        self.reason = reason
+        self.where = where
+
+    def __str__(self):
+        return f"{self.reason} ({self.where})" if self.where else self.reason
+
+
+def _rules():
+    from runtime import rules
+    import runtime.rules.batching as rb
+    return rules, rb
+
+
+def _is_const(node):
+    return isinstance(node, gast.Constant) or (
+        isinstance(node, gast.UnaryOp) and isinstance(node.op, (gast.USub, gast.UAdd))
+        and isinstance(node.operand, gast.Constant))
+
+
+def _const_value(node):
+    """(True, value) for constants, tuples of constants, -constant; else (False, None)."""
+    if isinstance(node, gast.Constant):
+        return True, node.value
+    if isinstance(node, gast.UnaryOp) and isinstance(node.operand, gast.Constant) \
+            and isinstance(node.operand.value, (int, float)):
+        v = node.operand.value
+        return True, (-v if isinstance(node.op, gast.USub) else v)
+    if isinstance(node, gast.Tuple):
+        vals = [_const_value(e) for e in node.elts]
+        if all(ok for ok, _ in vals):
+            return True, tuple(v for _, v in vals)
+    return False, None
+
+
+def _to_node(value):
+    if isinstance(value, tuple):
+        return A.tuple_([_to_node(v) for v in value])
+    if isinstance(value, (int, float)) and value < 0:
+        return gast.UnaryOp(op=gast.USub(), operand=A.const(-value))
+    return A.const(value)
+
+
+# -- templates ----------------------------------------------------------------------
+class _Template:
+    """A parsed `vmap_rule` template."""
+
+    _cache = {}
+
+    @classmethod
+    def of(cls, fn):
+        t = cls._cache.get(fn)
+        if t is None:
+            t = cls._cache[fn] = cls(fn)
+        return t
+
+    def __init__(self, fn):
+        self.fn = fn
+        tree = gast.parse(textwrap.dedent(inspect.getsource(fn)))
+        fdef = next(n for n in tree.body if isinstance(n, gast.FunctionDef))
+        body = fdef.body
+        if body and isinstance(body[0], gast.Expr) and isinstance(body[0].value, gast.Constant):
+            body = body[1:]
+        self.body = body
+        sig = inspect.signature(fn)
+        params = list(sig.parameters.values())
+        self.fn_param = params[0].name
+        self.signature = sig.replace(parameters=params[1:])
+        self.batched = set(getattr(fn, "batched_params", ()))
+
+
+class Vectorizer:
+    """Generates the vectorized version of one function for one pattern of
+    batched parameters (and the ranks of their examples)."""
+
+    def __init__(self, program, spec, pattern, ranks, registry, batching):
+        self.program = program
+        self.spec = spec
+        self.pattern = pattern          # param -> abstract value (analysis.Leaf/Tup)
+        self.param_ranks = ranks        # param -> rank of one example (int, tuple tree or None)
+        self.registry = registry
+        self.bt = batching              # module alias of runtime.batching
+        self.node = spec.node
+        self.locals = set(getattr(spec, "locals", set())) | A.names_in(self.node) \
+            | {a.id for a in self.node.args.args}
+        self.counters = {}
+        self.src = spec.src
+        self.ret_rank = None
+
+    # -- names -------------------------------------------------------------
+    def fresh(self, base):
+        n = self.counters.get(base, 0)
+        while True:
+            n += 1
+            name = f"{base}{n}"
+            if name not in self.locals:
+                self.counters[base] = n
+                self.locals.add(name)
+                return name
+
+    def where(self, node):
+        line = getattr(node, "lineno", None)
+        return f"{self.src.filename}:{line}" if line else self.src.filename
+
+    def helper(self, name):
+        return A.attr(A.name(self.bt), name)
+
+    def alias(self, module):
+        return self.program.module_alias(module)
+
+    # -- driver ------------------------------------------------------------
+    def run(self, gen_name):
+        analysis = An.Analysis(self.program)
+        summary = analysis.function(self.spec, self.pattern)
+        if summary is None:
+            raise NotVectorizable("recursion")
+        if summary.control:
+            stmt = summary.control[0]
+            raise NotVectorizable("a test or trip count depends on a mapped value", self.where(stmt))
+        self.env = summary.env
+        self.result = summary.result
+        self.intlike = self.find_intlike()
+        self.ranks = self.propagate_ranks()
+        params = [a.id for a in self.node.args.args]
+        self.n = "_n" if "_n" not in self.locals else self.fresh("_n")
+        self.locals.add(self.n)
+        prologue = []
+        for p in params:        # unmapped parameters written with batched values: own copies
+            if self.batched(p) and not An.any_batched(self.pattern.get(p)):
+                if isinstance(self.env.get(p), An.Tup):
+                    raise NotVectorizable(f"tuple parameter {p} becomes batched")
+                prologue.append(A.assign(p, A.call(self.helper("broadcast"), [A.name(p), A.name(self.n)])))
+        body = prologue + self.block(self.node.body)
+        node = copy.copy(self.node)
+        node.body = body or [gast.Pass()]
+        node.args = copy.copy(self.node.args)
+        node.args.args = [A.param(p) for p in params] + [A.param(self.n)]
+        node.name = gen_name
+        node.decorator_list = []
+        return node
+
+    # -- analysis helpers --------------------------------------------------------
+    def batched(self, name):
+        return An.any_batched(self.env.get(name))
+
+    def atom_batched(self, node):
+        if isinstance(node, gast.Name):
+            return self.batched(node.id)
+        if isinstance(node, (gast.Tuple, gast.List)):
+            return any(self.atom_batched(e) for e in node.elts)
+        if isinstance(node, gast.Starred):
+            return self.atom_batched(node.value)
+        return any(isinstance(n, gast.Name) and self.batched(n.id) for n in gast.walk(node))
+
+    def find_intlike(self):
+        """Names that only ever hold ints: range loop targets, len(), shapes."""
+        assigns = {}
+        fors = set()
+        for n in gast.walk(self.node):
+            if isinstance(n, gast.Assign) and isinstance(n.targets[0], gast.Name):
+                assigns.setdefault(n.targets[0].id, []).append(n.value)
+            elif isinstance(n, gast.For) and isinstance(n.target, gast.Name):
+                if isinstance(n.iter, gast.Call) and isinstance(n.iter.func, gast.Name) \
+                        and n.iter.func.id == "range":
+                    fors.add(n.target.id)
+                else:
+                    assigns.setdefault(n.target.id, []).append(None)
+            elif isinstance(n, gast.Assign):
+                for t in gast.walk(n.targets[0]):
+                    if isinstance(t, gast.Name) and isinstance(t.ctx, gast.Store):
+                        assigns.setdefault(t.id, []).append(None)
+        ints = set(fors) - set(assigns)
+        shapes = {k for k, vs in assigns.items()
+                  if all(isinstance(v, gast.Attribute) and v.attr == "shape" for v in vs)}
+
+        def is_int(v):
+            if v is None:
+                return False
+            if isinstance(v, gast.Constant):
+                return isinstance(v.value, int) and not isinstance(v.value, bool)
+            if isinstance(v, gast.Name):
+                return v.id in ints
+            if isinstance(v, gast.Call) and isinstance(v.func, gast.Name) and v.func.id == "len":
+                return True
+            if isinstance(v, gast.Subscript) and isinstance(v.value, gast.Name) and v.value.id in shapes \
+                    and isinstance(v.slice, (gast.Constant, gast.Name)) and not isinstance(v.slice, gast.Slice):
+                return isinstance(v.slice, gast.Constant) or v.slice.id in ints
+            if isinstance(v, gast.BinOp) and isinstance(v.op, (gast.Add, gast.Sub, gast.Mult, gast.FloorDiv,
+                                                               gast.Mod)):
+                return is_int(v.left) and is_int(v.right)
+            if isinstance(v, gast.UnaryOp) and isinstance(v.op, gast.USub):
+                return is_int(v.operand)
+            return False
+
+        changed = True
+        while changed:
+            changed = False
+            for k, vs in assigns.items():
+                if k not in ints and k not in fors and all(is_int(v) for v in vs):
+                    ints.add(k)
+                    changed = True
+        return {k for k in ints if not self.batched(k)}
+
+    # -- ranks -------------------------------------------------------------
+    def propagate_ranks(self):
+        ranks = {}
+        for a in self.node.args.args:
+            r = self.param_ranks.get(a.id)
+            ranks[a.id] = r if isinstance(r, int) else None
+        self._conflict = set()
+        for _ in range(3):
+            before = dict(ranks)
+            self._rank_block(self.node.body, ranks)
+            if ranks == before:
+                break
+        return ranks
+
+    def _set_rank(self, ranks, name, r):
+        if name in self._conflict:
+            return
+        if name in ranks and ranks[name] != r:
+            ranks[name] = None
+            self._conflict.add(name)
+            return
+        ranks[name] = r
+
+    def _rank_block(self, stmts, ranks):
+        for s in stmts:
+            if isinstance(s, gast.Assign):
+                t = s.targets[0]
+                if isinstance(t, gast.Name):
+                    self._set_rank(ranks, t.id, self.rank_of(s.value, ranks))
+                elif isinstance(t, (gast.Tuple, gast.List)):
+                    for e in t.elts:
+                        if isinstance(e, gast.Name):
+                            self._set_rank(ranks, e.id, None)
+            elif isinstance(s, gast.For):
+                if isinstance(s.target, gast.Name):
+                    self._set_rank(ranks, s.target.id, 0 if s.target.id in self.intlike else None)
+                self._rank_block(s.body, ranks)
+            elif isinstance(s, (gast.If, gast.While)):
+                self._rank_block(s.body, ranks)
+                self._rank_block(s.orelse, ranks)
+            elif isinstance(s, gast.Return) and s.value is not None:
+                self.ret_rank = self.rank_of(s.value, ranks)
+
+    def atom_rank(self, node, ranks):
+        if isinstance(node, gast.Name):
+            return ranks.get(node.id)
+        ok, v = _const_value(node)
+        if ok and isinstance(v, (bool, int, float, complex)):
+            return 0
+        return None
+
+    def rank_of(self, value, ranks):
+        """The rank of one example of `value` (or of the value, unbatched); None if unknown."""
+        R = lambda n: self.atom_rank(n, ranks)      # noqa: E731
+        if isinstance(value, gast.Name) or _is_const(value):
+            return R(value)
+        if isinstance(value, gast.BinOp):
+            if isinstance(value.op, gast.MatMult):
+                return _mm_rank(R(value.left), R(value.right))
+            return _max_rank([R(value.left), R(value.right)])
+        if isinstance(value, gast.UnaryOp):
+            return R(value.operand)
+        if isinstance(value, gast.Compare):
+            return _max_rank([R(value.left)] + [R(c) for c in value.comparators])
+        if isinstance(value, gast.Subscript):
+            return self.subscript_rank(value, R(value.value))
+        if isinstance(value, gast.Attribute):
+            if value.attr in ("T", "real", "imag"):
+                return R(value.value)
+            if value.attr in ("ndim", "size"):
+                return 0
+            return None
+        if isinstance(value, gast.Call):
+            return self.call_rank(value, R)
+        return None
+
+    def subscript_rank(self, node, base):
+        if base is None:
+            return None
+        comps = node.slice.elts if isinstance(node.slice, gast.Tuple) else [node.slice]
+        r = base
+        for c in comps:
+            if isinstance(c, gast.Slice):
+                continue
+            if isinstance(c, gast.Constant) and c.value is None:
+                r += 1
+            elif isinstance(c, gast.Constant) and c.value is Ellipsis:
+                continue
+            elif (isinstance(c, gast.Constant) and isinstance(c.value, int)) or \
+                    (isinstance(c, gast.Name) and c.id in self.intlike) or \
+                    (isinstance(c, gast.UnaryOp) and isinstance(c.operand, gast.Constant)):
+                r -= 1
+            else:
+                return None
+        return r if r >= 0 else None
+
+    def call_rank(self, call, R):
+        callee = self.callee_of(call.func)
+        if callee is not None:
+            return None
+        fn = self.resolve(call.func)
+        args = list(call.args)
+        if fn is None and isinstance(call.func, gast.Attribute):
+            fn = _METHODS.get(call.func.attr)
+            args = [call.func.value] + args
+        if fn is None:
+            return None
+        rules, rb = _rules()
+        fn = rules.canonical(fn)
+        kws = {k.arg: k.value for k in call.keywords}
+        if fn in rb.SCALAR_TO_NUMPY or fn is getattr(builtins, "abs"):
+            return _max_rank([R(a) for a in args])
+        if fn in (float, int, len, max, min) or fn in (getattr(__import__("math"), "log"),):
+            return 0
+        kind, _ = rules.lookup_batching(fn)
+        if kind == "elementwise":
+            if fn is np.where and len(args) != 3:
+                return None
+            return _max_rank([R(a) for a in args] + [R(v) for v in kws.values()])
+        r0 = R(args[0]) if args else None
+        axis = kws.get("axis", args[1] if len(args) > 1 else None)
+        keep = kws.get("keepdims")
+        keepdims = isinstance(keep, gast.Constant) and keep.value is True
+        if fn in (np.sum, np.prod, np.mean, np.max, np.min, np.amax, np.amin, np.any, np.all, np.var, np.std,
+                  np.nansum, np.nanmean, np.nanmax, np.nanmin):
+            if r0 is None:
+                return None
+            if keepdims:
+                return r0
+            ok, ax = _const_value(axis) if axis is not None else (True, None)
+            if not ok:
+                return None
+            if ax is None:
+                return 0
+            return r0 - (len(ax) if isinstance(ax, tuple) else 1)
+        if fn in (np.argmax, np.argmin):
+            ok, ax = _const_value(axis) if axis is not None else (True, None)
+            if not ok or r0 is None:
+                return None
+            return 0 if ax is None else r0 - 1
+        if fn in (np.cumsum, np.cumprod):
+            ok, ax = _const_value(axis) if axis is not None else (True, None)
+            return (1 if ax is None else r0) if ok else None
+        if fn in (np.matmul, np.dot) and len(args) == 2:
+            return _mm_rank(R(args[0]), R(args[1]))
+        if fn is np.reshape:
+            shape = kws.get("shape", args[1] if len(args) > 1 else None)
+            ok, v = _const_value(shape) if shape is not None else (False, None)
+            if ok:
+                return len(v) if isinstance(v, tuple) else 1
+            return None
+        if fn is np.ravel:
+            return 1
+        if fn in (np.transpose, np.copy, np.zeros_like, np.ones_like, np.empty_like, np.full_like,
+                  np.ndarray.astype):
+            return r0
+        if fn is np.expand_dims:
+            ok, ax = _const_value(axis) if axis is not None else (False, None)
+            if ok and r0 is not None:
+                return r0 + (len(ax) if isinstance(ax, tuple) else 1)
+            return None
+        if fn in (np.concatenate, np.stack) and args and isinstance(args[0], (gast.Tuple, gast.List)):
+            rs = [R(e) for e in args[0].elts]
+            if rs and all(r is not None and r == rs[0] for r in rs):
+                return rs[0] + (1 if fn is np.stack else 0)
+            return None
+        if fn in (np.array, np.asarray) and args:
+            if isinstance(args[0], (gast.Tuple, gast.List)):
+                rs = [R(e) for e in args[0].elts]
+                if rs and all(r is not None and r == rs[0] for r in rs):
+                    return rs[0] + 1
+                return None
+            return r0
+        if fn in (np.zeros, np.ones, np.empty, np.full):
+            shape = args[0] if args else kws.get("shape")
+            ok, v = _const_value(shape) if shape is not None else (False, None)
+            if ok:
+                return len(v) if isinstance(v, tuple) else 1
+            if isinstance(shape, gast.Name) and shape.id in self.intlike:
+                return 1
+            return None
+        if fn is np.outer:
+            return 2
+        if fn is np.einsum and args:
+            ok, s = _const_value(args[0])
+            if ok and isinstance(s, str) and "->" in s and "..." not in s:
+                return len(s.split("->")[1].strip())
+        return None
+
+    # -- resolution --------------------------------------------------------------
+    def callee_of(self, func):
+        if isinstance(func, gast.Name):
+            for s in list(self.program.functions) + list(getattr(self.program, "extra", ())):
+                if s.gen_name == func.id:
+                    return s
+        return None
+
+    def resolve(self, func):
+        if hasattr(func, "tp_value"):
+            return func.tp_value
+        parts = []
+        node = func
+        while isinstance(node, gast.Attribute):
+            parts.append(node.attr)
+            node = node.value
+        if not isinstance(node, gast.Name):
+            return None
+        aliases = {alias: mod for mod, alias in self.program.imports.items()}
+        if node.id not in aliases:
+            if not parts and node.id not in self.locals and hasattr(builtins, node.id):
+                return getattr(builtins, node.id)
+            return None
+        obj = importlib.import_module(aliases[node.id])
+        for part in reversed(parts):
+            obj = getattr(obj, part, None)
+        return obj
+
+    def emit_global(self, value):
+        """An expression naming the module-level object `value` in generated code."""
+        import types
+        if isinstance(value, types.ModuleType):
+            if value.__name__ == "runtime.batching":
+                return A.name(self.bt)
+            return A.name(self.alias(value.__name__))
+        from ..specialize import _import_path
+        path = _import_path(value)
+        if path is None:
+            raise NotVectorizable(f"cannot name {value!r} in generated code")
+        modname, qualname = path
+        if modname == "builtins":
+            return A.dotted(qualname)
+        out = A.name(self.bt) if modname == "runtime.batching" else A.name(self.alias(modname))
+        for part in qualname.split("."):
+            out = A.attr(out, part)
+        return out
+
+    # -- statements --------------------------------------------------------------
+    def block(self, stmts):
+        out = []
+        for s in stmts:
+            out.extend(self.stmt(s))
+        return out
+
+    def stmt(self, s):
+        if isinstance(s, gast.Assign):
+            target = s.targets[0]
+            if isinstance(target, gast.Subscript):
+                return self.setitem(s)
+            if isinstance(target, gast.Name):
+                return self.assign(s, target.id)
+            if isinstance(target, (gast.Tuple, gast.List)):
+                return self.unpack(s)
+            raise NotVectorizable(f"assignment to a {type(target).__name__}", self.where(s))
+        if isinstance(s, gast.Expr):
+            return self.expr(s)
+        if isinstance(s, gast.If):
+            s = copy.copy(s)
+            s.body = self.block(s.body) or [gast.Pass()]
+            s.orelse = self.block(s.orelse)
+            return [s]
+        if isinstance(s, (gast.For, gast.While)):
+            s = copy.copy(s)
+            s.body = self.block(s.body) or [gast.Pass()]
+            s.orelse = self.block(s.orelse)
+            return [s]
+        if isinstance(s, (gast.Return, gast.Break, gast.Continue, gast.Pass)):
+            return [s]
+        raise NotVectorizable(f"a {type(s).__name__} statement", self.where(s))
+
+    def located(self, stmts, model):
+        return [A.located(st, model) for st in stmts]
+
+    def assign(self, s, name):
+        self._last_result = None
+        pre = []
+        value = s.value
+        is_batched = self.atom_batched(value)
+        if is_batched or self.calls_generated(value):
+            value = self.batch_value(value, s, pre)
+            if self._last_result is not None:       # a call to a vectorized function
+                is_batched = An.any_batched(self._last_result)
+            elif isinstance(s.value, gast.Attribute) and s.value.attr in _SHAPE_ATTRS \
+                    or isinstance(s.value, gast.Call) and self.resolve(s.value.func) is len:
+                is_batched = False              # the shape of one example
+        if self.batched(name) and not is_batched:
+            if isinstance(value, (gast.Tuple, gast.List)):
+                value = self.lift_display(value, self.env.get(name), pre, s)
+            elif isinstance(value, gast.Name) or _is_const(value):
+                value = A.call(self.helper("broadcast"), [value, A.name(self.n)])
+            else:
+                tmp = self.fresh("_u")
+                pre.append(A.assign(tmp, value))
+                value = A.call(self.helper("broadcast"), [A.name(tmp), A.name(self.n)])
+        elif isinstance(value, (gast.Tuple, gast.List)) and isinstance(self.env.get(name), An.Tup):
+            value = self.lift_display(value, self.env.get(name), pre, s)
+        elif isinstance(self.env.get(name), An.Tup) and self._last_result is not None \
+                and not _same_batching(self._last_result, self.env.get(name)):
+            raise NotVectorizable("a tuple whose items are batched in some places only", self.where(s))
+        return self.located(pre + [gast.Assign(targets=[A.store(name)], value=value, type_comment=None)], s)
+
+    def lift_display(self, value, abstract, pre, s):
+        if not isinstance(abstract, An.Tup) or len(abstract.items) != len(value.elts):
+            return value
+        elts = []
+        for e, a in zip(value.elts, abstract.items):
+            if isinstance(a, An.Leaf) and a.batched and not self.atom_batched(e):
+                tmp = self.fresh("_u")
+                pre.append(A.assign(tmp, A.call(self.helper("broadcast"), [e, A.name(self.n)])))
+                elts.append(A.name(tmp))
+            elif isinstance(a, An.Tup) and isinstance(e, (gast.Tuple, gast.List)):
+                elts.append(self.lift_display(e, a, pre, s))
+            elif isinstance(a, An.Tup) and self.atom_batched(e) != An.any_batched(a):
+                raise NotVectorizable("a tuple whose items are batched in some places only", self.where(s))
+            else:
+                elts.append(e)
+        return type(value)(elts=elts, ctx=gast.Load())
+
+    def unpack(self, s):
+        pre = []
+        value = s.value
+        if self.atom_batched(value) or self.calls_generated(value):
+            value = self.batch_value(value, s, pre)
+        tmp = self.fresh("_r")
+        pre.append(A.assign(tmp, value))
+        out = []
+        result = getattr(self, "_last_result", None)
+        items = result.items if isinstance(result, An.Tup) else None
+        for k, t in enumerate(s.targets[0].elts):
+            if not isinstance(t, gast.Name):
+                raise NotVectorizable("nested unpacking", self.where(s))
+            part = gast.Subscript(value=A.name(tmp), slice=A.const(k), ctx=gast.Load())
+            have = An.any_batched(items[k]) if items is not None and k < len(items) else self.atom_batched(value)
+            if self.batched(t.id) and not have:
+                ptmp = self.fresh("_u")
+                out.append(A.assign(ptmp, part))
+                part = A.call(self.helper("broadcast"), [A.name(ptmp), A.name(self.n)])
+            out.append(A.assign(t.id, part))
+        self._last_result = None
+        return self.located(pre + out, s)
+
+    def calls_generated(self, value):
+        return isinstance(value, gast.Call) and self.callee_of(value.func) is not None
+
+    def expr(self, s):
+        call = s.value
+        if isinstance(call, gast.Call) and isinstance(call.func, gast.Attribute) \
+                and isinstance(call.func.value, gast.Name) and call.func.attr in _LIST_METHODS \
+                and call.func.value.id in self.locals and self.resolve(call.func) is None:
+            lst = call.func.value.id
+            if call.func.attr == "append" and self.batched(lst) and call.args \
+                    and not self.atom_batched(call.args[0]):
+                tmp = self.fresh("_u")
+                new = copy.copy(call)
+                new.args = [A.name(tmp)]
+                return self.located([A.assign(tmp, A.call(self.helper("broadcast"),
+                                                         [call.args[0], A.name(self.n)])),
+                                     gast.Expr(value=new)], s)
+            return [s]
+        if isinstance(call, gast.Call):
+            fn = self.resolve(call.func)
+            if fn is print:
+                raise NotVectorizable("print runs once per example", self.where(s))
+            if not self.atom_batched(call) and not self.calls_generated(call):
+                return [s]
+            pre = []
+            value = self.batch_value(call, s, pre)
+            return self.located(pre + [gast.Expr(value=value)], s)
+        raise NotVectorizable("an expression statement", self.where(s))
+
+    # -- indexing ------------------------------------------------------------------
+    def components(self, index, s):
+        comps = list(index.elts) if isinstance(index, gast.Tuple) else [index]
+        kinds = []
+        for c in comps:
+            if self.atom_batched(c):
+                raise NotVectorizable("an index that depends on a mapped value", self.where(s))
+            if isinstance(c, gast.Slice) or (isinstance(c, gast.Constant) and c.value in (None, Ellipsis)):
+                kinds.append("basic")
+            elif _is_const(c) or (isinstance(c, gast.Name) and c.id in self.intlike):
+                kinds.append("int")
+            elif isinstance(c, gast.Name):
+                kinds.append("adv")
+            else:
+                raise NotVectorizable("an index expression", self.where(s))
+        if "adv" in kinds:
+            pos = [k for k, kind in enumerate(kinds) if kind != "basic"]
+            if pos != list(range(pos[0], pos[-1] + 1)):
+                raise NotVectorizable("array indices apart from each other", self.where(s))
+        full = gast.Slice(lower=None, upper=None, step=None)
+        return A.tuple_([full] + [copy.deepcopy(c) for c in comps])
+
+    def getitem(self, node, s, pre):
+        base = node.value
+        if not isinstance(base, gast.Name):
+            raise NotVectorizable("a subscript of an expression", self.where(s))
+        if isinstance(self.env.get(base.id), An.Tup):
+            if not (isinstance(node.slice, gast.Constant) and isinstance(node.slice.value, int)):
+                raise NotVectorizable("a tuple indexed by a variable", self.where(s))
+            return node
+        if not self.batched(base.id):
+            raise NotVectorizable("an unbatched array indexed by a mapped value", self.where(s))
+        return gast.Subscript(value=A.name(base.id), slice=self.components(node.slice, s), ctx=gast.Load())
+
+    def setitem(self, s):
+        target = s.targets[0]
+        base = target.value
+        if not isinstance(base, gast.Name):
+            raise NotVectorizable("a write into an expression", self.where(s))
+        if not self.batched(base.id):
+            return [s]
+        pre = []
+        index = self.components(target.slice, s)
+        value = s.value
+        if self.atom_batched(value):
+            vr = self.atom_rank(value, self.ranks)
+            tr = self.subscript_rank(target, self.ranks.get(base.id))
+            if vr is None or tr is None or vr != tr:
+                view = self.fresh("_view")
+                pre.append(A.assign(view, gast.Subscript(value=A.name(base.id), slice=copy.deepcopy(index),
+                                                         ctx=gast.Load())))
+                tmp = self.fresh("_a")
+                pre.append(A.assign(tmp, A.call(self.helper("match_rank_b"), [value, A.name(view)])))
+                value = A.name(tmp)
+        new = gast.Assign(targets=[gast.Subscript(value=A.name(base.id), slice=index, ctx=gast.Store())],
+                          value=value, type_comment=None)
+        return self.located(pre + [new], s)
+
+    # -- right-hand sides -----------------------------------------------------------
+    def batch_value(self, value, s, pre):
+        """The batched form of an ANF right-hand side with batched operands."""
+        self._last_result = None
+        if isinstance(value, gast.Name) or _is_const(value):
+            return value
+        if isinstance(value, (gast.Tuple, gast.List)):
+            return value
+        if isinstance(value, gast.BinOp):
+            if isinstance(value.op, gast.MatMult):
+                return self.call_rule(np.matmul, None, [value.left, value.right], {}, s, pre)
+            fn = _BINOPS.get(type(value.op))
+            if fn is None:
+                raise NotVectorizable(f"the operator {type(value.op).__name__}", self.where(s))
+            left, right = self.align([value.left, value.right], s, pre)
+            return gast.BinOp(left=left, op=value.op, right=right)
+        if isinstance(value, gast.UnaryOp):
+            if isinstance(value.op, gast.Not):
+                return A.call(A.attr(self.alias("numpy"), "logical_not"), [value.operand])
+            return value
+        if isinstance(value, gast.Compare):
+            if len(value.ops) != 1 or not isinstance(value.ops[0], _CMPOPS):
+                raise NotVectorizable("a comparison", self.where(s))
+            left, right = self.align([value.left, value.comparators[0]], s, pre)
+            return gast.Compare(left=left, ops=value.ops, comparators=[right])
+        if isinstance(value, gast.Subscript):
+            return self.getitem(value, s, pre)
+        if isinstance(value, gast.Attribute):
+            if value.attr in _SHAPE_ATTRS and isinstance(value.value, gast.Name) and self.batched(value.value.id):
+                return A.call(self.helper(_SHAPE_ATTRS[value.attr]), [value.value])
+            if value.attr == "T":
+                return self.call_rule(np.transpose, None, [value.value], {}, s, pre)
+            if value.attr in ("real", "imag", "dtype"):
+                return value
+            raise NotVectorizable(f"the attribute .{value.attr}", self.where(s))
+        if isinstance(value, gast.Call):
+            return self.call(value, s, pre)
+        raise NotVectorizable(f"a {type(value).__name__}", self.where(s))
+
+    def call(self, call, s, pre):
+        if any(isinstance(a, gast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
+            raise NotVectorizable("a call with *args or **kwargs", self.where(s))
+        callee = self.callee_of(call.func)
+        if callee is not None:
+            return self.call_generated(call, callee, s)
+        fn = self.resolve(call.func)
+        args = list(call.args)
+        func = call.func
+        if fn is None and isinstance(call.func, gast.Attribute):
+            method = call.func.attr
+            if method in _SAME_METHODS and not any(self.atom_batched(a) for a in args) \
+                    and not any(self.atom_batched(k.value) for k in call.keywords):
+                return call             # the same method of each example, of the batch
+            fn = _METHODS.get(method)
+            if fn is None:
+                raise NotVectorizable(f"the method .{method}()", self.where(s))
+            args = [call.func.value] + args
+            func = None
+            if method == "transpose" and len(args) > 2:
+                args = [args[0], A.tuple_(args[1:])]
+        if fn is None:
+            raise NotVectorizable("a call of an unknown function", self.where(s))
+        kws = {k.arg: k.value for k in call.keywords}
+        return self.call_rule(fn, func, args, kws, s, pre)
+
+    def call_rule(self, fn, func, args, kws, s, pre):
+        rules, rb = _rules()
+        tuples = [a for a in args if isinstance(a, gast.Name) and isinstance(self.env.get(a.id), An.Tup)]
+        if tuples:
+            if fn is rb.checks.check_unpack and args and args[0] is tuples[0]:
+                return A.call(copy.deepcopy(func), list(args), [gast.keyword(arg=k, value=v)
+                                                                for k, v in kws.items()])
+            raise NotVectorizable("a tuple passed to a NumPy function", self.where(s))
+        if fn in rb.SCALAR_TO_NUMPY:
+            fn = rb.SCALAR_TO_NUMPY[fn]
+            func = None
+        kind, tpl = rules.lookup_batching(fn)
+        if kind == "elementwise":
+            if fn is np.where and len(args) != 3:
+                raise NotVectorizable("np.where with one argument", self.where(s))
+            if any(self.atom_batched(v) for v in kws.values()):
+                raise NotVectorizable("a batched keyword argument", self.where(s))
+            new_args = self.align(args, s, pre)
+            f = copy.deepcopy(func) if func is not None else self.emit_global(fn)
+            return A.call(f, new_args, [gast.keyword(arg=k, value=v) for k, v in kws.items()])
+        if kind == "template":
+            f = copy.deepcopy(func) if func is not None else self.emit_global(fn)
+            return _Instance(self, _Template.of(tpl), f, args, kws, s, pre).run()
+        from ..ad.analysis import _describe_fn
+        raise NotVectorizable(f"no batching rule for {_describe_fn(fn, None)}", self.where(s))
+
+    def align(self, args, s, pre):
+        """Element-wise arguments with the ranks of their examples lined up."""
+        if not any(self.atom_batched(a) for a in args):
+            return list(args)
+        ranks = [self.atom_rank(a, self.ranks) for a in args]
+        arrays = [k for k, a in enumerate(args) if not _is_const(a)]
+        out = list(args)
+        known = all(ranks[k] is not None for k in arrays)
+        top = max((ranks[k] for k in arrays), default=0) if known else None
+        for k, a in enumerate(args):
+            if not self.atom_batched(a):
+                continue
+            if known and ranks[k] == top:
+                continue
+            others = [j for j in arrays if j != k and (not known or ranks[j] > ranks[k])]
+            current = a
+            for j in others:
+                helper = "match_rank_b" if self.atom_batched(args[j]) else "match_rank"
+                tmp = self.fresh("_a")
+                pre.append(A.assign(tmp, A.call(self.helper(helper), [current, copy.deepcopy(args[j])])))
+                current = A.name(tmp)
+            out[k] = current
+        return out
+
+    def call_generated(self, call, callee, s):
+        params = [a.id for a in callee.node.args.args]
+        if len(call.args) != len(params) or call.keywords:
+            raise NotVectorizable("a call with a different number of arguments", self.where(s))
+        pattern = {p: self.abstract(a) for p, a in zip(params, call.args)}
+        ranks = {p: self.atom_rank(a, self.ranks) for p, a in zip(params, call.args)}
+        if not any(An.any_batched(v) for v in pattern.values()):
+            return call
+        vec = vectorize_function(self.program, callee, pattern, ranks, self.registry, self.bt)
+        self._last_result = vec.vec_result
+        return A.call(A.name(vec.gen_name), list(call.args) + [A.name(self.n)])
+
+    def abstract(self, atom):
+        if isinstance(atom, gast.Name):
+            v = self.env.get(atom.id)
+            return v if v is not None else An.Leaf(False)
+        if isinstance(atom, (gast.Tuple, gast.List)):
+            return An.Tup(self.abstract(e) for e in atom.elts)
+        return An.Leaf(False)
+
+
+class _Instance:
+    """One instantiation of a `vmap_rule` template for one call."""
+
+    def __init__(self, vec, tpl, func, args, kws, s, pre):
+        self.vec = vec
+        self.tpl = tpl
+        self.func = func
+        self.s = s
+        self.pre = pre
+        try:
+            bound = tpl.signature.bind(*args, **kws)
+        except TypeError as exc:
+            raise NotVectorizable(f"{tpl.fn.__name__}: {exc}", vec.where(s)) from None
+        bound.apply_defaults()
+        self.binding = {}
+        self.star = None
+        self.kwargs = {}
+        for name, param in tpl.signature.parameters.items():
+            value = bound.arguments.get(name)
+            if param.kind is inspect.Parameter.VAR_POSITIONAL:
+                self.star = name
+                value = list(value or ())
+                if any(vec.atom_batched(v) for v in value) and name not in tpl.batched:
+                    raise NotVectorizable(f"a batched argument of {tpl.fn.__name__}", vec.where(s))
+                self.binding[name] = value
+                continue
+            if param.kind is inspect.Parameter.VAR_KEYWORD:
+                self.kwargs = dict(value or {})
+                if any(vec.atom_batched(v) for v in self.kwargs.values()):
+                    raise NotVectorizable(f"a batched keyword argument of {tpl.fn.__name__}", vec.where(s))
+                self.kwname = name
+                continue
+            if not isinstance(value, gast.AST):
+                value = _to_node(value)
+            if vec.atom_batched(value) and name not in tpl.batched:
+                raise NotVectorizable(f"argument {name} of {tpl.fn.__name__} is batched", vec.where(s))
+            self.binding[name] = value
+        self.locals = {}
+
+    # -- generation-time evaluation ------------------------------------------------
+    def run(self):
+        result = self.block(self.tpl.body)
+        if result is None:
+            raise NotVectorizable(f"template {self.tpl.fn.__name__} returns nothing")
+        return result
+
+    def block(self, stmts):
+        for st in stmts:
+            if isinstance(st, gast.If):
+                out = self.block(st.body if self.test(st.test) else st.orelse)
+                if out is not None:
+                    return out
+            elif isinstance(st, gast.Raise):
+                raise NotVectorizable(f"no vectorized form ({self.tpl.fn.__name__})", self.vec.where(self.s))
+            elif isinstance(st, gast.Return):
+                return self.expr(st.value, top=True)
+            elif isinstance(st, gast.Assign) and isinstance(st.targets[0], gast.Name):
+                value = self.expr(st.value)
+                tmp = self.vec.fresh("_v")
+                self.pre.append(A.located(A.assign(tmp, value), self.s))
+                self.locals[st.targets[0].id] = A.name(tmp)
+            elif isinstance(st, gast.Expr) and isinstance(st.value, gast.Constant):
+                continue
+            else:
+                raise TypeError(f"vmap rule {self.tpl.fn.__name__}: unsupported statement {type(st).__name__}")
+        return None
+
+    def param(self, node):
+        if isinstance(node, gast.Name) and node.id in self.binding:
+            return self.binding[node.id]
+        raise TypeError(f"vmap rule {self.tpl.fn.__name__}: expected a parameter, got {gast.dump(node)}")
+
+    def test(self, node):
+        """Evaluate a template test (generation time)."""
+        vec = self.vec
+        if isinstance(node, gast.BoolOp):
+            vals = [self.test(v) for v in node.values]
+            return all(vals) if isinstance(node.op, gast.And) else any(vals)
+        if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.Not):
+            return not self.test(node.operand)
+        if isinstance(node, gast.Compare):
+            left = self.test(node.left)
+            for op, comp in zip(node.ops, node.comparators):
+                right = self.test(comp)
+                ok = {gast.In: lambda a, b: a in b, gast.NotIn: lambda a, b: a not in b,
+                      gast.Eq: lambda a, b: a == b, gast.NotEq: lambda a, b: a != b,
+                      gast.Is: lambda a, b: a is b, gast.IsNot: lambda a, b: a is not b}[type(op)](left, right)
+                if not ok:
+                    return False
+                left = right
+            return True
+        if isinstance(node, gast.Constant):
+            return node.value
+        if isinstance(node, gast.Tuple):
+            return tuple(self.test(e) for e in node.elts)
+        if isinstance(node, gast.Name) and node.id in self.binding:
+            v = self.binding[node.id]
+            return bool(v) if isinstance(v, list) else v     # *args / **kwargs: given or not
+        if isinstance(node, gast.Name) and node.id == getattr(self, "kwname", None):
+            return bool(self.kwargs)
+        if isinstance(node, gast.Call) and isinstance(node.func, gast.Name):
+            what = node.func.id
+            p = self.param(node.args[0])
+            if what == "batched":
+                return vec.atom_batched(p) if not isinstance(p, list) else any(vec.atom_batched(e) for e in p)
+            if what == "is_none":
+                return isinstance(p, gast.Constant) and p.value is None
+            if what == "is_display":
+                return isinstance(p, (gast.Tuple, gast.List))
+            if what == "rank":
+                return vec.atom_rank(p, vec.ranks)
+        raise TypeError(f"vmap rule {self.tpl.fn.__name__}: unsupported test {gast.dump(node)}")
+
+    def expr(self, node, top=False):
+        """Instantiate a template expression (nested calls hoisted: ANF)."""
+        vec = self.vec
+        if isinstance(node, gast.Name):
+            if node.id == self.tpl.fn_param:
+                return copy.deepcopy(self.func)
+            if node.id in self.locals:
+                return copy.deepcopy(self.locals[node.id])
+            if node.id in self.binding and not isinstance(self.binding[node.id], list):
+                return copy.deepcopy(self.binding[node.id])
+            glb = self.tpl.fn.__globals__
+            if node.id in glb:
+                return vec.emit_global(glb[node.id])
+            if hasattr(builtins, node.id):
+                return node
+            raise TypeError(f"vmap rule {self.tpl.fn.__name__} uses an unknown name {node.id}")
+        if isinstance(node, gast.Constant):
+            return node
+        if isinstance(node, (gast.Tuple, gast.List)):
+            return type(node)(elts=[self.atom(e) for e in node.elts], ctx=gast.Load())
+        if isinstance(node, gast.BinOp):
+            return gast.BinOp(left=self.atom(node.left), op=node.op, right=self.atom(node.right))
+        if isinstance(node, gast.Call):
+            f = node.func
+            if isinstance(f, gast.Name) and f.id == "batched":
+                p = self.param(node.args[0])
+                if isinstance(p, list):
+                    return _to_node(tuple(vec.atom_batched(e) for e in p))
+                return A.const(vec.atom_batched(p))
+            if isinstance(f, gast.Name) and f.id == "lift":
+                return self.lift(self.param(node.args[0]))
+            func = self.expr(f)
+            target = self.resolve_helper(f)
+            args = []
+            for a in node.args:
+                if isinstance(a, gast.Starred):
+                    items = self.binding.get(a.value.id, [])
+                    args.extend(copy.deepcopy(i) for i in items)
+                else:
+                    args.append(self.atom(a))
+            keywords = []
+            for k in node.keywords:
+                if k.arg is None:
+                    keywords.extend(gast.keyword(arg=n, value=copy.deepcopy(v)) for n, v in self.kwargs.items())
+                else:
+                    keywords.append(gast.keyword(arg=k.arg, value=self.atom(k.value)))
+            folded = self.fold(target, args, keywords)
+            if folded is not None:
+                return folded
+            return A.call(func, args, keywords)
+        if isinstance(node, gast.Attribute):
+            return self.expr_attr(node)
+        raise TypeError(f"vmap rule {self.tpl.fn.__name__}: unsupported expression {gast.dump(node)}")
+
+    def expr_attr(self, node):
+        base = self.expr(node.value)
+        return A.attr(base, node.attr)
+
+    def atom(self, node):
+        """An argument: an atom, or a hoisted temporary."""
+        value = self.expr(node)
+        if isinstance(value, (gast.Name, gast.Constant)) or _const_value(value)[0] \
+                or (isinstance(value, (gast.Tuple, gast.List))
+                    and all(isinstance(e, (gast.Name, gast.Constant)) for e in value.elts)) \
+                or isinstance(value, gast.Attribute):
+            return value
+        tmp = self.vec.fresh("_v")
+        self.pre.append(A.located(A.assign(tmp, value), self.s))
+        return A.name(tmp)
+
+    def lift(self, p):
+        vec = self.vec
+        if isinstance(p, (gast.Tuple, gast.List)):
+            return type(p)(elts=[self.lift(e) for e in p.elts], ctx=gast.Load())
+        if vec.atom_batched(p):
+            return copy.deepcopy(p)
+        tmp = vec.fresh("_u")
+        self.pre.append(A.located(A.assign(tmp, A.call(vec.helper("broadcast"),
+                                                        [copy.deepcopy(p), A.name(vec.n)])), self.s))
+        return A.name(tmp)
+
+    def resolve_helper(self, f):
+        """The Python object a template's callee expression names, if a global."""
+        parts = []
+        node = f
+        while isinstance(node, gast.Attribute):
+            parts.append(node.attr)
+            node = node.value
+        if not isinstance(node, gast.Name):
+            return None
+        obj = self.tpl.fn.__globals__.get(node.id)
+        for part in reversed(parts):
+            obj = getattr(obj, part, None)
+        return obj
+
+    def fold(self, target, args, keywords):
+        """Evaluate a foldable helper of runtime.batching on constant arguments."""
+        _, rb = _rules()
+        if target not in rb.FOLDABLE or keywords:
+            return None
+        from runtime import batching as B
+        consts = [_const_value(a) for a in args]
+        if target is B.example_axes:
+            ok, axis = consts[0]
+            if not ok:
+                return None
+            if axis is None:
+                r = self.vec.atom_rank(args[1], self.vec.ranks)
+                return _to_node(tuple(range(1, r + 1))) if r is not None else None
+            return _to_node(B.example_axes(axis, None))
+        if all(ok for ok, _ in consts):
+            return _to_node(target(*[v for _, v in consts]))
+        return None
+
+
+def _same_batching(a, b):
+    if isinstance(a, An.Tup) and isinstance(b, An.Tup) and len(a.items) == len(b.items):
+        return all(_same_batching(x, y) for x, y in zip(a.items, b.items))
+    return An.any_batched(a) == An.any_batched(b) and not isinstance(a, An.Tup) and not isinstance(b, An.Tup)
+
+
+def _max_rank(ranks):
+    if any(r is None for r in ranks):
+        return None
+    return max(ranks) if ranks else 0
+
+
+def _mm_rank(a, b):
+    if a is None or b is None or a == 0 or b == 0:
+        return None
+    if a == 1 and b == 1:
+        return 0
+    if a == 1:
+        return b - 1
+    if b == 1:
+        return a - 1
+    return max(a, b)
+
+
+def vectorize_function(program, spec, pattern, ranks, registry, batching):
+    """The `_Extra` vectorized version of `spec` for this pattern (memoised);
+    raises NotVectorizable."""
+    key = ("vec", spec.gen_name, tuple(sorted(pattern.items(), key=lambda kv: kv[0])),
+           tuple(sorted(ranks.items(), key=lambda kv: kv[0])))
+    if key in registry:
+        found = registry[key]
+        if isinstance(found, NotVectorizable):
+            raise found
+        if found is None:
+            raise NotVectorizable("recursion")
+        return found
+    registry[key] = None
+    from . import unique
+    name = unique(program, f"vec_{spec.gen_name}")
+    vec = Vectorizer(program, spec, pattern, ranks, registry, batching)
+    try:
+        node = vec.run(name)
+    except NotVectorizable as exc:
+        registry[key] = exc
+        program.names.discard(name)
+        raise
+    extra = _Extra(spec, name, node)
+    extra.anf_done = True
+    extra.locals = vec.locals
+    extra.vec_result = vec.result
+    extra.vec_ret_rank = vec.ret_rank
+    program.extra.append(extra)
+    registry[key] = extra
+    return extra
