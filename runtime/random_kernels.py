@@ -27,7 +27,7 @@ import math
 
 import numpy as np
 from llvmlite import ir
-from numba import njit, types
+from numba import njit, prange, types
 from numba.extending import intrinsic, overload
 
 _NJ = dict(cache=True, nogil=True, error_model="numpy")
@@ -150,18 +150,29 @@ def fold_in(k0, k1, d):
     return threefry2x32(k0, k1, 0, d)
 
 
+# Fills: a serial kernel over a range of "slots" (a counter; in the classic
+# 32-bit stream, a pair of counters j and half + j), run over the whole output,
+# or in parallel chunks when the output is large (Numba threads).
+PAR_MIN = 1 << 16       # outputs of at least this size fill in parallel
+CHUNK = 1 << 14
+_PAR = dict(_NJ, parallel=True)
+
+
 @njit(**_NJ)
-def bits32_fill(k0, k1, part, out):
-    """out[:] = the uint32 stream of the key (classic: counter halves as
-    lanes; partitionable: lanes xor-ed at counter i)."""
+def _slots32(n, part):
+    return n if part else (n + 1) // 2
+
+
+@njit(**_NJ)
+def _bits32_range(k0, k1, part, out, lo, hi):
     n = out.size
     if part:
-        for i in range(n):
+        for i in range(lo, hi):
             a, b = threefry2x32(k0, k1, i >> 32, i & M32)
             out[i] = a ^ b
         return
     half = (n + 1) // 2
-    for j in range(half):
+    for j in range(lo, hi):
         w = half + j
         a, b = threefry2x32(k0, k1, j, w if w < n else 0)
         out[j] = a
@@ -170,10 +181,9 @@ def bits32_fill(k0, k1, part, out):
 
 
 @njit(**_NJ)
-def bits64_fill(k0, k1, part, out):
-    """out[:] = uint64 values: high word lane 0, low word lane 1."""
+def _bits64_range(k0, k1, part, out, lo, hi):
     n = out.size
-    for i in range(n):
+    for i in range(lo, hi):
         if part:
             a, b = threefry2x32(k0, k1, i >> 32, i & M32)
         else:
@@ -182,10 +192,9 @@ def bits64_fill(k0, k1, part, out):
 
 
 @njit(**_NJ)
-def unit64_fill(k0, k1, part, out):
-    """float64 in [0, 1) from the top 52 bits (exactly JAX's bit trick)."""
+def _unit64_range(k0, k1, part, out, lo, hi):
     n = out.size
-    for i in range(n):
+    for i in range(lo, hi):
         if part:
             a, b = threefry2x32(k0, k1, i >> 32, i & M32)
         else:
@@ -194,22 +203,86 @@ def unit64_fill(k0, k1, part, out):
 
 
 @njit(**_NJ)
-def unit32_fill(k0, k1, part, out):
-    """float32 in [0, 1) from the top 23 bits of each 32-bit value."""
+def _unit32_range(k0, k1, part, out, lo, hi):
     n = out.size
     scale = F32(1.1920928955078125e-07)
     if part:
-        for i in range(n):
+        for i in range(lo, hi):
             a, b = threefry2x32(k0, k1, i >> 32, i & M32)
             out[i] = F32((a ^ b) >> 9) * scale
         return
     half = (n + 1) // 2
-    for j in range(half):
+    for j in range(lo, hi):
         w = half + j
         a, b = threefry2x32(k0, k1, j, w if w < n else 0)
         out[j] = F32(a >> 9) * scale
         if w < n:
             out[w] = F32(b >> 9) * scale
+
+
+@njit(**_PAR)
+def _bits32_par(k0, k1, part, out):
+    m = _slots32(out.size, part)
+    for c in prange((m + CHUNK - 1) // CHUNK):
+        _bits32_range(k0, k1, part, out, c * CHUNK, min(m, (c + 1) * CHUNK))
+
+
+@njit(**_PAR)
+def _bits64_par(k0, k1, part, out):
+    m = out.size
+    for c in prange((m + CHUNK - 1) // CHUNK):
+        _bits64_range(k0, k1, part, out, c * CHUNK, min(m, (c + 1) * CHUNK))
+
+
+@njit(**_PAR)
+def _unit64_par(k0, k1, part, out):
+    m = out.size
+    for c in prange((m + CHUNK - 1) // CHUNK):
+        _unit64_range(k0, k1, part, out, c * CHUNK, min(m, (c + 1) * CHUNK))
+
+
+@njit(**_PAR)
+def _unit32_par(k0, k1, part, out):
+    m = _slots32(out.size, part)
+    for c in prange((m + CHUNK - 1) // CHUNK):
+        _unit32_range(k0, k1, part, out, c * CHUNK, min(m, (c + 1) * CHUNK))
+
+
+@njit(**_NJ)
+def bits32_fill(k0, k1, part, out):
+    """out[:] = the uint32 stream of the key (classic: counter halves as
+    lanes; partitionable: lanes xor-ed at counter i)."""
+    if out.size >= PAR_MIN:
+        _bits32_par(k0, k1, part, out)
+    else:
+        _bits32_range(k0, k1, part, out, 0, _slots32(out.size, part))
+
+
+@njit(**_NJ)
+def bits64_fill(k0, k1, part, out):
+    """out[:] = uint64 values: high word lane 0, low word lane 1."""
+    if out.size >= PAR_MIN:
+        _bits64_par(k0, k1, part, out)
+    else:
+        _bits64_range(k0, k1, part, out, 0, out.size)
+
+
+@njit(**_NJ)
+def unit64_fill(k0, k1, part, out):
+    """float64 in [0, 1) from the top 52 bits (exactly JAX's bit trick)."""
+    if out.size >= PAR_MIN:
+        _unit64_par(k0, k1, part, out)
+    else:
+        _unit64_range(k0, k1, part, out, 0, out.size)
+
+
+@njit(**_NJ)
+def unit32_fill(k0, k1, part, out):
+    """float32 in [0, 1) from the top 23 bits of each 32-bit value."""
+    if out.size >= PAR_MIN:
+        _unit32_par(k0, k1, part, out)
+    else:
+        _unit32_range(k0, k1, part, out, 0, _slots32(out.size, part))
 
 
 def unit_fill(k0, k1, part, out):
@@ -260,6 +333,39 @@ def affine(out, mn, mx):
 
 
 # --------------------------------------------------------------------------
+# polynomials, unrolled
+
+def poly(name, x):
+    """Horner's scheme with fused multiply-adds, ``p = fma(p, x, c)``, for the
+    coefficients ``_POLYS[name]`` (highest degree first), in x's precision.
+    In compiled code the loop is unrolled with the constants inlined: a loop
+    over a tuple of constants is 20x slower under Numba."""
+    coefs = _POLYS[name]
+    f = type(x)
+    p = f(coefs[0])
+    for c in coefs[1:]:
+        p = f(p * x + f(c))     # eager fallback (not an FMA); compiled code uses fma
+    return p
+
+
+@overload(poly, jit_options={"error_model": "numpy"})   # inlined into cached callers
+def _poly(name, x):
+    if not isinstance(name, types.StringLiteral) or not isinstance(x, types.Float):
+        return None
+    coefs = _POLYS[name.literal_value]
+    if x == types.float32:
+        lit = [f"F32({float(F32(c))!r})" for c in coefs]
+    else:
+        lit = [repr(float(c)) for c in coefs]
+    lines = ["def impl(name, x):", f"    p = {lit[0]}"]
+    lines += [f"    p = fma(p, x, {c})" for c in lit[1:]]
+    lines += ["    return p"]
+    ns = {"fma": fma, "F32": F32}
+    exec("\n".join(lines), ns)
+    return ns["impl"]
+
+
+# --------------------------------------------------------------------------
 # XLA's log1p, erfinv and erf (with the FMAs XLA's CPU backend makes)
 
 _L1P_NUM = (4.5270000862445199635215E-5, 4.9854102823193375972212E-1,
@@ -269,8 +375,6 @@ _L1P_NUM = (4.5270000862445199635215E-5, 4.9854102823193375972212E-1,
 _L1P_DEN = (1., 1.5062909083469192043167E1, 8.3047565967967209469434E1,
             2.2176239823732856465394E2, 3.0909872225312059774938E2,
             2.1642788614495947685003E2, 6.0118660497603843919306E1)
-_L1P_NUM32 = tuple(F32(c) for c in _L1P_NUM)
-_L1P_DEN32 = tuple(F32(c) for c in _L1P_DEN)
 
 
 @njit(**_NJ)
@@ -279,12 +383,7 @@ def log1p64(x):
     else log(1 + x), as XLA's CPU backend computes it."""
     if abs(x) < 0.41421356237309504880:
         x2 = x * x
-        num = 0.0
-        den = 0.0
-        for i in range(7):
-            num = fma(num, x, _L1P_NUM[i])
-            den = fma(den, x, _L1P_DEN[i])
-        t = (x * x2) * (num / den)
+        t = (x * x2) * (poly("L1P_NUM", x) / poly("L1P_DEN", x))
         return x + fma(-0.5, x2, t)
     return math.log(x + 1.0)
 
@@ -294,23 +393,18 @@ def log1p32(x):
     """float32 log1p as XLA's (libm's logf above the threshold)."""
     if abs(x) < F32(0.41421356237309504880):
         x2 = x * x
-        num = F32(0.0)
-        den = F32(0.0)
-        for i in range(7):
-            num = fma(num, x, _L1P_NUM32[i])
-            den = fma(den, x, _L1P_DEN32[i])
-        t = (x * x2) * (num / den)
+        t = (x * x2) * (poly("L1P_NUM", x) / poly("L1P_DEN", x))
         return x + fma(F32(-0.5), x2, t)
     return math.log(x + F32(1.0))
 
 
 # Giles' erfinv polynomials (highest degree first), as in XLA.
-_EI32_LT5 = tuple(F32(c) for c in (
+_EI32_LT5 = (
     2.81022636e-08, 3.43273939e-07, -3.5233877e-06, -4.39150654e-06, 0.00021858087,
-    -0.00125372503, -0.00417768164, 0.246640727, 1.50140941))
-_EI32_GE5 = tuple(F32(c) for c in (
+    -0.00125372503, -0.00417768164, 0.246640727, 1.50140941)
+_EI32_GE5 = (
     -0.000200214257, 0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773,
-    -0.0076224613, 0.00943887047, 1.00167406, 2.83297682))
+    -0.0076224613, 0.00943887047, 1.00167406, 2.83297682)
 _EI64_LT625 = (
     -3.6444120640178196996e-21, -1.685059138182016589e-19, 1.2858480715256400167e-18,
     1.115787767802518096e-17, -1.333171662854620906e-16, 2.0972767875968561637e-17,
@@ -344,15 +438,9 @@ def erfinv32(x):
         return x * F32(np.inf)
     w = -log1p32(x * -x)
     if w < F32(5.0):
-        w = w - F32(2.5)
-        p = _EI32_LT5[0]
-        for i in range(1, 9):
-            p = fma(p, w, _EI32_LT5[i])
+        p = poly("EI32_LT5", w - F32(2.5))
     else:
-        w = math.sqrt(w) - F32(3.0)
-        p = _EI32_GE5[0]
-        for i in range(1, 9):
-            p = fma(p, w, _EI32_GE5[i])
+        p = poly("EI32_GE5", math.sqrt(w) - F32(3.0))
     return p * x
 
 
@@ -363,30 +451,26 @@ def erfinv64(x):
         return x * np.inf
     w = -log1p64(x * -x)
     if w < 6.25:
-        w = w - 3.125
-        p = _EI64_LT625[0]
-        for i in range(1, 23):
-            p = fma(p, w, _EI64_LT625[i])
+        p = poly("EI64_LT625", w - 3.125)
     elif w < 16.0:
-        w = math.sqrt(w) - 3.25
-        p = _EI64_LT16[0]
-        for i in range(1, 19):
-            p = fma(p, w, _EI64_LT16[i])
+        p = poly("EI64_LT16", math.sqrt(w) - 3.25)
     else:
-        w = math.sqrt(w) - 5.0
-        p = _EI64_GE16[0]
-        for i in range(1, 17):
-            p = fma(p, w, _EI64_GE16[i])
+        p = poly("EI64_GE16", math.sqrt(w) - 5.0)
     return p * x
 
 
 # XLA's float32 erf: an odd/even rational approximation, +-1 beyond 3.8325.
-_ERF32_P = tuple(F32(c) for c in (
+_ERF32_P = (
     0.00022905065861350646, 0.0034082910107109506, 0.050955695062380861,
-    0.18520832239976145, 1.128379143519084))
-_ERF32_Q = tuple(F32(c) for c in (
+    0.18520832239976145, 1.128379143519084)
+_ERF32_Q = (
     -1.1791602954361697e-7, 0.000023547966471313185, 0.0010179625278914885,
-    0.014070470171167667, 0.11098505178285362, 0.49746925110067538, 1.0))
+    0.014070470171167667, 0.11098505178285362, 0.49746925110067538, 1.0)
+
+
+_POLYS = {"L1P_NUM": _L1P_NUM, "L1P_DEN": _L1P_DEN, "EI32_LT5": _EI32_LT5,
+          "EI32_GE5": _EI32_GE5, "EI64_LT625": _EI64_LT625, "EI64_LT16": _EI64_LT16,
+          "EI64_GE16": _EI64_GE16, "ERF32_P": _ERF32_P, "ERF32_Q": _ERF32_Q}
 
 
 @njit(**_NJ)
@@ -395,13 +479,7 @@ def erf32(x):
     if abs(x) >= F32(3.832506856900711):
         return math.copysign(F32(1.0), x)
     x2 = x * x
-    p = _ERF32_P[0]
-    for i in range(1, 5):
-        p = fma(x2, p, _ERF32_P[i])
-    q = _ERF32_Q[0]
-    for i in range(1, 7):
-        q = fma(x2, q, _ERF32_Q[i])
-    return (x * p) / q
+    return (x * poly("ERF32_P", x2)) / poly("ERF32_Q", x2)
 
 
 @njit(**_NJ)
@@ -452,13 +530,28 @@ def _erf(x):
 @njit(**_NJ)
 def normal_fill(k0, k1, part, out):
     """sqrt(2) erfinv(uniform(nextafter(-1, 0), 1)): JAX's normal."""
-    _, one, _, _, lo, sqrt2, _, _, _ = consts(out)
     unit_fill(k0, k1, part, out)
+    if out.size >= PAR_MIN:
+        _normal_par(out)
+    else:
+        _normal_range(out, 0, out.size)
+
+
+@njit(**_NJ)
+def _normal_range(out, lo_i, hi_i):
+    _, one, _, _, lo, sqrt2, _, _, _ = consts(out)
     span = one - lo
-    for i in range(out.size):
+    for i in range(lo_i, hi_i):
         v = fma(out[i], span, lo)
         u = v if v > lo else lo
         out[i] = sqrt2 * erfinv(u)
+
+
+@njit(**_PAR)
+def _normal_par(out):
+    m = out.size
+    for c in prange((m + CHUNK - 1) // CHUNK):
+        _normal_range(out, c * CHUNK, min(m, (c + 1) * CHUNK))
 
 
 @njit(**_NJ)

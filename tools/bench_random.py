@@ -22,7 +22,11 @@ import statistics
 import sys
 import time
 
-import numpy as np
+# tools/coverage.py would shadow the `coverage` package that Numba probes for
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
+
+import numpy as np  # noqa: E402
 
 try:
     import transpile as tp
