@@ -43,6 +43,8 @@ from .errors import TranspileError, UnsupportedArgumentError
 from .resolve import param_names, resolve
 from .source import FunctionSource, get_source, unwrap
 from .values import describe, is_dynamic, is_module, static_key
+from . import structure as S
+from .tree import tree_unflatten
 
 # Module aliases used in generated code.
 _ALIASES = {"numpy": "np", "math": "math", "runtime.npx": "npx", "runtime.checks": "checks",
@@ -85,6 +87,8 @@ class SpecializedFunction:
         self.calls = []             # (Call node, callee, dynamic arg nodes)
         self.refs = []              # Name nodes that refer to this function
         self.locals = set()
+        self.tree_params = {}       # pytree param -> its leaf parameter names
+        self.out_tree = None        # the treedef of a returned pytree (returned flat)
 
     def hidden_names(self):
         return [name for name, _ in self.hidden.values()]
@@ -186,6 +190,8 @@ class _Specializer(gast.NodeTransformer):
         self.spec = spec
         self.src = spec.src
         self.scope = resolve(spec.src)
+        self.pending = []           # statements to emit before the current one
+        self.trees = {}
 
     # -- driver ----------------------------------------------------------
     def run(self):
@@ -198,7 +204,18 @@ class _Specializer(gast.NodeTransformer):
             raise UnsupportedArgumentError(
                 "functions with *args or **kwargs are not supported yet", src.location(node))
         names = param_names(args)
-        spec.dyn_params = [p for p in names if p not in spec.statics]
+        self.trees = {}             # name -> mirror (pytree structure with Leaf placeholders)
+        dyn = []
+        for p in names:
+            value = spec.statics.get(p)
+            if isinstance(value, S.TreeParam):
+                self.trees[p], leaves = S.mirror(value.treedef, p)
+                spec.tree_params[p] = leaves
+                spec.locals.update(leaves)
+                dyn.extend(leaves)
+            elif p not in spec.statics:
+                dyn.append(p)
+        spec.dyn_params = dyn
         prologue = []
         for p in names:
             if p in spec.statics and _is_value_constant(spec.statics[p]):
@@ -209,7 +226,7 @@ class _Specializer(gast.NodeTransformer):
         args.kwonlyargs = []
         self.static_locals = self.find_static_locals(node.body)
         body = [stmt for stmt in node.body if not getattr(stmt, "tp_static_local", False)]
-        node.body = prologue + [self.visit(stmt) for stmt in body]
+        node.body = prologue + self.visit_block(body)
         node.name = spec.gen_name
         node.returns = None
 
@@ -237,10 +254,43 @@ class _Specializer(gast.NodeTransformer):
                     stmt.tp_static_local = True
         return out
 
+    def static_subscript(self, node):
+        """`tree[0]['W']` on a pytree (a mirror) or a static container, with a
+        static index: evaluated now."""
+        base = self.static_value(node.value)
+        if base is _NOT_STATIC or not isinstance(base, (list, tuple, dict)) and not S.is_mirror(base):
+            return _NOT_STATIC
+        if isinstance(node.slice, gast.Slice):
+            parts = [self.static_value(p) if p is not None else None
+                     for p in (node.slice.lower, node.slice.upper, node.slice.step)]
+            if any(p is _NOT_STATIC for p in parts):
+                return _NOT_STATIC
+            index = slice(*parts)
+        else:
+            index = self.static_value(node.slice)
+        if index is _NOT_STATIC:
+            if S.is_mirror(base):
+                raise TranspileError("a pytree can only be indexed by a constant here (its structure is "
+                                     "fixed when the code is generated)", self.location(node))
+            return _NOT_STATIC
+        try:
+            return base[index]
+        except (IndexError, KeyError, TypeError) as exc:
+            raise TranspileError(f"{type(exc).__name__}: {exc}", self.location(node)) from None
+
     def static_call(self, node):
         """A call to a transformation (`tp.grad(loss)`, `tp.jit(f)`) with
-        static arguments, evaluated now; else _NOT_STATIC."""
+        static arguments, evaluated now; else _NOT_STATIC. Also `len`, `zip`,
+        `enumerate`, `list`, `tuple`, `reversed` of pytrees and static
+        containers."""
         func = self.static_value(node.func)
+        if any(func is b for b in _STATIC_BUILTINS) and not node.keywords:
+            args = [self.static_value(a) for a in node.args]
+            if args and all(a is not _NOT_STATIC for a in args) and any(
+                    isinstance(a, (list, tuple, dict)) or S.is_mirror(a) for a in args):
+                out = func(*args)
+                return list(out) if func in (zip, enumerate, reversed) else out
+            return _NOT_STATIC
         if func is _NOT_STATIC or not _is_transformation(func):
             return _NOT_STATIC
         args = [self.static_value(a) for a in node.args]
@@ -257,7 +307,11 @@ class _Specializer(gast.NodeTransformer):
         """The value of `node` if it is known while generating code, else _NOT_STATIC."""
         if isinstance(node, gast.Call):
             return self.static_call(node)
+        if isinstance(node, gast.Subscript):
+            return self.static_subscript(node)
         if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
+            if node.id in getattr(self, "trees", {}):
+                return self.trees[node.id]
             if node.id in getattr(self, "static_locals", {}):
                 return self.static_locals[node.id]
             if node.id in self.spec.statics:
@@ -339,7 +393,243 @@ class _Specializer(gast.NodeTransformer):
         return _add_hidden(self.spec, Hidden(key, name, getter, what))
 
     # -- visitors ----------------------------------------------------------
+    # -- pytrees (mirrors) ----------------------------------------------------
+    def visit_block(self, stmts):
+        out = []
+        for stmt in stmts:
+            new = self.visit(stmt)
+            if new is None:
+                continue
+            out.extend(new if isinstance(new, list) else [new])
+        return out
+
+    def leaf_node(self, leaf, node):
+        """An expression for one leaf of a mirror."""
+        if isinstance(leaf, S.Leaf):
+            return A.located(A.name(leaf.name), node)
+        if isinstance(leaf, S.LeafExpr):
+            return leaf.node
+        if _is_value_constant(leaf):
+            return A.located(self.constant(leaf, node), node)
+        raise TranspileError(f"a pytree leaf of type {type(leaf).__name__} cannot be used in generated "
+                             f"code", self.location(node))
+
+    def tree_value(self, node):
+        """The mirror `node` evaluates to when it is a pytree (leaves: Leaf or
+        LeafExpr of visited expressions), else None."""
+        if isinstance(node, (gast.Name, gast.Subscript)):
+            value = self.static_value(node)
+            return value if value is not _NOT_STATIC and S.is_mirror(value) \
+                and not isinstance(value, (S.Leaf, S.LeafExpr)) else None
+        if isinstance(node, (gast.Tuple, gast.List)) and any(
+                self.tree_value(e) is not None for e in node.elts if not isinstance(e, gast.Starred)):
+            items = [self.tree_value(e) or S.LeafExpr(self.visit(e)) for e in node.elts]
+            return tuple(items) if isinstance(node, gast.Tuple) else list(items)
+        if isinstance(node, gast.Dict) and all(isinstance(k, gast.Constant) for k in node.keys):
+            return {k.value: self.tree_value(v) or S.LeafExpr(self.visit(v))
+                    for k, v in zip(node.keys, node.values)}
+        if isinstance(node, gast.Call):
+            func = self.static_value(node.func)
+            if func is _NOT_STATIC:
+                return None
+            if _is_tree_map(func):
+                return self.tree_map(node)
+            if func is dict and not node.args:
+                return {k.arg: self.tree_value(k.value) or S.LeafExpr(self.visit(k.value))
+                        for k in node.keywords}
+            if _is_transformed(func) and getattr(func, "layers_spec", None) is not None \
+                    or _callee_of(func)[0] is not None:
+                call = self.visit(node)
+                out = getattr(call, "tp_out_tree", None)
+                if out is None:
+                    self.pending_value = call
+                    return None
+                tmp = self.fresh_local("_tree")
+                self.pending.append(A.located(A.assign(tmp, call), node))
+                paths = getattr(call, "tp_out_paths", None) or [(k,) for k in range(out.num_leaves)]
+                leaves = []
+                for path in paths:
+                    expr = A.name(tmp)
+                    for k in path:
+                        expr = gast.Subscript(value=expr, slice=A.const(k), ctx=gast.Load())
+                    leaves.append(S.LeafExpr(expr))
+                return tree_unflatten(out, leaves)
+        return None
+
+    def fresh_local(self, base):
+        k = 1
+        while f"{base}{k}" in self.spec.locals:
+            k += 1
+        name = f"{base}{k}"
+        self.spec.locals.add(name)
+        return name
+
+    def tree_map(self, node):
+        """`tp.tree_map(f, t1, t2, ...)` on mirrors: f applied leaf by leaf,
+        here (a lambda is inlined, a function becomes a call per leaf)."""
+        if len(node.args) < 2 or node.keywords:
+            raise TranspileError("tp.tree_map(f, tree, *rest) in generated code takes positional "
+                                 "arguments", self.location(node))
+        trees = []
+        for a in node.args[1:]:
+            t = self.tree_value(a)
+            if t is None:
+                t = self.static_value(a)
+                if t is _NOT_STATIC:
+                    raise TranspileError("tp.tree_map in generated code needs pytrees whose structure is "
+                                         "known when the code is generated", self.location(node))
+            trees.append(t)
+        fnode = node.args[0]
+        from .tree import tree_map
+
+        def apply(*leaves):
+            args = [self.leaf_node(v, node) for v in leaves]
+            if isinstance(fnode, gast.Lambda):
+                names = [a.id for a in fnode.args.args]
+                if len(names) != len(args):
+                    raise TranspileError(f"the function given to tree_map takes {len(names)} arguments, "
+                                         f"it gets {len(args)}", self.location(node))
+                body = _substitute(copy.deepcopy(fnode.body), dict(zip(names, args)))
+                return S.LeafExpr(self.visit(body))
+            call = A.located(gast.Call(func=copy.deepcopy(fnode), args=args, keywords=[]), node)
+            return S.LeafExpr(self.visit(call))
+        try:
+            return tree_map(apply, *trees, is_leaf=lambda v: isinstance(v, (S.Leaf, S.LeafExpr)))
+        except ValueError as exc:
+            raise TranspileError(str(exc), self.location(node)) from None
+
+    def materialize(self, name, tree, node):
+        """Statements `name_<path> = leaf` for a tree bound to `name`; binds
+        `name` to the mirror of those variables (stable names: a loop that
+        reassigns the tree writes the same variables)."""
+        leaves, treedef = S.flatten_mirror(tree)
+        mirror, names = S.mirror(treedef, name)
+        old = self.trees.get(name)
+        if old is not None and not isinstance(old, (S.Leaf, S.LeafExpr)):
+            old_def = S.flatten_mirror(old)[1]
+            if old_def != treedef:
+                raise TranspileError(f"'{name}' changes pytree structure here: {old_def} then {treedef} "
+                                     f"(the structure is fixed when the code is generated)",
+                                     self.location(node))
+        out = []
+        for n, leaf in zip(names, leaves):
+            self.spec.locals.add(n)
+            value = self.leaf_node(leaf, node)
+            if isinstance(value, gast.Name) and value.id == n:
+                continue
+            out.append(A.located(A.assign(n, value), node))
+        self.trees[name] = mirror
+        return out
+
+    def bind_target(self, target, value, node):
+        """Statements binding an assignment target to a static value or mirror."""
+        if isinstance(target, gast.Name):
+            if S.is_mirror(value) and not isinstance(value, (S.Leaf, S.LeafExpr)):
+                return self.materialize(target.id, value, node)
+            self.trees.pop(target.id, None)
+            self.spec.locals.add(target.id)
+            return [A.located(A.assign(target.id, self.leaf_node(value, node)), node)]
+        if isinstance(target, (gast.Tuple, gast.List)):
+            items = list(value)
+            elts = target.elts
+            star = [k for k, e in enumerate(elts) if isinstance(e, gast.Starred)]
+            if star:
+                k = star[0]
+                tail = len(elts) - k - 1
+                if len(items) < len(elts) - 1:
+                    raise TranspileError(f"not enough values to unpack (expected at least {len(elts) - 1}, "
+                                         f"got {len(items)})", self.location(node))
+                parts = items[:k] + [list(items[k:len(items) - tail])] + items[len(items) - tail:]
+                elts = elts[:k] + [elts[k].value] + elts[k + 1:]
+            else:
+                if len(items) != len(elts):
+                    raise TranspileError(f"{'too many' if len(items) > len(elts) else 'not enough'} values "
+                                         f"to unpack (expected {len(elts)}, got {len(items)})",
+                                         self.location(node))
+                parts = items
+            out = []
+            for t, v in zip(elts, parts):
+                out.extend(self.bind_target(t, v, node))
+            return out
+        raise TranspileError("this assignment target cannot take a pytree", self.location(node))
+
+    def visit_Assign(self, node):
+        self.pending = []
+        if len(node.targets) == 1:
+            target = node.targets[0]
+            tree = self.tree_value(node.value)
+            if tree is None and getattr(self, "pending_value", None) is not None:
+                node.value = self.pending_value          # a call already visited
+                self.pending_value = None
+                node.targets = [self.visit(t) for t in node.targets]
+                out = self.pending + [node]
+                self.pending = []
+                return out
+            if tree is None and isinstance(target, (gast.Tuple, gast.List)):
+                static = self.static_value(node.value)
+                if static is not _NOT_STATIC and S.is_mirror(static):
+                    tree = static
+            if tree is not None:
+                out = self.pending + self.bind_target(target, tree, node)
+                self.pending = []
+                return out
+        new = self.generic_visit(node)
+        out = self.pending + [new]
+        self.pending = []
+        return out
+
+    def visit_Return(self, node):
+        self.pending = []
+        tree = self.tree_value(node.value) if node.value is not None else None
+        if tree is None and getattr(self, "pending_value", None) is not None:
+            node.value = self.pending_value
+            self.pending_value = None
+        elif tree is not None:
+            leaves, treedef = S.flatten_mirror(tree)
+            self.spec.out_tree = treedef
+            node.value = A.tuple_([self.leaf_node(v, node) for v in leaves])
+        else:
+            self.generic_visit(node)
+        out = self.pending + [node]
+        self.pending = []
+        return out
+
+    def visit_For(self, node):
+        items = self.static_value(node.iter)
+        if items is _NOT_STATIC or not (isinstance(items, (list, tuple)) and (
+                S.is_mirror(items) or any(S.is_mirror(v) for v in items))):
+            return self.generic_visit(node)
+        # a loop over a pytree's containers: unrolled, each copy with the item bound
+        if any(isinstance(n, (gast.Break, gast.Continue)) for n in gast.walk(node)) or node.orelse:
+            raise TranspileError("break/continue/else in a loop over a pytree are not supported (the loop is "
+                                 "unrolled when the code is generated)", self.location(node))
+        out = []
+        for item in items:
+            out.extend(self.bind_target(node.target, item, node))
+            out.extend(self.visit_block(copy.deepcopy(node.body)))
+        return out
+
+    def visit_Subscript(self, node):
+        if isinstance(node.ctx, gast.Load):
+            value = self.static_value(node)
+            if isinstance(value, (S.Leaf, S.LeafExpr)):
+                return self.leaf_node(value, node)
+            if value is not _NOT_STATIC and S.is_mirror(value):
+                raise TranspileError("a pytree (a container of arrays) is used as a value here; index it "
+                                     "down to an array, loop over it, or pass it to a function",
+                                     self.location(node))
+        return self.generic_visit(node)
+
     def visit_Name(self, node):
+        if isinstance(node.ctx, gast.Load) and node.id in getattr(self, "trees", {}):
+            value = self.trees[node.id]
+            if isinstance(value, (S.Leaf, S.LeafExpr)):
+                return self.leaf_node(value, node)
+            raise TranspileError(f"'{node.id}' is a pytree (a container of arrays) used as a value here; "
+                                 f"index it down to an array, loop over it, or pass it to a function",
+                                 self.location(node))
+        if not isinstance(node.ctx, gast.Load) and node.id in getattr(self, "trees", {}):
+            self.trees.pop(node.id, None)
         if not isinstance(node.ctx, gast.Load):
             if node.id in self.spec.statics and not _is_value_constant(self.spec.statics[node.id]):
                 raise TranspileError(
@@ -402,19 +692,36 @@ class _Specializer(gast.NodeTransformer):
         src, statics, dyn_args = self.bind_call(node, fn, bound_self, args, keywords)
         names = param_names(src.node.args)
         offset = 1 if bound_self is not None else 0
-        layer_dicts = []
+        callee = self.program.specialize(fn, statics, src=src)
+        layer_dicts, out_tree, out_paths = [], None, None
         for kind, argnums, has_aux in layers:
             nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
-            wrt = []
+            wrt, trees = [], []
             for n in nums:
                 k = n + offset if n >= 0 else len(names) + n
+                if 0 <= k < len(names) and isinstance(statics.get(names[k]), S.TreeParam):
+                    wrt.extend(callee.tree_params[names[k]])     # a pytree: its leaves
+                    trees.append(statics[names[k]].treedef)
+                    continue
                 if not 0 <= k < len(names) or names[k] in statics:
                     raise TranspileError(f"{kind} of {src.qualname}(): argnums {argnums} does not name a "
                                          f"dynamic (number or array) argument", self.location(node))
                 wrt.append(names[k])
-            layer_dicts.append({"kind": kind, "wrt": wrt, "argnums_int": isinstance(argnums, int),
-                                "has_aux": has_aux})
-        callee = self.program.specialize(fn, statics, src=src)
+                trees.append(None)
+            as_int = isinstance(argnums, int) and trees[0] is None
+            layer_dicts.append({"kind": kind, "wrt": wrt, "argnums_int": as_int, "has_aux": has_aux})
+            if any(t is not None for t in trees):
+                if len(layers) > 1 or kind not in ("grad", "value_and_grad") or has_aux \
+                        or not isinstance(argnums, int):
+                    raise TranspileError(f"{kind} with respect to a pytree inside transformed code: only "
+                                         f"grad and value_and_grad of one pytree argument so far",
+                                         self.location(node))
+                out_tree = trees[0]
+                if kind == "value_and_grad":     # (value, (cotangents...)) -> (value, tree)
+                    from .tree import tree_structure
+                    n = trees[0].num_leaves
+                    out_tree = tree_structure((0.0, tree_unflatten(trees[0], [0.0] * n)))
+                    out_paths = [(0,)] + [(1, k) for k in range(n)]
         base = f"{layers[-1][0]}_{callee.gen_name}"
         name, i = base, 1
         while name in self.program.names:
@@ -425,6 +732,9 @@ class _Specializer(gast.NodeTransformer):
         self.spec.calls.append((call, callee, dyn_args))
         self.program.embedded.append(Embedded(call, callee, layer_dicts, name,
                                               [self.visit(a) for a in extra_args]))
+        if out_tree is not None:
+            call.tp_out_tree = out_tree     # grad: the leaves' cotangents, returned flat
+            call.tp_out_paths = out_paths
         return call
 
     def call_jvp(self, node):
@@ -475,6 +785,15 @@ class _Specializer(gast.NodeTransformer):
             if p in bound:
                 arg = bound[p]
                 value = bound_self if arg is bound_self else self.static_value(arg)
+                if value is not _NOT_STATIC and arg is not bound_self and S.is_mirror(value) \
+                        and not isinstance(value, (S.Leaf, S.LeafExpr)):
+                    leaves, treedef = S.flatten_mirror(value)   # a pytree: its leaves are passed
+                    statics[p] = S.TreeParam(treedef)
+                    dyn_args.extend(self.leaf_node(v, arg) for v in leaves)
+                    continue
+                if isinstance(value, (S.Leaf, S.LeafExpr)):
+                    dyn_args.append(self.leaf_node(value, arg))
+                    continue
                 if value is _NOT_STATIC or isinstance(value, (bool, int, float, complex, np.generic)):
                     dyn_args.append(self.visit(arg))   # numbers stay dynamic, as in Python
                 else:
@@ -499,7 +818,28 @@ class _Specializer(gast.NodeTransformer):
         callee.refs.append(ref)
         call = A.located(A.call(ref, []), node)
         self.spec.calls.append((call, callee, dyn_args))
+        if callee.out_tree is not None:
+            call.tp_out_tree = callee.out_tree
         return call
+
+
+_STATIC_BUILTINS = (len, zip, enumerate, list, tuple, reversed)
+
+
+def _is_tree_map(func):
+    from .tree import tree_map
+    return func is tree_map or (getattr(func, "__name__", "") == "map"
+                                and getattr(func, "__module__", "") == "transpile.tree")
+
+
+def _substitute(node, subs):
+    """`node` with Name loads in `subs` replaced by (copies of) their nodes."""
+    class Sub(gast.NodeTransformer):
+        def visit_Name(self, n):
+            if isinstance(n.ctx, gast.Load) and n.id in subs:
+                return copy.deepcopy(subs[n.id])
+            return n
+    return Sub().visit(node)
 
 
 class Embedded:
