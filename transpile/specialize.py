@@ -191,6 +191,7 @@ class _Specializer(gast.NodeTransformer):
         self.src = spec.src
         self.scope = resolve(spec.src)
         self.pending = []           # statements to emit before the current one
+        self.pending_value = None   # a call visited while looking for a pytree
         self.trees = {}
 
     # -- driver ----------------------------------------------------------
@@ -421,22 +422,24 @@ class _Specializer(gast.NodeTransformer):
             value = self.static_value(node)
             return value if value is not _NOT_STATIC and S.is_mirror(value) \
                 and not isinstance(value, (S.Leaf, S.LeafExpr)) else None
-        if isinstance(node, (gast.Tuple, gast.List)) and any(
-                self.tree_value(e) is not None for e in node.elts if not isinstance(e, gast.Starred)):
-            items = [self.tree_value(e) or S.LeafExpr(self.visit(e)) for e in node.elts]
+        if isinstance(node, (gast.Tuple, gast.List)) and not any(isinstance(e, gast.Starred) for e in node.elts) \
+                and any(self.might_be_tree(e) for e in node.elts):
+            items = [self.tree_or_expr(e) for e in node.elts]
+            if not any(S.is_mirror(v) and not isinstance(v, S.LeafExpr) for v in items):
+                self.pending_value = type(node)(elts=[v.node for v in items], ctx=gast.Load())
+                return None
             return tuple(items) if isinstance(node, gast.Tuple) else list(items)
-        if isinstance(node, gast.Dict) and all(isinstance(k, gast.Constant) for k in node.keys):
-            return {k.value: self.tree_value(v) or S.LeafExpr(self.visit(v))
-                    for k, v in zip(node.keys, node.values)}
+        if isinstance(node, gast.Dict) and all(isinstance(k, gast.Constant) for k in node.keys) \
+                and any(self.might_be_tree(v) for v in node.values):
+            return {k.value: self.tree_or_expr(v) for k, v in zip(node.keys, node.values)}
         if isinstance(node, gast.Call):
             func = self.static_value(node.func)
             if func is _NOT_STATIC:
                 return None
             if _is_tree_map(func):
                 return self.tree_map(node)
-            if func is dict and not node.args:
-                return {k.arg: self.tree_value(k.value) or S.LeafExpr(self.visit(k.value))
-                        for k in node.keywords}
+            if func is dict and not node.args and any(self.might_be_tree(k.value) for k in node.keywords):
+                return {k.arg: self.tree_or_expr(k.value) for k in node.keywords}
             if _is_transformed(func) and getattr(func, "layers_spec", None) is not None \
                     or _callee_of(func)[0] is not None:
                 call = self.visit(node)
@@ -456,6 +459,25 @@ class _Specializer(gast.NodeTransformer):
                 return tree_unflatten(out, leaves)
         return None
 
+    def might_be_tree(self, node):
+        """Whether `node` may evaluate to a pytree (checked without visiting)."""
+        if isinstance(node, (gast.Name, gast.Subscript)):
+            value = self.static_value(node)
+            return value is not _NOT_STATIC and S.is_mirror(value)
+        return isinstance(node, (gast.Call, gast.Tuple, gast.List, gast.Dict))
+
+    def tree_or_expr(self, node):
+        """A mirror for `node` if it is a pytree, else a LeafExpr of the visited
+        node (visited once)."""
+        self.pending_value = None
+        tree = self.tree_value(node)
+        if tree is not None:
+            return tree
+        if self.pending_value is not None:
+            value, self.pending_value = self.pending_value, None
+            return S.LeafExpr(value)
+        return S.LeafExpr(self.visit(node))
+
     def fresh_local(self, base):
         k = 1
         while f"{base}{k}" in self.spec.locals:
@@ -472,8 +494,8 @@ class _Specializer(gast.NodeTransformer):
                                  "arguments", self.location(node))
         trees = []
         for a in node.args[1:]:
-            t = self.tree_value(a)
-            if t is None:
+            t = self.tree_or_expr(a)
+            if isinstance(t, S.LeafExpr):
                 t = self.static_value(a)
                 if t is _NOT_STATIC:
                     raise TranspileError("tp.tree_map in generated code needs pytrees whose structure is "
@@ -555,6 +577,7 @@ class _Specializer(gast.NodeTransformer):
 
     def visit_Assign(self, node):
         self.pending = []
+        self.pending_value = None
         if len(node.targets) == 1:
             target = node.targets[0]
             tree = self.tree_value(node.value)
@@ -580,6 +603,7 @@ class _Specializer(gast.NodeTransformer):
 
     def visit_Return(self, node):
         self.pending = []
+        self.pending_value = None
         tree = self.tree_value(node.value) if node.value is not None else None
         if tree is None and getattr(self, "pending_value", None) is not None:
             node.value = self.pending_value
