@@ -50,7 +50,8 @@ def assemble(program, transform, backend):
     for spec in list(program.functions) + list(getattr(program, "extra", ())):
         node = spec.node
         if backend == "numba":
-            node.decorator_list = [A.call("numba.njit", keywords={k: A.const(v) for k, v in NUMBA_OPTIONS.items()})]
+            options = dict(NUMBA_OPTIONS, **getattr(spec, "numba_options", {}))
+            node.decorator_list = [A.call("numba.njit", keywords={k: A.const(v) for k, v in options.items()})]
         chunks.append(function_source(node, spec.src, locations).rstrip("\n"))
     text = "\n\n\n".join(chunks) + "\n"
     return finish_module(text, locations)

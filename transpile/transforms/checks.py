@@ -138,5 +138,7 @@ def _safe_divisor(node):
 
 
 def run(program, spec):
+    if getattr(spec, "indices_in_bounds", False):   # generated code whose indices are valid by construction
+        return spec.node
     spec.node = _Checks(program, spec).visit(spec.node)
     return spec.node
