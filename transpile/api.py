@@ -15,6 +15,8 @@ from . import pipeline
 from .errors import SourceUnavailableError, TranspileTypingError, UnsupportedArgumentError
 from .source import as_function
 from .values import is_dynamic, static_key
+from .structure import TreeParam, is_container
+from .tree import tree_flatten, tree_unflatten
 
 _DYNAMIC_TYPES = frozenset((float, int, bool, complex, np.ndarray, np.float64, np.float32,
                             np.int64, np.int32, np.bool_, np.complex128))
@@ -25,11 +27,58 @@ BACKENDS = ("numba", "python")
 def _key_of(value):
     if type(value) in _DYNAMIC_TYPES or is_dynamic(value):
         return _DYN
-    if isinstance(value, (list, dict, set)):
-        raise UnsupportedArgumentError(
-            f"a {type(value).__name__} cannot be passed to a jitted function yet (pytrees are "
-            f"not supported): pass a tuple or a NumPy array, or name the argument in static_argnames")
+    if is_container(value):
+        leaves, treedef = tree_flatten(value)
+        if all(type(v) in _DYNAMIC_TYPES or is_dynamic(v) for v in leaves):
+            return ("tree", treedef)          # a pytree: structure static, leaves dynamic
+        if isinstance(value, (list, dict, set)):
+            bad = next(v for v in leaves if not (type(v) in _DYNAMIC_TYPES or is_dynamic(v)))
+            raise UnsupportedArgumentError(
+                f"a {type(value).__name__} with a leaf of type {type(bad).__name__} cannot be passed to a "
+                f"jitted function: pytree leaves must be numbers or arrays; name the argument in "
+                f"static_argnames to make it static")
+    if isinstance(value, set):
+        raise UnsupportedArgumentError("a set cannot be passed to a jitted function: name the argument "
+                                       "in static_argnames")
     return static_key(value)
+
+
+def statics_of(names, args, key):
+    """The static values for `pipeline.build`: static arguments as they are,
+    pytrees as their structure (`TreeParam`)."""
+    statics = {}
+    for i, (name, value) in enumerate(zip(names, args)):
+        k = key[i]
+        if k is _DYN:
+            continue
+        statics[name] = TreeParam(k[1]) if isinstance(k, tuple) and k and k[0] == "tree" else value
+    return statics
+
+
+def arg_plan(names, gen):
+    """How to get each parameter of the generated entry from the call's
+    arguments: an argument index, or (index, leaf index) for a pytree leaf."""
+    entry = gen.program.entry
+    leaf_of = {}
+    for p, leaves in entry.tree_params.items():
+        for k, leaf in enumerate(leaves):
+            leaf_of[leaf] = (names.index(p), k)
+    return [leaf_of[p] if p in leaf_of else names.index(p) for p in gen.params]
+
+
+def call_args_of(args, gen):
+    """The entry's arguments for a call (pytrees flattened), hidden ones last."""
+    flat = {}
+    out = []
+    for ix in gen.dyn_index:
+        if type(ix) is tuple:
+            i, k = ix
+            if i not in flat:
+                flat[i] = tree_flatten(args[i])[0]
+            out.append(flat[i][k])
+        else:
+            out.append(args[ix])
+    return out
 
 
 class Jitted:
@@ -133,7 +182,7 @@ class Jitted:
         if gen.direct:
             call_args = args
         else:
-            call_args = [args[i] for i in gen.dyn_index]
+            call_args = call_args_of(args, gen) if gen.trees else [args[i] for i in gen.dyn_index]
             for hidden in gen.hidden:
                 value = hidden.getter()
                 if type(value) not in _DYNAMIC_TYPES and not is_dynamic(value):
@@ -141,18 +190,20 @@ class Jitted:
                     return self(*args)
                 call_args.append(value)
         try:
-            return gen.entry(*call_args)
+            out = gen.entry(*call_args)
         except Exception as exc:
             _relocate(exc, gen)
             raise
+        if gen.out_tree is not None:
+            return tree_unflatten(gen.out_tree, out)
+        return out
 
     def _generate(self, args, key):
-        statics = {}
-        for i, (name, value) in enumerate(zip(self._names, args)):
-            if key[i] is not _DYN:
-                statics[name] = value
+        statics = statics_of(self._names, args, key)
         gen = pipeline.build(self._fn, statics, None, self.transform, self.backend)
-        gen.dyn_index = [self._names.index(p) for p in gen.params]
+        gen.dyn_index = arg_plan(self._names, gen)
+        gen.trees = bool(gen.program.entry.tree_params)
+        gen.out_tree = gen.program.entry.out_tree
         gen.direct = not gen.hidden and gen.dyn_index == list(range(len(args)))
         self._cache[key] = gen
         self.num_specializations += 1

@@ -86,6 +86,8 @@ class Generated:
         self.params = list(entry.dyn_params)
         self.hidden = [h for _, h in entry.hidden.values()]
         self.guards = list(program.guards.values())
+        self.trees = False          # pytree arguments (the dispatcher flattens them)
+        self.out_tree = None        # a returned pytree's structure (the dispatcher rebuilds it)
 
 
 def _print_after():
