@@ -8,6 +8,8 @@ import functools
 import numpy as np
 
 from .api import Jitted, _DYN, _DYNAMIC_TYPES
+from .structure import TreeParam, is_container, mirror
+from .tree import tree_flatten, tree_leaves, tree_unflatten
 from runtime.tape import stop_gradient  # noqa: F401  (re-exported as tp.stop_gradient)
 
 
@@ -95,22 +97,26 @@ class Differentiated(Jitted):
         return new
 
     def _generate(self, args, key):
-        statics = {}
-        for i, (name, value) in enumerate(zip(self._names, args)):
-            if key[i] is not _DYN:
-                statics[name] = value
-        wrt = [self._names[n] for n in self._argnums]
+        from .api import statics_of
+        statics = statics_of(self._names, args, key)
+        wrt = []
         for n in self._argnums:
+            if isinstance(statics.get(self._names[n]), TreeParam):    # a pytree: its leaves
+                wrt.extend(mirror(statics[self._names[n]].treedef, self._names[n])[1])
+                continue
             if key[n] is not _DYN:
                 raise TypeError(f"argument {self._names[n]} of {self._fn.__qualname__}() cannot be "
                                 f"differentiated: it is a {type(args[n]).__name__}, not a number or array")
+            wrt.append(self._names[n])
         options = {"wrt": wrt, "mode": "vjp" if self.mode == "vjp" else "grad", "has_aux": self.has_aux}
         shared = (self._fn, tuple(wrt), options["mode"], self.has_aux, self.backend, key)
         gen = _GENERATED.get(shared)
         if gen is None or (gen.guards and any(b.read() is not v for b, v in gen.guards)):
             from . import pipeline
+            from .api import arg_plan
             gen = pipeline.build(self._fn, statics, None, "grad", self.backend, options)
-            gen.dyn_index = [self._names.index(p) for p in gen.params]
+            gen.dyn_index = arg_plan(self._names, gen)
+            gen.trees = bool(gen.program.entry.tree_params)
             gen.all_args = gen.dyn_index == list(range(len(args))) and not gen.hidden
             try:
                 _GENERATED[shared] = gen
@@ -135,7 +141,12 @@ class Differentiated(Jitted):
         if getattr(gen, "all_args", False) and not extra:
             call_args = args
         else:
-            call_args = [args[i] for i in gen.dyn_index] + [h.getter() for h in gen.hidden] + list(extra)
+            if gen.trees:
+                from .api import call_args_of
+                call_args = call_args_of(args, gen)
+            else:
+                call_args = [args[i] for i in gen.dyn_index]
+            call_args = call_args + [h.getter() for h in gen.hidden] + list(extra)
         try:
             return gen.entry(*call_args)
         except Exception as exc:
@@ -148,10 +159,19 @@ class Differentiated(Jitted):
             args = (self._self,) + args
         if kwargs or len(args) != self._nargs:
             args = self._bind(args, dict(kwargs))
+        trees = False
         for n in self._argnums:
-            _check_inexact(args[n], self._names[n], self._fn.__qualname__)
+            if is_container(args[n]):
+                trees = True
+                for leaf in tree_leaves(args[n]):
+                    _check_inexact(leaf, self._names[n], self._fn.__qualname__)
+            else:
+                _check_inexact(args[n], self._names[n], self._fn.__qualname__)
         value, bars = self._run(args)
-        if isinstance(self.argnums, int):
+        if trees:
+            grads = _tree_grads(bars, args, self._argnums)
+            grads = grads[0] if isinstance(self.argnums, int) else grads
+        elif isinstance(self.argnums, int):
             grads = _like(bars[0], args[self._argnums[0]])
         else:
             grads = tuple([_like(b, args[n]) for b, n in zip(bars, self._argnums)])
@@ -160,6 +180,21 @@ class Differentiated(Jitted):
         if self.has_aux:
             return grads, value[1]
         return grads
+
+
+def _tree_grads(bars, args, argnums):
+    """The flat cotangents of the differentiated leaves, rebuilt into one
+    pytree (or cotangent) per differentiated argument."""
+    out, k = [], 0
+    for n in argnums:
+        if is_container(args[n]):
+            leaves, treedef = tree_flatten(args[n])
+            out.append(tree_unflatten(treedef, [_like(b, x) for b, x in zip(bars[k:k + len(leaves)], leaves)]))
+            k += len(leaves)
+        else:
+            out.append(_like(bars[k], args[n]))
+            k += 1
+    return tuple(out)
 
 
 def grad(fun, argnums=0, has_aux=False):
