@@ -463,6 +463,29 @@ def _fold_in(key, data):
     return impl
 
 
+@overload(R.threefry_2x32, jit_options=_JIT)
+def _threefry_2x32(key, count):
+    k = _key(key, "threefry_2x32")
+    words = k.words
+    if not (isinstance(count, types.Array) and count.dtype == types.uint32):
+        _fail("threefry_2x32", f"count must be a uint32 array, got {count}")
+
+    def impl(key, count):
+        k0, k1 = words(key)
+        flat = np.ascontiguousarray(count).reshape(-1)
+        n = flat.size
+        half = (n + 1) // 2
+        out = np.empty(n, np.uint32)
+        for j in range(half):
+            w = half + j
+            a, b = K.threefry2x32(k0, k1, np.int64(flat[j]), np.int64(flat[w]) if w < n else 0)
+            out[j] = np.uint32(a)
+            if w < n:
+                out[w] = np.uint32(b)
+        return out.reshape(count.shape)
+    return impl
+
+
 @overload(R.key_impl, jit_options=_JIT)
 def _key_impl(keys):
     k = _key(keys, "key_impl", batched=True)

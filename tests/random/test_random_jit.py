@@ -23,7 +23,8 @@ def draw_core(key, n):
     k3 = R.fold_in(key, 7)
     return (key, sub, keys, k3, R.key_data(k3), R.bits(key, (n,)), R.bits(sub, (n, 2), np.uint8),
             R.uniform(key, (n,)), R.uniform(sub, (n, 3), np.float32, -2.0, 5.0),
-            R.normal(key, (n,)), R.normal(sub, (2, n), np.float32), R.normal(key))
+            R.normal(key, (n,)), R.normal(sub, (2, n), np.float32), R.normal(key),
+            R.threefry_2x32(key, np.arange(n, dtype=np.uint32)))
 
 
 def draw_samplers(key, n, lo, p, logits, mean, cov):
