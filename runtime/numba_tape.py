@@ -1,4 +1,5 @@
 """Numba implementations of `runtime.tape`."""
+import numpy as np
 from numba import types
 from numba.extending import overload
 
@@ -41,3 +42,17 @@ def _keeps(value):
     if isinstance(value, (types.Number, types.Boolean)):
         return lambda value: False
     return lambda value: True
+
+
+@overload(tape.alloc)
+def _alloc(witness, n):
+    if isinstance(witness, (types.Number, types.Boolean)):
+        dt = types.unliteral(witness)
+
+        def impl_numbers(witness, n):
+            return np.empty(n, dt)
+        return impl_numbers
+
+    def impl(witness, n):
+        return [witness] * n
+    return impl

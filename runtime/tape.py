@@ -23,6 +23,12 @@ def save(value):
     return value
 
 
+def alloc(witness, n):
+    """A tape of `n` values like `witness`, written and read by index (`tape[k] = v`): a list
+    here; under Numba an array for numbers, a list for anything else."""
+    return [None] * n
+
+
 def keeps(value):
     """Whether a tape keeps `value` when the adjoint reads it only for its shape and dtype:
     always here (a Python variable may change type between pushes); under Numba only for

@@ -122,16 +122,13 @@ def grad_halving(x):
 '''),
     # Loop temporaries: index computations recomputed at the top of each trip's adjoint
     # (_t5, _t8, _t10, _t11), values popped there (_t9), tapes of values read only for their
-    # shape kept only for arrays (tape.keeps), one tape per in-place write site (_saved_y1);
+    # shape kept only for arrays (tape.keeps), one tape per in-place write site (_saved_y1),
+    # tapes of a range loop allocated once (on the first trip) and indexed by the trip;
     # cotangents of the line's element-wise temporaries unsummed (_t7, _t12: no unbroadcast,
     # no tape) and the line's arithmetic in one expression (_t13), as Numba fuses it.
     ('recurrence', None, 'grad_recurrence', '''
 def grad_recurrence(x):
     # forward sweep
-    _stack__t6 = []
-    _stack__t9 = []
-    _stack__t13 = []
-    _saved_y1 = []
     # L{+1}: y = np.zeros(x.shape[0])
     _t1 = x.shape
     _t2 = checks.getitem(_t1, 0, 'golden_reverse_src.py:{+1}')
@@ -139,22 +136,32 @@ def grad_recurrence(x):
     # L{+2}: for i in range(1, x.shape[0]):
     _t3 = x.shape
     _t4 = checks.getitem(_t3, 0, 'golden_reverse_src.py:{+2}')
+    _trips1 = len(range(1, _t4))
     for i in range(1, _t4):
         # L{+3}: y[i] = 0.9 * y[i - 1] + np.sin(x[i]) * x[i - 1]
         _t5 = i - 1
         _t6 = checks.getitem(y, _t5, 'golden_reverse_src.py:{+3}')
         if tape.keeps(_t6):
-            _stack__t6.append(_t6)
+            if i == 1:
+                _tape__t6 = tape.alloc(_t6, _trips1)
+            _tape__t6[i - 1] = _t6
         _t8 = checks.getitem(x, i, 'golden_reverse_src.py:{+3}')
         _t9 = np.sin(_t8)
-        _stack__t9.append(_t9)
+        if i == 1:
+            _tape__t9 = tape.alloc(_t9, _trips1)
+        _tape__t9[i - 1] = _t9
         _t10 = i - 1
         _t11 = checks.getitem(x, _t10, 'golden_reverse_src.py:{+3}')
         _t13 = 0.9 * _t6 + _t9 * _t11
         if tape.keeps(_t13):
-            _stack__t13.append(_t13)
-        _saved_y1.append(tape.save(checks.getitem(y, i,
-            'golden_reverse_src.py:{+3}')))
+            if i == 1:
+                _tape__t13 = tape.alloc(_t13, _trips1)
+            _tape__t13[i - 1] = _t13
+        if i == 1:
+            _saved_y1 = tape.alloc(checks.getitem(y, i,
+                'golden_reverse_src.py:{+3}'), _trips1)
+        _saved_y1[i - 1] = tape.save(checks.getitem(y, i,
+            'golden_reverse_src.py:{+3}'))
         checks.setitem(y, i, _t13, 'golden_reverse_src.py:{+3}')
     # L{+4}: return np.sum(y * y)
     _t14 = y * y
@@ -171,17 +178,17 @@ def grad_recurrence(x):
         # L{+3}: y[i] = 0.9 * y[i - 1] + np.sin(x[i]) * x[i - 1]
         _t5 = i - 1
         if tape.keeps(_t6):
-            _t6 = _stack__t6.pop()
+            _t6 = _tape__t6[i - 1]
         _t8 = checks.getitem(x, i, 'golden_reverse_src.py:{+3}')
-        _t9 = _stack__t9.pop()
+        _t9 = _tape__t9[i - 1]
         _t10 = i - 1
         _t11 = checks.getitem(x, _t10, 'golden_reverse_src.py:{+3}')
         if tape.keeps(_t13):
-            _t13 = _stack__t13.pop()
+            _t13 = _tape__t13[i - 1]
         _t13_bar = adjoint.zeros_like(_t13)
         _t13_bar = _t13_bar + adjoint.unbroadcast(y_bar[i], _t13)
         y_bar[i] = 0.0
-        checks.setitem(y, i, _saved_y1.pop(), 'golden_reverse_src.py:{+3}')
+        checks.setitem(y, i, _saved_y1[i - 1], 'golden_reverse_src.py:{+3}')
         _t9_bar = adjoint.unbroadcast(_t13_bar * _t11, _t9)
         _t11_bar = adjoint.unbroadcast(_t13_bar * _t9, _t11)
         x_bar = adjoint.add_at(x_bar, _t10, _t11_bar)

@@ -23,7 +23,7 @@ def sum(g, ans, a, axis=None, dtype=None, out=None, keepdims=False):
 
 @adjoint(np.mean)
 def mean(g, ans, a, axis=None, dtype=None, out=None, keepdims=False):
-    d[a] = unreduce(g, a, axis, keepdims) / reduced_size(a, axis)
+    d[a] = unreduce(np.divide(g, reduced_size(a, axis)), a, axis, keepdims)
 
 
 @adjoint(np.prod)

@@ -59,6 +59,8 @@ class ReverseAD(ADContext):
         self.modules = set(program.imports.values())
         self.save_sites = 0
         self.copied_params = set()
+        self.loop_info = []                 # (body path, preallocation info or None), innermost last
+        self.loop_pre = {}                  # loop-local var -> preallocation info of its loop
         self.loop_local = {}                # var -> 'recompute' | 'pop' (see plan_loop_locals)
         self.shape_only = set()             # taped vars the adjoint reads only for shape and type
         self.lazy = set()                   # temporaries whose cotangent keeps a broadcast shape
@@ -212,6 +214,9 @@ class ReverseAD(ADContext):
         # Stacks are created first.
         stacks = [A.assign(s, gast.List(elts=[], ctx=gast.Load())) for s in self.stacks]
         node.body = [comment("forward sweep")] + stacks + fwd + [comment("adjoint sweep")] + adj
+        for n in gast.walk(gast.Module(body=node.body, type_ignores=[])):
+            if getattr(n, "tp_noline", False):
+                n.lineno = None     # statements inside a generated `if`: one comment, above it
         node.name = gen_name
         params = list(self.spec.dyn_params) + self.spec.hidden_names()
         if self.mode == "vjp":
@@ -231,8 +236,12 @@ class ReverseAD(ADContext):
             for item in top:
                 if isinstance(item, tuple):
                     v, st = item
-                    s = self.stack(f"_stack_{v}")
-                    new.append((v, st, A.located(A.assign(v, A.call(A.attr(s, "pop"))), st)))
+                    pre = self.loop_pre.get(v)
+                    if pre is not None:
+                        read = self.tape_get(f"_tape_{v}", pre)
+                    else:
+                        read = A.call(A.attr(self.stack(f"_stack_{v}"), "pop"))
+                    new.append((v, st, A.located(A.assign(v, read), st)))
                 else:
                     new.append(item)
             n.tp_top = new
@@ -313,6 +322,11 @@ class ReverseAD(ADContext):
                 stmt.orelse = self.materialize(stmt.orelse, reads)
             elif isinstance(stmt, (gast.For, gast.While)):
                 stmt.body = self.materialize(stmt.body, reads) or [gast.Pass()]
+                pre = getattr(stmt, "tp_prealloc", None)
+                if pre is not None and pre["used"] and getattr(stmt, "tp_adj", None) is not None:
+                    rng = A.call(A.name("range"), [copy.deepcopy(pre["start"]), copy.deepcopy(pre["stop"])])
+                    trips = A.assign(pre["trips"], A.call(A.name("len"), [rng]))
+                    out.append(A.located(trips, stmt))
             out.append(stmt)
         return out
 
@@ -330,19 +344,47 @@ class ReverseAD(ADContext):
         test = A.call(self.helper("runtime.tape", "keeps"), [A.name(var)])
         guard = A.located(gast.If(test=test, body=stmts, orelse=[]), node)
         for st in stmts:
-            st.lineno = None    # no second line comment inside the guard
+            st.tp_noline = True     # no second line comment inside the guard
         return [guard]
+
+    def trip(self, pre):
+        """`i - a`, the trip number of a preallocated loop."""
+        start = pre["start"]
+        if isinstance(start, gast.Constant) and start.value == 0:
+            return A.name(pre["target"])
+        return gast.BinOp(left=A.name(pre["target"]), op=gast.Sub(), right=copy.deepcopy(start))
+
+    def tape_put(self, name, witness, value, pre):
+        """`if i == a: tape = tape.alloc(witness, trips)` then `tape[i - a] = value`."""
+        pre["used"] = True
+        first = gast.Compare(left=A.name(pre["target"]), ops=[gast.Eq()],
+                             comparators=[copy.deepcopy(pre["start"])])
+        alloc = A.assign(name, A.call(self.helper("runtime.tape", "alloc"),
+                                      [copy.deepcopy(witness), A.name(pre["trips"])]))
+        put = A.assign(gast.Subscript(value=A.name(name), slice=self.trip(pre), ctx=gast.Store()), value)
+        alloc.tp_noline = True  # no second line comment inside the `if`
+        return [gast.If(test=first, body=[alloc], orelse=[]), put]
+
+    def tape_get(self, name, pre):
+        return gast.Subscript(value=A.name(name), slice=self.trip(pre), ctx=gast.Load())
 
     def expand_marker(self, m, stmt, reads):
         kind, var, payload = m
         if kind in ("push", "restore"):
             if var not in reads or var not in self.multi:
                 return []
-            s = self.stack(f"_stack_{var}")
             mode = self.loop_local.get(var)
+            if mode == "pop" and self.loop_pre.get(var) is not None:
+                s = f"_tape_{var}"
+                self.locals.add(s)
+            else:
+                s = self.stack(f"_stack_{var}")
             if mode == "recompute" or (mode == "pop" and kind == "restore"):
                 return []   # recomputed, or popped at the top of its iteration's adjoint
             if kind == "push":
+                pre = self.loop_pre.get(var)
+                if mode == "pop" and pre is not None:
+                    return self.guarded(var, self.tape_put(s, A.name(var), A.name(var), pre), stmt)
                 return self.guarded(var, [A.expr_stmt(A.call(A.attr(s, "append"), [A.name(var)]))], stmt)
             pop = A.expr_stmt(A.call(A.attr(s, "pop")))
             prev = gast.If(test=gast.Compare(left=A.call(A.name("len"), [A.name(s)]), ops=[gast.Gt()],
@@ -354,23 +396,29 @@ class ReverseAD(ADContext):
         if kind in ("save_sub", "load_sub"):
             if var not in reads:
                 return []
-            index, site, in_loop = payload
+            index, site, in_loop, pre = payload
             index = copy.deepcopy(index)
             name = f"_saved_{var}{site}"
-            # One tape per site (a list in a loop, else a variable): the saved regions of one
-            # array can be scalars at one site and slices at another.
-            if in_loop:
+            # One tape per site (a list in a loop, an array indexed by the trip in a range loop,
+            # else a variable): the saved regions of one array can be numbers at one site and
+            # slices at another.
+            if in_loop and pre is None:
                 self.stack(name)
             else:
                 self.locals.add(name)
+            old = gast.Subscript(value=A.name(var), slice=index, ctx=gast.Load())
             if kind == "save_sub":
-                old = gast.Subscript(value=A.name(var), slice=index, ctx=gast.Load())
                 save = A.call(self.helper("runtime.tape", "save"), [old])
+                if pre is not None:
+                    return [A.located(st, stmt) for st in self.tape_put(name, old, save, pre)]
                 if in_loop:
                     return [A.located(A.expr_stmt(A.call(A.attr(name, "append"), [save])), stmt)]
                 return [A.located(A.assign(name, save), stmt)]
             target = gast.Subscript(value=A.name(var), slice=index, ctx=gast.Store())
-            value = A.call(A.attr(name, "pop")) if in_loop else A.name(name)
+            if pre is not None:
+                value = self.tape_get(name, pre)
+            else:
+                value = A.call(A.attr(name, "pop")) if in_loop else A.name(name)
             return [A.located(A.assign(target, value), stmt)]
         raise AssertionError(kind)
 
@@ -415,6 +463,8 @@ class ReverseAD(ADContext):
                     top.append(A.located(A.assign(v, copy.deepcopy(st.value)), st))
                 else:
                     self.loop_local[v] = "pop"
+                    if getattr(loop, "tp_prealloc", None) is not None:
+                        self.loop_pre[v] = loop.tp_prealloc
                     top.append((v, st))
             adj_loop.tp_top = top
 
@@ -555,6 +605,13 @@ class ReverseAD(ADContext):
         tag = (k, "loop")
         self.loop_depth += 1
         simple = self.reversible_range(stmt)
+        # Tapes of a `for i in range(a, b)` that no loop encloses are arrays indexed by i - a,
+        # allocated on the first trip (their element type is the first value's).
+        info = None
+        if simple and self.loop_depth == 1:
+            info = {"target": stmt.target.id, "start": simple[0], "stop": simple[1],
+                    "trips": self.fresh("_trips"), "used": False}
+        self.loop_info.append((self.path + (tag,), info))
         pre = []
         if isinstance(stmt, gast.For) and not simple:
             pre = [self.marker("push", stmt.target.id, stmt)]
@@ -562,6 +619,7 @@ class ReverseAD(ADContext):
             self.multi.discard(stmt.target.id)
         fb, ab = self.sub_block(stmt.body, tag)
         self.loop_depth -= 1
+        self.loop_info.pop()
         path = self.path + (tag,)
         if simple:
             start, stop = simple
@@ -573,6 +631,7 @@ class ReverseAD(ADContext):
             adj_loop = gast.For(target=A.store(stmt.target.id), iter=rev, body=ab, orelse=[], type_comment=None)
             self.block_adj[path] = ab
             fwd_loop.tp_adj = adj_loop
+            fwd_loop.tp_prealloc = adj_loop.tp_prealloc = info
             return [A.located(fwd_loop, stmt)], [A.located(adj_loop, stmt)]
         count = A.assign(counter, gast.BinOp(left=A.name(counter), op=gast.Add(), right=A.const(1)))
         body = [A.located(count, stmt)] + pre + fb
@@ -713,6 +772,8 @@ class ReverseAD(ADContext):
         what = _describe_fn(fn, st.node)
         binding = t.bind(what, st.args, st.keywords, self.location(stmt))
         out = t.instantiate(self, g, ans, binding, stmt)
+        for s in out:
+            _relocate(s, stmt)
         if _summed_template(tpl):
             for s in out:   # lazy operands take the cotangent unsummed (see lazy_operands)
                 v = s.value if isinstance(s, gast.Assign) else None
@@ -791,7 +852,8 @@ class ReverseAD(ADContext):
         base = target.value.id
         value = stmt.value
         self.save_sites += 1
-        site = (target.slice, self.save_sites, self.loop_depth > 0)
+        pre = self.loop_info[-1][1] if self.loop_info and self.loop_info[-1][0] == self.path else None
+        site = (target.slice, self.save_sites, self.loop_depth > 0, pre)
         fwd = [self.marker("save_sub", base, stmt, site), stmt]
         restore = [self.marker("load_sub", base, stmt, site)]
         if base not in self.active:
@@ -942,6 +1004,50 @@ def _fuse(stmts, keep):
             stmts[j].value = _Inline().visit(stmts[j].value)
         del stmts[k]
     return stmts
+
+
+def _relocate(node, model):
+    """Every node of an inlined template at the user's statement (the template's own line
+    numbers would otherwise name lines of the rules module in checks and comments), and
+    constant arithmetic folded (`np.power(x, 2 - np.not_equal(2, 0))` -> `x`)."""
+    line, col = getattr(model, "lineno", None), getattr(model, "col_offset", 0)
+    for n in gast.walk(node):
+        if hasattr(n, "lineno"):
+            n.lineno, n.col_offset = line, col
+    _Fold().visit(node)
+    return node
+
+
+_FOLD_CALLS = {"not_equal": lambda a, b: a != b, "equal": lambda a, b: a == b}
+_FOLD_BINOPS = {gast.Add: lambda a, b: a + b, gast.Sub: lambda a, b: a - b,
+                gast.Mult: lambda a, b: a * b}
+
+
+def _number(node):
+    return isinstance(node, gast.Constant) and type(node.value) in (int, float, bool)
+
+
+class _Fold(gast.NodeTransformer):
+    """Constant folding of what rule templates compute from constant arguments."""
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        f = node.func
+        if isinstance(f, gast.Attribute) and isinstance(f.value, gast.Name) and f.value.id == "np" \
+                and not node.keywords:
+            if f.attr in _FOLD_CALLS and len(node.args) == 2 and all(_number(a) for a in node.args):
+                return A.const(_FOLD_CALLS[f.attr](node.args[0].value, node.args[1].value))
+            if f.attr == "power" and len(node.args) == 2 and _number(node.args[1]) \
+                    and type(node.args[1].value) is int and node.args[1].value == 1:
+                return node.args[0]     # np.power(x, 1) is x, exactly
+        return node
+
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        if _number(node.left) and _number(node.right) and type(node.op) in _FOLD_BINOPS \
+                and all(type(a.value) in (int, bool) for a in (node.left, node.right)):
+            return A.const(int(_FOLD_BINOPS[type(node.op)](node.left.value, node.right.value)))
+        return node
 
 
 def _is_helper(node, name):

@@ -33,7 +33,7 @@ def _components(index):
 
 
 def _generated(name):
-    return name.startswith(("_stack", "_saved")) or name.endswith("_bar")
+    return name.startswith(("_stack", "_saved", "_tape")) or name.endswith("_bar")
 
 
 def _is_plain(p):
