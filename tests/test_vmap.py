@@ -464,3 +464,24 @@ def test_jit_vectorized():
         ref = stacked(fn, args, in_axes)
         for o, r in zip(out if isinstance(out, tuple) else (out,), ref if isinstance(ref, tuple) else (ref,)):
             np.testing.assert_allclose(o, r, rtol=1e-10, atol=1e-12, err_msg=fn.__name__)
+
+
+def test_vmap_of_grad_of_scalar_examples_is_forward_mode():
+    def euler(k, c):
+        x, v = 1.0, 0.0
+        for i in range(200):
+            acc = -k * x - c * v
+            x = x + 0.01 * v
+            v = v + 0.01 * acc
+        return x
+    ks, cs = RNG.uniform(0.5, 2.0, 6), RNG.uniform(0.0, 0.2, 6)
+    f = tp.vmap(tp.value_and_grad(euler, argnums=(0, 1)))
+    assert "jvp_euler" in f.source(ks, cs) and "_stack" not in f.source(ks, cs)   # no tape
+    value, (gk, gc) = f(ks, cs)
+    g = tp.grad(euler, argnums=(0, 1))
+    per = [g(k, c) for k, c in zip(ks, cs)]
+    np.testing.assert_allclose(value, [euler(k, c) for k, c in zip(ks, cs)], rtol=1e-14)
+    np.testing.assert_allclose(gk, [p[0] for p in per], rtol=1e-10)
+    np.testing.assert_allclose(gc, [p[1] for p in per], rtol=1e-10)
+    with pytest.raises(TypeError, match="Gradient only defined for scalar-output functions"):
+        tp.vmap(tp.grad(lambda t: np.array([t, 2.0 * t])))(ks)

@@ -284,7 +284,7 @@ class Vmapped(Transformed):
                                     f"or array")
             layers.append({"kind": kind, "wrt": [self._names[n] for n in nums],
                            "argnums_int": isinstance(argnums, int), "has_aux": has_aux})
-        return layers
+        return _forward_inner_grad(layers)
 
     def _generate(self, args, key, axes=None):
         from . import pipeline
@@ -362,6 +362,18 @@ class Vmapped(Transformed):
             raise
 
 
+def _forward_inner_grad(layers):
+    """vmap(grad(f)) where every differentiated argument is a scalar in each
+    example: the gradient is one JVP per argument, cheaper than reverse mode
+    (no tape), so the vmap layer computes it (batching.forward_grad)."""
+    if len(layers) >= 2 and layers[0]["kind"] in ("grad", "value_and_grad") and not layers[0]["has_aux"] \
+            and layers[1]["kind"] == "vmap" and layers[0]["wrt"] \
+            and all(layers[1]["ranks"].get(p) == 0 for p in layers[0]["wrt"]):
+        vm = dict(layers[1], inner=layers[0])
+        return [vm] + layers[2:]
+    return layers
+
+
 def _layers_key(layers):
     out = []
     for l in layers:
@@ -369,6 +381,8 @@ def _layers_key(layers):
         if l["kind"] == "vmap":
             item += (tuple(sorted(l["axes"].items())), tuple(sorted(l["ranks"].items())), l["out_axes"],
                      l["axis_size"], l["strategy"])
+            if l.get("inner"):
+                item += (("inner",) + _layers_key([l["inner"]]),)
         out.append(item)
     return tuple(out)
 

@@ -67,6 +67,8 @@ def vmap_layer(program, current, layer, registry):
     """Apply one vmap layer to `current`; returns the new generated function."""
     from ..ad import layers as L
     batching = alias(program)
+    if layer.get("inner"):      # vmap(grad(f)) of scalar examples: forward mode, example by example
+        current = forward_grad(program, current, layer["inner"], registry)
     params = L.params_of(current)
     axes = {p: layer["axes"].get(p) for p in params}
     if layer.get("axis_size") is None and not any(_mapped(t) for t in axes.values()):
@@ -151,6 +153,47 @@ def vectorized_source(program, current, params, axes, tree, out_axes, layer, reg
         final.append(v)
     em.emit(f"return {loop.pack(em, tree, final)}")
     return em.lines
+
+
+def forward_grad(program, base, inner, registry):
+    """`grad`/`value_and_grad` of `base` with respect to parameters that are
+    scalars in every example, by forward mode: one JVP per parameter, no
+    tape (what `vmap(grad(f))` of scalar examples runs per example)."""
+    from ..ad import forward
+    from ..ad import layers as L
+    params = L.params_of(base)
+    em = loop.Emitter(set(params) | set(program.names))
+    grads = []
+    value = None
+    for j, x in enumerate(inner["wrt"]):
+        jvp = forward.jvp_function(program, base, (params.index(x),), registry, entry=True)
+        e, r = em.fresh(f"_e{j}"), em.fresh(f"_j{j}")
+        em.emit(f"{e} = tangent.unit({x}, 0)")
+        em.emit(f"{r} = {jvp}({', '.join(params + [e])})")
+        if value is None:
+            value = em.fresh("_value")
+            em.emit(f"{value} = {r}[0]")
+            em.emit(f"tape.grad_seed({value})")     # JAX's TypeError for a non-scalar output
+        g = em.fresh(f"_g{j}")
+        em.emit(f"{g} = {r}[1]")
+        grads.append(g)
+    if inner["argnums_int"]:
+        result = grads[0]
+    else:
+        result = em.fresh("_grads")
+        em.emit(f"{result} = ({', '.join(grads)}{',' if len(grads) == 1 else ''})")
+    if inner["kind"] == "value_and_grad":
+        pair = em.fresh("_pair")
+        em.emit(f"{pair} = ({value}, {result})")
+        result = pair
+    em.emit(f"return {result}")
+    name = unique(program, f"{inner['kind']}_{base.gen_name}")
+    out = wrapper(program, base, name, params, em.lines,
+                  {"tangent": program.module_alias("runtime.tangent"),
+                   "tape": program.module_alias("runtime.tape")})
+    out.indices_in_bounds = False
+    out.numba_options = {}
+    return out
 
 
 def unique(program, base):
