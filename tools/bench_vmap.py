@@ -1,0 +1,216 @@
+"""vmap benchmark (not a test): tp.jit(tp.vmap(...)) against hand-written Numba and JAX.
+
+    python tools/bench_vmap.py [--repeat N] [--only a,b] [--small]
+
+Workloads (issue 5):
+  relu_grad  jit(vmap(grad(relu))) over 1e6 points
+  matvec     vmap of a matvec over 4096 vectors (A 512x512), vs a hand-written matmul
+  newton     vmap of a while-loop Newton iteration over 1e5 inputs
+  euler      vmap over 1,000 parameters of the gradient of a 2,000-step Euler loop
+
+For each: the first call of the jitted vmap (generation + Numba compile, or a
+disk-cache hit), its steady-state time, the eager vmap (the same generated
+source run with NumPy) where it is quick, the hand-written Numba version,
+`jax.jit(jax.vmap(...))` when JAX is installed (float64), the strategy the
+vmap used (vectorized, or the per-example loop), and the ratios tp/Numba and
+tp/JAX. Times are medians measured in one process, one after the other;
+`--small` divides the sizes by 10 (a quick check).
+"""
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+
+_TOOLS = os.path.dirname(os.path.abspath(__file__))
+# tools/ must not shadow packages (tools/coverage.py vs coverage, which Numba imports)
+sys.path[:] = [os.path.dirname(_TOOLS)] + [p for p in sys.path if os.path.abspath(p or ".") != _TOOLS]
+
+
+def _load_bench():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("_tp_bench", os.path.join(_TOOLS, "bench.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+_bench = _load_bench()
+_jax, _table, fmt, machine, median_time = (_bench._jax, _bench._table, _bench.fmt, _bench.machine,
+                                           _bench.median_time)
+
+import numba  # noqa: E402
+
+import transpile as tp  # noqa: E402
+
+SCALE = 1
+
+
+# -- the user's functions ----------------------------------------------------------------
+def relu(x):
+    return np.maximum(0, x)
+
+
+def matvec(A, x):
+    return A @ x
+
+
+def newton_sqrt(a):
+    x = a
+    while abs(x * x - a) > 1e-12 * a:
+        x = 0.5 * (x + a / x)
+    return x
+
+
+def euler(k):
+    x = 1.0
+    v = 0.0
+    dt = 0.01
+    for i in range(2000):
+        acc = -k * x - 0.1 * v
+        x = x + dt * v
+        v = v + dt * acc
+    return x
+
+
+# -- hand-written Numba ------------------------------------------------------------------
+@numba.njit(cache=True, error_model="numpy")
+def relu_grad_numba(x):
+    out = np.empty_like(x)
+    for i in range(x.shape[0]):
+        v = x[i]
+        out[i] = 1.0 if v > 0.0 else (0.5 if v == 0.0 else 0.0)
+    return out
+
+
+@numba.njit(cache=True)
+def matmul_numba(A, X):
+    return X @ np.ascontiguousarray(A.T)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def newton_numba(a):
+    out = np.empty_like(a)
+    for i in range(a.shape[0]):
+        ai = a[i]
+        x = ai
+        while abs(x * x - ai) > 1e-12 * ai:
+            x = 0.5 * (x + ai / x)
+        out[i] = x
+    return out
+
+
+@numba.njit(cache=True, error_model="numpy")
+def euler_grad_numba(ks):
+    """d x_final / d k by forward mode (dual numbers), one k at a time."""
+    out = np.empty_like(ks)
+    dt = 0.01
+    for j in range(ks.shape[0]):
+        k = ks[j]
+        x, v, dx, dv = 1.0, 0.0, 0.0, 0.0
+        for i in range(2000):
+            acc = -k * x - 0.1 * v
+            dacc = -x - k * dx - 0.1 * dv
+            x, dx = x + dt * v, dx + dt * dv
+            v, dv = v + dt * acc, dv + dt * dacc
+        out[j] = dx
+    return out
+
+
+# -- JAX ---------------------------------------------------------------------------------
+def jax_versions(jax, jnp):
+    def relu_j(x):
+        return jnp.maximum(0.0, x)
+
+    def newton_j(a):
+        def cond(x):
+            return jnp.abs(x * x - a) > 1e-12 * a
+        return jax.lax.while_loop(cond, lambda x: 0.5 * (x + a / x), a)
+
+    def euler_j(k):
+        def step(i, s):
+            x, v = s
+            acc = -k * x - 0.1 * v
+            return x + 0.01 * v, v + 0.01 * acc
+        return jax.lax.fori_loop(0, 2000, step, (1.0, 0.0))[0]
+
+    return {
+        "relu_grad": jax.jit(jax.vmap(jax.grad(relu_j))),
+        "matvec": jax.jit(jax.vmap(lambda A, x: A @ x, in_axes=(None, 0))),
+        "newton": jax.jit(jax.vmap(newton_j)),
+        "euler": jax.jit(jax.vmap(jax.grad(euler_j))),
+    }
+
+
+def workloads():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=1_000_000 // SCALE)
+    x[::1000] = 0.0                     # some points on the kink
+    A = rng.normal(size=(512, 512))
+    X = rng.normal(size=(4096 // SCALE, 512))
+    a = rng.uniform(0.5, 100.0, size=100_000 // SCALE)
+    ks = rng.uniform(0.5, 2.0, size=1000 // SCALE)
+    return [
+        # name, what, vmap object, its arguments, hand-written, its arguments, time eagerly too
+        ("relu_grad", "jit(vmap(grad(relu))) over 1e6 points", tp.vmap(tp.grad(relu)), (x,),
+         relu_grad_numba, (x,), False),
+        ("matvec", "vmap(A @ x) over 4096 vectors, A 512x512", tp.vmap(matvec, in_axes=(None, 0)), (A, X),
+         matmul_numba, (A, X), True),
+        ("newton", "vmap of a while-loop Newton sqrt over 1e5", tp.vmap(newton_sqrt), (a,),
+         newton_numba, (a,), False),
+        ("euler", "vmap over 1000 k of grad of a 2000-step Euler loop", tp.vmap(tp.grad(euler)), (ks,),
+         euler_grad_numba, (ks,), False),
+    ]
+
+
+def strategy_of(vm, args):
+    src = vm.source(*args)
+    kind = "vectorized" if "def vec_" in src else "loop"
+    return kind + (" (fwd)" if "def jvp_" in src else "")
+
+
+def main(argv=None):
+    global SCALE
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--repeat", type=int, default=7)
+    p.add_argument("--only", default="")
+    p.add_argument("--small", action="store_true", help="sizes / 10")
+    ns = p.parse_args(argv)
+    if ns.small:
+        SCALE = 10
+    only = {s for s in ns.only.split(",") if s}
+    print(machine())
+    jaxmods = _jax()
+    jx = jax_versions(*jaxmods) if jaxmods else {}
+    rows = []
+    for name, what, vm, args, hand, hargs, eager_too in workloads():
+        if only and name not in only:
+            continue
+        print(f"# {name}: {what}", flush=True)
+        expected = hand(*hargs)
+        compiled = tp.jit(vm)
+        start = time.perf_counter()
+        got = compiled(*args)
+        first = time.perf_counter() - start
+        ok = bool(np.allclose(got, expected, rtol=1e-9, atol=1e-12))
+        t_tp = median_time(lambda: compiled(*args), ns.repeat)
+        t_eager = median_time(lambda: vm(*args), max(1, ns.repeat // 2)) if eager_too else None
+        t_nb = median_time(lambda: hand(*hargs), ns.repeat)
+        t_jax = None
+        if name in jx:
+            jax, jnp = jaxmods
+            jargs = tuple(jnp.asarray(v) for v in args)
+            jgot = jax.block_until_ready(jx[name](*jargs))
+            ok &= bool(np.allclose(np.asarray(jgot), expected, rtol=1e-9, atol=1e-12))
+            t_jax = median_time(lambda: jax.block_until_ready(jx[name](*jargs)), ns.repeat)
+        rows.append([name, strategy_of(vm, args), fmt(first), fmt(t_tp), fmt(t_eager), fmt(t_nb), fmt(t_jax),
+                     f"{t_tp / t_nb:.2f}", "-" if t_jax is None else f"{t_tp / t_jax:.2f}",
+                     "yes" if ok else "NO"])
+    print()
+    _table(["workload", "strategy", "tp first", "tp.jit", "tp eager", "numba", "jax", "tp/numba", "tp/jax",
+            "same"], rows)
+
+
+if __name__ == "__main__":
+    main()
