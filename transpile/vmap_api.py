@@ -409,3 +409,37 @@ def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None, spmd_axis_n
         target = fun._fn if fun._self is None else types.MethodType(fun._fn, fun._self)
         return functools.update_wrapper(Vmapped(target, [layer], fun.backend), fun._fn)
     return functools.update_wrapper(Vmapped(fun, [layer]), fun)
+
+
+def embedded_layer(spec, names, n_positional, keyword_names, static_names=(), offset=0):
+    """The layer dict of `spec` (a VmapSpec) for a call `vmapped(args...)`
+    written in transformed code (`tp.vmap(f)(xs)` inside a jitted or
+    differentiated function), for transpile/specialize.py: `names` are the
+    parameters of the function, `n_positional` of them given positionally
+    (after `offset` bound ones), `keyword_names` by keyword; the others take
+    their defaults (not mapped). The ranks of the examples are not known
+    there, so the generated code does not depend on them."""
+    axes = {}
+    user_npos = n_positional - offset
+    if isinstance(spec.in_axes, tuple):
+        if len(spec.in_axes) != user_npos:
+            raise ValueError(f"vmap in_axes must be an int, None, or a tuple of entries corresponding to "
+                             f"the positional arguments passed to the function, but got "
+                             f"len(in_axes)={len(spec.in_axes)}, len(args)={user_npos}")
+        given = list(spec.in_axes)
+    else:
+        given = [spec.in_axes] * user_npos
+    for i, name in enumerate(names):
+        tree = None
+        if offset <= i < n_positional:
+            tree = given[i - offset]
+        elif i >= n_positional and name in keyword_names:
+            tree = 0
+        if name in static_names:
+            if not _all_none(tree):
+                raise TypeError(f"vmap in_axes maps argument {name}, which is static (not an array): "
+                                f"give it in_axes None")
+            continue
+        axes[name] = tree
+    return {"kind": "vmap", "wrt": [], "argnums_int": True, "has_aux": False, "axes": axes, "ranks": {},
+            "out_axes": spec.out_axes, "axis_size": spec.axis_size, "strategy": spec.strategy}
