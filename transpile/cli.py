@@ -258,6 +258,10 @@ def show_source(target, transform="jit", backend="numba", after=None, args_expr=
         dyn = [p for p in inspect.signature(plain).parameters if p not in statics]
         options = {"layers": _layers_for(transform, dyn)}
         transform = "ad"
+    elif transform == "vmap":   # the arguments are one example: their ranks shape the batched code
+        bound = inspect.signature(plain).bind(*args, **kwargs)
+        bound.apply_defaults()
+        options = {"ranks": {n: np.ndim(v) for n, v in bound.arguments.items() if n not in statics}}
     _, text, _ = pipeline.generate(plain, statics, None, transform=transform, backend=backend,
                                    stop_after=after, options=options)
     return text

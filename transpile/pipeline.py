@@ -137,8 +137,8 @@ def _vmap(program, options):
     from .ad import layers
     layer = options.get("vmap_layer") or {
         "kind": "vmap", "wrt": [], "argnums_int": True, "has_aux": False,
-        "axes": {p: 0 for p in program.entry.dyn_params}, "out_axes": 0, "axis_size": None,
-        "strategy": options.get("strategy", "auto")}
+        "axes": {p: 0 for p in program.entry.dyn_params}, "ranks": options.get("ranks", {}),
+        "out_axes": 0, "axis_size": None, "strategy": options.get("strategy", "auto")}
     layers.run(program, [layer])
 
 
