@@ -225,6 +225,9 @@ def wrapper(program, model, name, params, lines, subs):
             n.end_col_offset = None
     extra = _Extra(model, name, fdef)
     extra.anf_done = True
+    # a wrapper indexes examples 0 .. n-1 of axes of size n: no checks needed
+    extra.indices_in_bounds = True
+    extra.numba_options = {"boundscheck": False}
     program.extra.append(extra)
     return extra
 
