@@ -304,3 +304,21 @@ def test_grad_of_a_function_calling_grad():
     d1 = 3 * x ** 2 * np.sin(x) + x ** 3 * np.cos(x)
     d2 = 6 * x * np.sin(x) + 6 * x ** 2 * np.cos(x) - x ** 3 * np.sin(x)
     assert tp.grad(outer)(x) == pytest.approx(d1 + x * d2, rel=1e-12)
+
+
+def test_every_runtime_helper_of_generated_code_has_a_forward_rule():
+    # generated code must itself be differentiable (grad of grad, hessian)
+    import inspect
+    from runtime import adjoint, rules, tangent, tape
+    from transpile.ad import forward
+    missing = []
+    for mod in (adjoint, tape, tangent):
+        for name, fn in vars(mod).items():
+            if name.startswith("_") or not inspect.isfunction(fn) or fn.__module__ != mod.__name__:
+                continue
+            if rules.lookup_tangent(fn) is None and not rules.is_nondifferentiable(fn) \
+                    and not forward._is_container_constructor(fn) \
+                    and name not in ("einsum_vjp", "einsum_vjp_plan", "einsum_vjps_tangent",
+                                     "prod_others_tangent", "norm_grad_tangent", "einsum_tangent"):
+                missing.append(f"{mod.__name__}.{name}")
+    assert not missing, f"no tangent rule: {missing}"

@@ -259,7 +259,8 @@ class _Specializer(gast.NodeTransformer):
         """`tree[0]['W']` on a pytree (a mirror) or a static container, with a
         static index: evaluated now."""
         base = self.static_value(node.value)
-        if base is _NOT_STATIC or not isinstance(base, (list, tuple, dict)) and not S.is_mirror(base):
+        if base is _NOT_STATIC or isinstance(base, (S.Leaf, S.LeafExpr)) \
+                or not isinstance(base, (list, tuple, dict)) and not S.is_mirror(base):
             return _NOT_STATIC
         if isinstance(node.slice, gast.Slice):
             parts = [self.static_value(p) if p is not None else None
@@ -310,6 +311,9 @@ class _Specializer(gast.NodeTransformer):
             return self.static_call(node)
         if isinstance(node, gast.Subscript):
             return self.static_subscript(node)
+        if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub) \
+                and isinstance(node.operand, gast.Constant) and isinstance(node.operand.value, (int, float)):
+            return -node.operand.value
         if isinstance(node, gast.Name) and isinstance(node.ctx, gast.Load):
             if node.id in getattr(self, "trees", {}):
                 return self.trees[node.id]
@@ -682,6 +686,11 @@ class _Specializer(gast.NodeTransformer):
             self.generic_visit(node)
             return node
         value = getattr(base, node.attr, None)
+        if isinstance(value, (S.Leaf, S.LeafExpr)):          # p.w of a namedtuple/dataclass pytree
+            return self.leaf_node(value, node)
+        if isinstance(base, (S.Leaf, S.LeafExpr)):           # an attribute of a leaf (x.shape)
+            node.value = self.leaf_node(base, node.value)
+            return node
         if is_dynamic(value) and not is_module(base):
             key = ("attr", id(base), node.attr)
             what = f"attribute {node.attr} of {describe(base)}"

@@ -167,6 +167,8 @@ class ForwardAD(ADContext):
 
     def rhs_tangent(self, st, stmt, ans):
         """(statements, tangent expression or None for zero) of a right-hand side."""
+        if st.kind == "rule" and st.fn is not None and _is_container_constructor(st.fn):
+            return [], copy.deepcopy(st.node)   # a new tape: its tangent is another new tape
         if st.kind in ("const", "nondiff"):
             return [], None
         if st.kind == "copy":
@@ -249,6 +251,13 @@ class ForwardAD(ADContext):
             tcall = A.call(A.attr(self.dot(call.func.value.id), method), args)
             return [stmt, A.located(A.expr_stmt(tcall), stmt)]
         return [stmt]
+
+
+def _is_container_constructor(fn):
+    """Helpers that make an empty container (a preallocated tape), whose
+    tangent is a container made the same way."""
+    from runtime import tape
+    return fn is getattr(tape, "alloc", None)
 
 
 def jvp_function(program, spec, active, registry, entry=False):
