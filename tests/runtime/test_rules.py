@@ -324,6 +324,7 @@ def _table():
           Op(np.trace, (3, 3)), Op(np.trace, (3, 4), Const(1)),
           Op(np.trace, (2, 3, 3), axis1=1, axis2=2),
           Op(np.trace, (3, 4), offset=-1, axis1=1, axis2=0),
+          Op(np.tril, (3, 3)), Op(np.tril, (3, 4), Const(-1)), Op(np.triu, (4, 3), Const(1)),
           Op(np.einsum, Const('ij,jk->ik'), (2, 3), (3, 4)),
           Op(np.einsum, Const('ij,jk'), (2, 3), (3, 4), name='einsum_implicit'),
           Op(np.einsum, Const('ii->'), (3, 3), name='einsum_trace'),
