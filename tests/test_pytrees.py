@@ -132,3 +132,18 @@ def uses_tree_as_value(tree):
 def test_a_tree_used_as_a_value_is_a_clear_error():
     with pytest.raises(TranspileError, match="pytree"):
         tp.jit(uses_tree_as_value, backend="python")([np.ones(2)])
+
+
+def weighted(params, x):
+    return np.sum(np.sin(x * params["w"])) + np.sum(params["b"] ** 2)
+
+
+def test_jacobians_with_pytree_arguments():
+    params = {"w": 1.5, "b": np.array([0.5, -0.5])}
+    x = np.array([0.1, 0.2, 0.3])
+    # a pytree that is not differentiated is fine
+    d = tp.grad(weighted, argnums=1)(params, x)
+    np.testing.assert_allclose(d, np.cos(x * 1.5) * 1.5)
+    np.testing.assert_allclose(tp.jacfwd(weighted, argnums=1)(params, x), d, rtol=1e-13)
+    with pytest.raises(NotImplementedError, match="pytree"):
+        tp.jacfwd(weighted)(params, x)

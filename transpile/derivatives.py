@@ -51,11 +51,15 @@ class Transformed(Differentiated):
     def _generate(self, args, key):
         from . import pipeline
         from .ad_api import _GENERATED
-        statics = {name: value for i, (name, value) in enumerate(zip(self._names, args))
-                   if key[i] is not _DYN}
+        from .api import arg_plan, statics_of
+        statics = statics_of(self._names, args, key)
         layers = []
         for (kind, argnums, has_aux), nums in zip(self.layers, self._layer_argnums):
             for n in nums:
+                if isinstance(key[n], tuple) and key[n] and key[n][0] == "tree":
+                    raise NotImplementedError(f"{kind} with respect to a pytree argument "
+                                              f"({self._names[n]}) is not supported yet: grad and "
+                                              f"value_and_grad are")
                 if key[n] is not _DYN:
                     raise TypeError(f"argument {self._names[n]} of {self._fn.__qualname__}() cannot be "
                                     f"differentiated: it is a {type(args[n]).__name__}, not a number "
@@ -68,7 +72,8 @@ class Transformed(Differentiated):
         if gen is None or (gen.guards and any(b.read() is not v for b, v in gen.guards)):
             gen = pipeline.build(self._fn, statics, None, "ad", self.backend, {"layers": layers,
                                                                              "mode": "ad"})
-            gen.dyn_index = [self._names.index(p) for p in gen.params]
+            gen.dyn_index = arg_plan(self._names, gen)
+            gen.trees = bool(gen.program.entry.tree_params)
             try:
                 _GENERATED[shared] = gen
             except TypeError:
