@@ -83,9 +83,12 @@ class Transformed(Differentiated):
         return gen
 
     def _check_inputs(self, args):
+        from .structure import is_container
+        from .tree import tree_leaves
         for nums in self._layer_argnums:
             for n in nums:
-                _check_inexact(args[n], self._names[n], self._fn.__qualname__)
+                for leaf in (tree_leaves(args[n]) if is_container(args[n]) else [args[n]]):
+                    _check_inexact(leaf, self._names[n], self._fn.__qualname__)
 
     def __call__(self, *args, **kwargs):
         if self._self is not None:
