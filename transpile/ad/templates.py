@@ -48,25 +48,7 @@ class Template:
 
     def bind(self, what, args, keywords, location):
         """Parameter name -> node for a call with these argument nodes."""
-        try:
-            bound = self.signature.bind(None, None, *args, **keywords)
-        except TypeError as exc:
-            raise TranspileError(f"{what}: {exc}", location) from None
-        bound.apply_defaults()
-        out = {}
-        for name, param in list(self.signature.parameters.items())[2:]:
-            value = bound.arguments[name]
-            if param.kind is inspect.Parameter.VAR_POSITIONAL:
-                value = A.tuple_(list(value))
-            elif param.kind is inspect.Parameter.VAR_KEYWORD:
-                if value:
-                    raise TranspileError(f"{what}: keyword arguments {sorted(value)} are not supported "
-                                         f"by its derivative rule", location)
-                continue
-            elif not isinstance(value, gast.AST):
-                value = _constant(value)
-            out[name] = value
-        return out
+        return bind_call(self.signature, 2, what, args, keywords, location)
 
     def instantiate(self, ctx, g, ans, binding, model):
         """Statements accumulating this rule's cotangents, located at `model`."""
@@ -97,6 +79,32 @@ class Template:
                 continue
             out.append(A.located(_Sub(subs, renames, ctx, self.fn).visit(stmt), model))
         return out
+
+
+def bind_call(signature, skip, what, args, keywords, location):
+    """Parameter name -> node for a call with these argument nodes, bound to
+    a template's `signature` after its first `skip` parameters (g, ans):
+    defaults become constants, `*operands` a tuple; an unsupported keyword
+    is an error at the user's line."""
+    try:
+        bound = signature.bind(*([None] * skip), *args, **keywords)
+    except TypeError as exc:
+        raise TranspileError(f"{what}: {exc}", location) from None
+    bound.apply_defaults()
+    out = {}
+    for name, param in list(signature.parameters.items())[skip:]:
+        value = bound.arguments[name]
+        if param.kind is inspect.Parameter.VAR_POSITIONAL:
+            value = A.tuple_(list(value))
+        elif param.kind is inspect.Parameter.VAR_KEYWORD:
+            if value:
+                raise TranspileError(f"{what}: keyword arguments {sorted(value)} are not supported "
+                                     f"by its derivative rule", location)
+            continue
+        elif not isinstance(value, gast.AST):
+            value = _constant(value)
+        out[name] = value
+    return out
 
 
 def _is_d_assign(stmt, tangent=False):
@@ -190,25 +198,7 @@ class TangentTemplate:
         self.temps = stored - {p.name for p in params}
 
     def bind(self, what, args, keywords, location):
-        try:
-            bound = self.signature.bind(None, *args, **keywords)
-        except TypeError as exc:
-            raise TranspileError(f"{what}: {exc}", location) from None
-        bound.apply_defaults()
-        out = {}
-        for name, param in list(self.signature.parameters.items())[1:]:
-            value = bound.arguments[name]
-            if param.kind is inspect.Parameter.VAR_POSITIONAL:
-                value = A.tuple_(list(value))
-            elif param.kind is inspect.Parameter.VAR_KEYWORD:
-                if value:
-                    raise TranspileError(f"{what}: keyword arguments {sorted(value)} are not supported "
-                                         f"by its tangent rule", location)
-                continue
-            elif not isinstance(value, gast.AST):
-                value = _constant(value)
-            out[name] = value
-        return out
+        return bind_call(self.signature, 1, what, args, keywords, location)
 
     def instantiate(self, ctx, ans, binding, model, what, location):
         """(statements, tangent expression) of the output, for the active
