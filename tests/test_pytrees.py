@@ -147,3 +147,23 @@ def test_jacobians_with_pytree_arguments():
     np.testing.assert_allclose(tp.jacfwd(weighted, argnums=1)(params, x), d, rtol=1e-13)
     with pytest.raises(NotImplementedError, match="pytree"):
         tp.jacfwd(weighted)(params, x)
+
+
+def loss_with_aux(params, x):
+    pred = x * params["w"] + params["b"]
+    return np.sum(pred ** 2), {"pred": pred, "scale": np.max(pred)}
+
+
+def test_has_aux_returns_a_pytree():
+    params = {"w": np.array([1.0, 2.0]), "b": np.array([0.5, -0.5])}
+    x = np.array([0.3, 0.4])
+    g, aux = tp.grad(loss_with_aux, has_aux=True)(params, x)
+    np.testing.assert_allclose(g["w"], 2 * (x * params["w"] + params["b"]) * x)
+    assert set(aux) == {"pred", "scale"}
+    np.testing.assert_allclose(aux["pred"], x * params["w"] + params["b"])
+    (v, aux2), g2 = tp.value_and_grad(loss_with_aux, has_aux=True)(params, x)
+    assert v == pytest.approx(np.sum((x * params["w"] + params["b"]) ** 2))
+    assert aux2["scale"] == pytest.approx(np.max(aux["pred"]))
+    g3, aux3 = tp.jit(tp.grad(loss_with_aux, has_aux=True))(params, x)
+    np.testing.assert_allclose(g3["b"], g["b"])
+    np.testing.assert_allclose(aux3["pred"], aux["pred"])

@@ -117,6 +117,7 @@ class Differentiated(Jitted):
             gen = pipeline.build(self._fn, statics, None, "grad", self.backend, options)
             gen.dyn_index = arg_plan(self._names, gen)
             gen.trees = bool(gen.program.entry.tree_params)
+            gen.out_tree = gen.program.entry.out_tree     # a pytree returned beside the loss (aux)
             gen.all_args = gen.dyn_index == list(range(len(args))) and not gen.hidden
             try:
                 _GENERATED[shared] = gen
@@ -126,7 +127,7 @@ class Differentiated(Jitted):
         self.num_specializations += 1
         return gen
 
-    def _run(self, args, extra=()):
+    def _run(self, args, extra=(), with_gen=False):
         key = self._all_dynamic      # fast path, as Jitted.__call__: every argument dynamic
         if self._static:
             key = self._signature(args)
@@ -148,11 +149,12 @@ class Differentiated(Jitted):
                 call_args = [args[i] for i in gen.dyn_index]
             call_args = call_args + [h.getter() for h in gen.hidden] + list(extra)
         try:
-            return gen.entry(*call_args)
+            out = gen.entry(*call_args)
         except Exception as exc:
             from .api import _relocate
             _relocate(exc, gen)
             raise
+        return (out, gen) if with_gen else out
 
     def __call__(self, *args, **kwargs):
         if self._self is not None:
@@ -167,7 +169,9 @@ class Differentiated(Jitted):
                     _check_inexact(leaf, self._names[n], self._fn.__qualname__)
             else:
                 _check_inexact(args[n], self._names[n], self._fn.__qualname__)
-        value, bars = self._run(args)
+        (value, bars), gen = self._run(args, with_gen=True)
+        if gen.out_tree is not None:        # (loss, aux pytree), returned flat
+            value = tree_unflatten(gen.out_tree, value)
         if trees:
             grads = _tree_grads(bars, args, self._argnums)
             grads = grads[0] if isinstance(self.argnums, int) else grads
