@@ -1046,7 +1046,7 @@ def _choice(key, a, shape=(), replace=True, p=None, axis=0, mode=None):
             else:
                 ind = _shuffle_1d(k0, k1, part, np.arange(n_inputs))[:n].copy()
         else:
-            pp = _as_1d(p)
+            pp = p
             if pp.shape[0] != n_inputs:
                 raise ValueError("p must be None or a 1D vector with the same size as a.shape[axis]")
             if replace:
@@ -1062,15 +1062,6 @@ def _choice(key, a, shape=(), replace=True, p=None, axis=0, mode=None):
                 ind = _top_k_desc(g, n).astype(np.int64)
         return _take(a, ind, arr).reshape(shape)
     return impl
-
-
-def _as_1d(p):
-    return p
-
-
-@overload(_as_1d, jit_options=_JIT)
-def _as_1d_ov(p):
-    return lambda p: p
 
 
 def _take(a, ind, arr):
