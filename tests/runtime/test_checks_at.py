@@ -107,3 +107,27 @@ def test_at_add_modes(add):
 def test_at_get_fill(get):
     np.testing.assert_array_equal(get(X, np.array([1, 9]), -1.0), [1.0, -1.0])
     assert get(X, 9, -1.0) == -1.0
+
+
+@njit
+def _pairs(A, i, j):
+    return A[checks.check_index(i, A, 0, "f.py:1"), checks.check_index(j, A, 1, "f.py:1")]
+
+
+def test_two_index_arrays_in_one_subscript():
+    # Numba 0.68 failed to inline two array check_index bodies into one statement
+    A = np.arange(12.0).reshape(3, 4)
+    i, j = np.array([0, 2]), np.array([1, 3])
+    np.testing.assert_array_equal(_pairs(A, i, j), A[i, j])
+    with pytest.raises(IndexError, match="index 4 is out of bounds for axis 1 with size 4"):
+        _pairs(A, i, np.array([1, 4]))
+
+
+def test_check_unpack():
+    checks.check_unpack(np.ones(2), 2, "f.py:1")
+    with pytest.raises(ValueError, match=r"too many values to unpack \(expected 2\) \(at f.py:1\)"):
+        checks.check_unpack(np.ones(3), 2, "f.py:1")
+    f = njit(lambda v: checks.check_unpack(v, 2, "f.py:1"))
+    f((1.0, 2.0))
+    with pytest.raises(ValueError, match=r"not enough values to unpack \(expected 2, got 1\)"):
+        f(np.ones(1))
