@@ -156,6 +156,15 @@ def fold_in(k0, k1, d):
 PAR_MIN = 1 << 16       # outputs of at least this size fill in parallel
 CHUNK = 1 << 14
 _PAR = dict(_NJ, parallel=True)
+# Numba starts its thread pool (and registers the symbols parallel code links
+# against) on the first call of a parallel dispatcher.  Generated code that
+# links these kernels from Numba's disk cache before any such call fails to
+# link ("Symbol not found: allocate_sched"), so start the pool now.
+try:
+    from numba.np.ufunc.parallel import _launch_threads
+    _launch_threads()
+except Exception:      # pragma: no cover - no threading layer: fill serially
+    PAR_MIN = 1 << 62
 
 
 @njit(**_NJ)

@@ -4,8 +4,8 @@
     python tools/bench_random.py --n 1000000 --repeat 7
     /tmp/jaxvenv/bin/python tools/bench_random.py   # with JAX installed: JAX too
 
-Columns (median seconds per call over --repeat calls, after one warm-up call
-that compiles):
+Columns (median seconds per call over --repeat rounds, after one warm-up call
+that compiles; each round calls every column once, so load hits all alike):
     numpy    np.random.default_rng(0).standard_normal(n, dtype)  (ziggurat, NOT
              JAX's numbers: the yardstick for speed only)
     eager    tp.random.normal(key, (n,), dtype) called from Python
@@ -47,20 +47,25 @@ def draw64(key, n):
     return tp.random.normal(key, (n,))
 
 
-def timeit(fn, repeat):
-    fn()                                   # warm-up: compiles
-    times = []
+def timeit_all(fns, repeat):
+    """Median seconds per call of each of ``fns`` (a dict), the calls
+    interleaved round-robin so that a busy machine slows all of them alike."""
+    for fn in fns.values():
+        fn()                               # warm-up: compiles
+    times = {name: [] for name in fns}
     for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
+        for name, fn in fns.items():
+            time.sleep(0.2)                # let the previous call's thread pool go idle
+            t = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - t)
+    return {name: statistics.median(ts) for name, ts in times.items()}
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=10_000_000)
-    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--repeat", type=int, default=9)
     args = ap.parse_args()
     n, repeat = args.n, args.repeat
     try:
@@ -77,17 +82,19 @@ def main():
     rows = []
     for dtype, jitted in ((np.float64, tp.jit(draw64)), (np.float32, tp.jit(draw32))):
         rng = np.random.default_rng(0)
-        res = {
-            "numpy": timeit(lambda: rng.standard_normal(n, dtype), repeat),
-            "eager": timeit(lambda: tp.random.normal(key, (n,), dtype), repeat),
-            "jit": timeit(lambda: jitted(key, n), repeat),
+        fns = {
+            "numpy": lambda: rng.standard_normal(n, dtype),
+            "eager": lambda: tp.random.normal(key, (n,), dtype),
+            "jit": lambda: jitted(key, n),
         }
-        same_jit = np.array_equal(jitted(key, n), tp.random.normal(key, (n,), dtype))
-        note = f"jit == eager: {same_jit}"
         if jax is not None:
             jkey = jr.PRNGKey(0)
             f = jax.jit(lambda k: jr.normal(k, (n,), dtype))
-            res["jax"] = timeit(lambda: f(jkey).block_until_ready(), repeat)
+            fns["jax"] = lambda: f(jkey).block_until_ready()
+        res = timeit_all(fns, repeat)
+        same_jit = np.array_equal(jitted(key, n), tp.random.normal(key, (n,), dtype))
+        note = f"jit == eager: {same_jit}"
+        if jax is not None:
             ours = tp.random.normal(key, (n,), dtype)
             theirs = np.asarray(f(jkey))
             it = np.int32 if dtype == np.float32 else np.int64
