@@ -141,3 +141,21 @@ def test_a_float_key_is_a_type_error_under_jit():
         jitted(float_key)(1.5)
     with pytest.raises(TypeError, match="uint32"):
         jitted(float_key)(np.zeros(2))
+
+
+def test_jitted_sampler_first_in_a_fresh_process(tmp_path):
+    """Compiled code that links the (cached, parallel) kernels before any
+    eager call: once aborted the process ('Symbol not found: allocate_sched')."""
+    import subprocess
+    import sys
+    script = tmp_path / "first.py"
+    script.write_text(
+        "import numpy as np\n"
+        "import transpile as tp\n"
+        "def draw(key, n):\n"
+        "    return tp.random.normal(key, (n,))\n"
+        "x = tp.jit(draw)(tp.random.PRNGKey(0), 100000)\n"
+        "assert np.array_equal(x, tp.random.normal(tp.random.PRNGKey(0), (100000,)))\n"
+        "print('ok')\n")
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]
