@@ -396,7 +396,7 @@ def numpy_forms_numba_lacks(x, A, theta):
             + b * np.sum(row * x))
 
 
-@pytest.mark.parametrize("backend", ["python", "numba"])
+@pytest.mark.parametrize("backend", ["python", pytest.param("numba", marks=pytest.mark.slow)])
 def test_numpy_forms_numba_lacks(backend):
     rng = np.random.default_rng(3)
     x, A, theta = rng.normal(size=4), rng.normal(size=(4, 4)), np.array([0.5, -1.5])

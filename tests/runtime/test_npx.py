@@ -435,7 +435,22 @@ def compiled_linalg():
     return njit(linalg_calls(npx))
 
 
+@functools.lru_cache(maxsize=None)
+def compiled_linalg_default():
+    return njit(lambda x2, x3, o: (npx.norm(x2), npx.norm(x3, axis=-2, keepdims=True),
+                                   npx.norm(x2[0], o), npx.trace(x2, 1)))
+
+
 def test_norm_and_trace():
+    """Default run: one compile; the whole matrix is test_norm_and_trace_slow."""
+    for o in (2, 3.5, np.inf):
+        same(compiled_linalg_default()(X2, X3, o),
+             (np.linalg.norm(X2), np.linalg.norm(X3, axis=-2, keepdims=True),
+              np.linalg.norm(X2[0], o), np.trace(X2, 1)))
+
+
+@pytest.mark.slow
+def test_norm_and_trace_slow():
     for o in (2, 3.5, np.inf, 0):
         got = compiled_linalg()(X1, X2, X3, o)
         ref = (np.linalg.norm(X1), np.linalg.norm(X2), np.linalg.norm(X3),
