@@ -227,14 +227,14 @@ class TangentTemplate:
                 if uses & dropped:
                     raise TypeError(f"tangent rule {self.name}: contribution of {keys} uses a "
                                     f"dropped temporary")
-                contribs.append(sub.visit(copy.deepcopy(stmt.value)))
+                contribs.append(_unlocated(sub.visit(copy.deepcopy(stmt.value))))
                 continue
             # a temporary: kept unless it needs the tangent of a constant argument
             needs = _tangent_params(stmt)
             if any(not active(p) for p in needs) or (_names(stmt) & dropped):
                 dropped.update(_stored(stmt))
                 continue
-            stmts.append(A.located(sub.visit(copy.deepcopy(stmt)), model))
+            stmts.append(A.located(_unlocated(sub.visit(copy.deepcopy(stmt))), model))
         for param in binding:
             if active(param) and param not in covered:
                 raise TranspileError(
@@ -252,6 +252,15 @@ class TangentTemplate:
         elif isinstance(expr, gast.Name):       # never alias another tangent
             expr = A.call(ctx.helper("runtime.tape", "save"), [expr])
         return stmts, expr
+
+
+def _unlocated(node):
+    """`node` without the rule file's line numbers (the user's line is given
+    by `A.located` afterwards)."""
+    for n in gast.walk(node):
+        if hasattr(n, "lineno"):
+            n.lineno = None
+    return node
 
 
 def _is_none(node):
