@@ -256,6 +256,16 @@ def test_has_aux():
     assert aux == pytest.approx(10.0)
 
 
+def test_vjp_has_aux_returns_out_pullback_aux():
+    x = np.array([1.0, 2.0])
+    out, pullback, aux = tp.vjp(m.with_aux, x, has_aux=True)
+    assert out == pytest.approx(5.0) and aux == pytest.approx(10.0)
+    (ct,) = pullback(3.0)
+    np.testing.assert_allclose(ct, 3.0 * 2 * x)     # the aux carries no cotangent
+    with pytest.raises(TypeError, match="pair"):
+        tp.vjp(m.simple, x, x, has_aux=True)
+
+
 @pytest.mark.parametrize("backend", ["python", "numba"])
 def test_recursion_with_value_dependent_base_case(backend):
     g = tp.grad(m.rec_power)

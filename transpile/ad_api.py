@@ -243,7 +243,9 @@ def _check_structure(ct, out):
 
 
 def vjp(fun, *primals, has_aux=False):
-    """`(fun(*primals), vjp_fn)`; `vjp_fn(ct)` is the tuple of cotangents of `primals`."""
+    """`(fun(*primals), vjp_fn)`; `vjp_fn(ct)` is the tuple of cotangents of
+    `primals`. With `has_aux`, `fun` returns `(out, aux)` and vjp returns
+    `(out, vjp_fn, aux)`, as JAX's."""
     n = len(primals)
     diff = Differentiated(fun, "vjp", tuple(range(n)), has_aux)
     bound = (diff._self,) if diff._self is not None else ()
@@ -252,6 +254,9 @@ def vjp(fun, *primals, has_aux=False):
         _check_inexact(args[k], diff._names[k], diff._fn.__qualname__)
     out = fun(*primals)
     if has_aux:
+        if not (isinstance(out, tuple) and len(out) == 2):
+            raise TypeError(f"vjp(..., has_aux=True) needs {diff._fn.__qualname__}() to return a pair "
+                            f"(output, aux), got {type(out).__name__}")
         out, aux = out
-        raise NotImplementedError("vjp with has_aux=True is not supported yet")
+        return out, _VJP(diff, args, out), aux
     return out, _VJP(diff, args, out)

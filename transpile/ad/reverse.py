@@ -268,8 +268,14 @@ class ReverseAD(ADContext):
                     stmts.append(A.located(A.expr_stmt(seed_value), ret))
             result = A.name(self.capture_result(value, ret))
             return stmts, result
-        gs = [A.name("_g")] if not isinstance(value, gast.Tuple) else [
-            gast.Subscript(value=A.name("_g"), slice=A.const(k), ctx=gast.Load()) for k in range(len(outs))]
+        if self.has_aux:        # (out, aux): the cotangent is out's alone
+            if not isinstance(value, gast.Tuple) or len(outs) != 2:
+                raise TranspileError("has_aux=True needs the function to return a pair (output, aux)",
+                                     self.location(ret))
+            outs, gs = outs[:1], [A.name("_g")]
+        else:
+            gs = [A.name("_g")] if not isinstance(value, gast.Tuple) else [
+                gast.Subscript(value=A.name("_g"), slice=A.const(k), ctx=gast.Load()) for k in range(len(outs))]
         for out, g in zip(outs, gs):
             if isinstance(out, gast.Name) and out.id in self.active:
                 save = A.call(self.helper("runtime.tape", "save"), [g])
