@@ -13,6 +13,10 @@ first calls are measured in this process, so the on-disk Numba cache of an
 earlier run makes transpile's look faster: --cold uses a new, empty cache
 directory (TRANSPILE_CACHE_DIR) instead.
 Ratios are JAX time / transpile time (above 1: transpile is faster).
+
+On a small shared machine, multi-threaded BLAS fights the other processes
+for cores and matmuls get 10-30x slower at random: run with
+OPENBLAS_NUM_THREADS=1 there (it applies to NumPy and Numba's np.dot).
 """
 import argparse
 import os
