@@ -404,3 +404,12 @@ def test_numpy_forms_numba_lacks(backend):
     assert f(x, A, theta) == pytest.approx(numpy_forms_numba_lacks(x, A, theta), rel=1e-12)
     with pytest.raises(ValueError, match=r"too many values to unpack \(expected 2\)"):
         f(x, A, np.ones(3))
+
+
+def test_generated_module_names_the_runtime_it_was_made_for():
+    # compiled code cached against an older runtime is never reused: the runtime's digest is
+    # part of the generated text, hence of the file name Numba's cache is keyed on
+    from transpile.codegen.module import runtime_digest
+    text = tp.jit(square).source(2.0)
+    assert f"# runtime {runtime_digest()}" in text
+    assert len(runtime_digest()) == 12
