@@ -485,3 +485,20 @@ def test_vmap_of_grad_of_scalar_examples_is_forward_mode():
     np.testing.assert_allclose(gc, [p[1] for p in per], rtol=1e-10)
     with pytest.raises(TypeError, match="Gradient only defined for scalar-output functions"):
         tp.vmap(tp.grad(lambda t: np.array([t, 2.0 * t])))(ks)
+
+
+def test_repeated_calls_take_the_fast_path_and_still_check():
+    f = tp.vmap(two_outputs)
+    x, y = RNG.normal(size=3), RNG.normal(size=3)
+    for _ in range(2):
+        a, b = f(x, y)
+        np.testing.assert_allclose(a, x * y)
+    assert f._fast
+    with pytest.raises(ValueError, match="inconsistent sizes"):
+        f(x, RNG.normal(size=4))
+    a, b = f(np.ones(5), np.ones(5))          # a new size, same types
+    np.testing.assert_array_equal(a, np.ones(5))
+    g = tp.vmap(relu)
+    g(np.ones(3))
+    np.testing.assert_array_equal(g(np.arange(-2.0, 2.0)), [0.0, 0.0, 0.0, 1.0])
+    np.testing.assert_array_equal(g(np.ones((2, 2)) * -1.0), np.zeros((2, 2)))   # another rank

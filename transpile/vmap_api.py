@@ -26,6 +26,7 @@ from .derivatives import Transformed, _shape_grads
 from .errors import TranspileError, TranspileTypingError
 
 STRATEGIES = ("auto", "loop", "vectorize")
+_FAST_TYPES = frozenset((np.ndarray, float, int, complex, bool, np.float64, np.float32, np.int64))
 
 
 def _valid_axes(spec):
@@ -170,7 +171,7 @@ def check_sizes(layers_axes, specs, args, names):
                 if not -nd <= axis < nd:
                     raise _rank_error(axis, np.empty(shape) if shape else 0.0)
                 ax = axis % nd
-                sized.append((text, ax, shape[ax], np.result_type(value).name, shape))
+                sized.append((text, ax, shape[ax], value, shape))
                 shapes[text] = shape[:ax] + shape[ax + 1:]
         sizes = {s for _, _, s, _, _ in sized}
         if spec.axis_size is not None:
@@ -191,8 +192,8 @@ def _inconsistent(sized, axis_size):
     if axis_size is not None:
         lines.append(f"  * axis_size was given as {axis_size}")
     for k, (size, items) in enumerate(order):
-        text, ax, _, dtype, shape = items[0]
-        typ = f"{dtype}[{','.join(str(s) for s in shape)}]"
+        text, ax, _, value, shape = items[0]
+        typ = f"{np.result_type(value).name}[{','.join(str(s) for s in shape)}]"
         if len(items) == 1:
             lines.append(f"  * one axis had size {size}: axis {ax} of argument {text} of type {typ}")
         else:
@@ -241,11 +242,13 @@ class Vmapped(Transformed):
         self.argnums = layers[-1][1]
         self._layer_argnums = [() if k == "vmap" else self._normalize(a) for k, a, _ in self.layers]
         self._fallback = set()          # keys whose vectorized code Numba could not type
+        self._fast = {}                 # argument types -> (key, axes, mapped (index, axis))
 
     def with_backend(self, backend):
         new = Differentiated.with_backend(self, backend)
         new.__class__ = Vmapped
         new._fallback = set()
+        new._fast = {}
         return new
 
     # -- calls -------------------------------------------------------------
@@ -312,11 +315,45 @@ class Vmapped(Transformed):
         return self._cache.get(key) or self._generate(bound, key, axes)
 
     def __call__(self, *args, **kwargs):
+        fast = None
+        if not kwargs and self._self is None and len(args) == self._nargs \
+                and all(type(a) in _FAST_TYPES for a in args):
+            fast = tuple((type(a), a.dtype.char, a.ndim) if type(a) is np.ndarray else type(a) for a in args)
+            hit = self._fast.get(fast)
+            if hit is not None:         # seen before: same key; check the mapped sizes only
+                key, axes, mapped = hit
+                i, ax = mapped[0]
+                n = args[i].shape[ax]
+                if all(args[j].shape[a] == n for j, a in mapped):
+                    return self._finish(self._call(args, key, axes), args)
         bound, key, axes = self._prepare(args, kwargs)
         self._check_inputs(bound)
         specs = [spec for kind, spec, _ in self.layers if kind == "vmap"]
         check_sizes(axes[0], specs, bound, self._names)
         out = self._call(bound, key, axes)
+        if fast is not None and self._fast_ok(bound, axes[0]):
+            vm = axes[0][0]
+            self._fast[fast] = (key, axes, [(self._names.index(name), ax % np.ndim(bound[self._names.index(name)]))
+                                            for name, ax in vm.items() if ax is not None])
+        return self._finish(out, bound)
+
+    def _fast_ok(self, bound, layers_axes):
+        """One vmap layer, mapped arguments all arrays (no tuples), inputs inexact where
+        differentiated: a later call with the same types needs only the size check."""
+        if len(layers_axes) != 1 or not any(ax is not None for ax in layers_axes[0].values()):
+            return False
+        for name, ax in layers_axes[0].items():
+            v = bound[self._names.index(name)]
+            if isinstance(ax, tuple) or type(v) is tuple or (ax is not None and type(v) is not np.ndarray):
+                return False
+        for nums in self._layer_argnums:
+            for n in nums:
+                v = bound[n]
+                if not (type(v) is np.ndarray and v.dtype.kind in "fc") and type(v) not in (float, complex):
+                    return False
+        return True
+
+    def _finish(self, out, bound):
         kind, argnums, has_aux = self.layers[-1]
         nums = self._layer_argnums[-1]
         if kind == "grad":
@@ -328,7 +365,6 @@ class Vmapped(Transformed):
             value, g = out
             return value, _shape_grads(g, bound, nums, argnums)
         return out
-
 
     def _auto(self):
         return any(kind == "vmap" and spec.strategy == "auto" for kind, spec, _ in self.layers)
