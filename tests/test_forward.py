@@ -322,3 +322,19 @@ def test_every_runtime_helper_of_generated_code_has_a_forward_rule():
                                      "prod_others_tangent", "norm_grad_tangent", "einsum_tangent"):
                 missing.append(f"{mod.__name__}.{name}")
     assert not missing, f"no tangent rule: {missing}"
+
+
+def per_example(x, w):
+    return np.sin(x * w) + x ** 2 * w
+
+
+def batch_loss(w, xs):
+    return np.sum(tp.vmap(per_example, in_axes=(0, None))(xs, w))
+
+
+def test_vmap_called_inside_grad_and_jit():
+    xs, w = np.linspace(-1.0, 2.0, 7), 0.7
+    assert tp.jit(batch_loss)(w, xs) == pytest.approx(batch_loss(w, xs), rel=1e-13)
+    exact = np.sum(np.cos(xs * w) * xs + xs ** 2)
+    assert tp.grad(batch_loss)(w, xs) == pytest.approx(exact, rel=1e-12)
+    assert tp.jit(tp.grad(batch_loss))(w, xs) == pytest.approx(exact, rel=1e-12)

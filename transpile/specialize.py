@@ -311,6 +311,12 @@ class _Specializer(gast.NodeTransformer):
             return self.static_call(node)
         if isinstance(node, gast.Subscript):
             return self.static_subscript(node)
+        if isinstance(node, (gast.Tuple, gast.List)) and isinstance(node.ctx, gast.Load) \
+                and not any(isinstance(e, gast.Starred) for e in node.elts):
+            elts = [self.static_value(e) for e in node.elts]
+            if any(e is _NOT_STATIC for e in elts) or any(S.is_mirror(e) for e in elts):
+                return _NOT_STATIC
+            return tuple(elts) if isinstance(node, gast.Tuple) else elts
         if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub) \
                 and isinstance(node.operand, gast.Constant) and isinstance(node.operand.value, (int, float)):
             return -node.operand.value
@@ -728,6 +734,15 @@ class _Specializer(gast.NodeTransformer):
         callee = self.program.specialize(fn, statics, src=src)
         layer_dicts, out_tree, out_paths = [], None, None
         for kind, argnums, has_aux in layers:
+            if kind == "vmap":          # argnums is the VmapSpec (transpile/vmap_api.py)
+                from . import vmap_api
+                try:
+                    layer_dicts.append(vmap_api.embedded_layer(
+                        argnums, names, len(args) + offset, {k.arg for k in keywords}, set(statics),
+                        offset))
+                except (TypeError, ValueError) as exc:
+                    raise TranspileError(str(exc), self.location(node)) from None
+                continue
             nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
             wrt, trees = [], []
             for n in nums:
@@ -827,8 +842,9 @@ class _Specializer(gast.NodeTransformer):
                 if isinstance(value, (S.Leaf, S.LeafExpr)):
                     dyn_args.append(self.leaf_node(value, arg))
                     continue
-                if value is _NOT_STATIC or isinstance(value, (bool, int, float, complex, np.generic)):
-                    dyn_args.append(self.visit(arg))   # numbers stay dynamic, as in Python
+                if value is _NOT_STATIC or isinstance(value, (bool, int, float, complex, np.generic)) \
+                        or _numbers(value):
+                    dyn_args.append(self.visit(arg))   # numbers (and tuples of them) stay dynamic
                 else:
                     statics[p] = value                 # functions, objects, strings, None
             elif p in defaults:
@@ -857,6 +873,13 @@ class _Specializer(gast.NodeTransformer):
 
 
 _STATIC_BUILTINS = (len, zip, enumerate, list, tuple, reversed)
+
+
+def _numbers(value):
+    """A tuple of numbers (a shape, say): a dynamic value, as before tuple
+    displays were evaluated statically."""
+    return type(value) is tuple and all(isinstance(v, (bool, int, float, complex, np.generic))
+                                        or _numbers(v) for v in value)
 
 
 def _is_tree_map(func):
@@ -892,7 +915,7 @@ class Embedded:
 def _is_transformation(func):
     """`tp.grad`, `tp.jit`, ...: a function that makes a transformation."""
     module = getattr(func, "__module__", "") or ""
-    return module in ("transpile.ad_api", "transpile.derivatives", "transpile.api") \
+    return module in ("transpile.ad_api", "transpile.derivatives", "transpile.api", "transpile.vmap_api") \
         and getattr(func, "__name__", "") in ("grad", "value_and_grad", "jacfwd", "jacrev", "hessian",
                                                "jit", "vmap")
 
@@ -948,7 +971,7 @@ def _is_user_function(value):
     if not isinstance(fn, types.FunctionType):
         return False
     module = (getattr(fn, "__module__", None) or "").split(".")[0]
-    return module not in ("numpy", "scipy", "math", "builtins", "runtime")
+    return module not in ("numpy", "scipy", "math", "builtins", "runtime", "transpile")
 
 
 def _callee_of(func):
