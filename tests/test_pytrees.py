@@ -167,3 +167,11 @@ def test_has_aux_returns_a_pytree():
     g3, aux3 = tp.jit(tp.grad(loss_with_aux, has_aux=True))(params, x)
     np.testing.assert_allclose(g3["b"], g["b"])
     np.testing.assert_allclose(aux3["pred"], aux["pred"])
+
+
+def test_jvp_and_vjp_with_pytree_primals_say_so():
+    p = {"w": np.ones(2)}
+    with pytest.raises(NotImplementedError, match="pytree primals"):
+        tp.jvp(lambda q: np.sum(q["w"]), (p,), (p,))
+    with pytest.raises(NotImplementedError, match="pytree primals"):
+        tp.vjp(lambda q: np.sum(q["w"]), p)

@@ -247,6 +247,9 @@ def vjp(fun, *primals, has_aux=False):
     `primals`. With `has_aux`, `fun` returns `(out, aux)` and vjp returns
     `(out, vjp_fn, aux)`, as JAX's."""
     n = len(primals)
+    if any(is_container(p) and type(p) is not tuple for p in primals):
+        raise NotImplementedError("vjp with pytree primals (lists, dicts, ...) is not supported yet: "
+                                  "pass arrays, or use tp.grad, which takes pytrees")
     diff = Differentiated(fun, "vjp", tuple(range(n)), has_aux)
     bound = (diff._self,) if diff._self is not None else ()
     args = diff._bind(bound + tuple(primals), {})

@@ -155,6 +155,10 @@ def hessian(fun, argnums=0):
     return jacfwd(jacrev(fun, argnums), argnums)
 
 
+def _numbers_tuple(x):
+    return type(x) is tuple and all(np.ndim(v) == 0 or isinstance(v, np.ndarray) for v in x)
+
+
 def _describe_tree(x):
     if isinstance(x, (tuple, list)):
         return f"{type(x).__name__} of {len(x)}"
@@ -172,6 +176,10 @@ def jvp(fun, primals, tangents):
                         f"primals have tree structure {_describe_tree(tuple(primals))} whereas "
                         f"tangents have tree structure {_describe_tree(tuple(tangents))}.")
     primals, tangents = tuple(primals), list(tangents)
+    from .structure import is_container
+    if any(is_container(p) and not _numbers_tuple(p) for p in primals):
+        raise NotImplementedError("jvp with pytree primals (lists, dicts, ...) is not supported yet: "
+                                  "pass arrays, or use tp.grad, which takes pytrees")
     for k, (p, t) in enumerate(zip(primals, tangents)):
         if np.shape(p) != np.shape(t):
             raise ValueError(f"jvp called with different primal and tangent shapes;Got primal "
