@@ -11,7 +11,7 @@ import functools
 import numpy as np
 
 from runtime._nb_common import (
-    JIT, overload, npx, types, njit, to_fixed_tuple, fail, const, reject,
+    JIT, INNER, overload, npx, types, njit, to_fixed_tuple, fail, const, reject,
     is_array, is_scalar, is_none, is_int_type, dtype_of, axis_kind,
     int_seq, int_seq_int, norm_axis, prod_range, NpxValueError)
 
@@ -47,16 +47,23 @@ def _squeeze_impl(kind, layout, nd, out_nd):
                 raise ValueError('cannot select an axis to squeeze out which '
                                  'has size not equal to one')
             red[k] = True
-        s = np.empty(out_nd, np.int64)
-        st = np.empty(out_nd, np.int64)
-        p = 0
-        for d in range(nd):
-            if not red[d]:
-                s[p] = a.shape[d]
-                st[p] = a.strides[d]
-                p += 1
+        s, st = _kept(a.shape, a.strides, red, out_nd)
         return view(a, s, st)
     return squeeze
+
+
+@njit(**INNER)
+def _kept(shape, strides, red, out_nd):
+    """(shape, strides) of the axes not flagged in `red`, as int64 arrays."""
+    s = np.empty(out_nd, np.int64)
+    st = np.empty(out_nd, np.int64)
+    p = 0
+    for d in range(len(red)):
+        if not red[d]:
+            s[p] = shape[d]
+            st[p] = strides[d]
+            p += 1
+    return s, st
 
 
 @overload(npx.squeeze, prefer_literal=True, jit_options=JIT)
@@ -99,14 +106,9 @@ def _squeeze_one_impl(layout, nd):
             raise ValueError('np.squeeze without axis under jit removes exactly one axis of '
                              'size 1 (the result ndim is fixed when compiling); this array '
                              'has none: pass axis=')
-        s = np.empty(nd - 1, np.int64)
-        st = np.empty(nd - 1, np.int64)
-        p = 0
-        for d in range(nd):
-            if d != k:
-                s[p] = a.shape[d]
-                st[p] = a.strides[d]
-                p += 1
+        red = np.zeros(nd, np.bool_)
+        red[k] = True
+        s, st = _kept(a.shape, a.strides, red, nd - 1)
         return view(a, s, st)
     return squeeze
 

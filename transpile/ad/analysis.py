@@ -49,6 +49,40 @@ class _Stmt:
         self.node = node
 
 
+def resolve_static(program, func, is_builtin):
+    """The Python object a static callee expression of generated code denotes
+    (`np.sin`, `npx.sum`, a name marked with `tp_value`, a builtin when
+    `is_builtin(name)`), or None."""
+    if hasattr(func, "tp_value"):
+        return func.tp_value
+    parts = []
+    node = func
+    while isinstance(node, gast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, gast.Name):
+        return None
+    aliases = {alias: mod for mod, alias in program.imports.items()}
+    if node.id not in aliases:
+        if not parts and is_builtin(node.id):
+            return getattr(builtins, node.id)   # generated code calls len(), range()
+        return None
+    obj = importlib.import_module(aliases[node.id])
+    for part in reversed(parts):
+        obj = getattr(obj, part, None)
+    return obj
+
+
+def find_callee(program, func):
+    """The generated function (a specialization, or an `_Extra` such as a
+    VJP) that a call's `func` names, else None."""
+    if isinstance(func, gast.Name):
+        for s in list(program.functions) + list(getattr(program, "extra", ())):
+            if s.gen_name == func.id:
+                return s
+    return None
+
+
 class ADContext:
     """Names, globals and statement classification for one generated function."""
 
@@ -99,28 +133,9 @@ class ADContext:
         return A.attr(self.program.module_alias(module), name)
 
     # -- analysis ----------------------------------------------------------
-
-    # -- analysis ----------------------------------------------------------
     def resolve_func(self, func):
         """The Python object a static callee expression denotes, or None."""
-        if hasattr(func, "tp_value"):
-            return func.tp_value
-        parts = []
-        node = func
-        while isinstance(node, gast.Attribute):
-            parts.append(node.attr)
-            node = node.value
-        if not isinstance(node, gast.Name):
-            return None
-        aliases = {alias: mod for mod, alias in self.program.imports.items()}
-        if node.id not in aliases:
-            if not parts and node.id in self.spec_builtins():
-                return getattr(builtins, node.id)   # generated code calls len(), range()
-            return None
-        obj = importlib.import_module(aliases[node.id])
-        for part in reversed(parts):
-            obj = getattr(obj, part, None)
-        return obj
+        return resolve_static(self.program, func, lambda name: name in self.spec_builtins())
 
     def spec_builtins(self):
         """Builtin names that the function does not assign (so they are the builtins)."""
@@ -177,13 +192,7 @@ class ADContext:
         return _Stmt("rule", None, [], node=value)
 
     def callee_of(self, func):
-        """The generated function (a specialization, or an `_Extra` such as
-        a VJP) that a call's `func` names, else None."""
-        if isinstance(func, gast.Name):
-            for s in list(self.program.functions) + list(getattr(self.program, "extra", ())):
-                if s.gen_name == func.id:
-                    return s
-        return None
+        return find_callee(self.program, func)
 
     def is_nondiff(self, fn):
         rules = _rules()

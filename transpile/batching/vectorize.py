@@ -34,7 +34,6 @@ mode differentiates it (`grad(vmap(f))`).
 """
 import builtins
 import copy
-import importlib
 import inspect
 import textwrap
 
@@ -42,7 +41,7 @@ import gast
 import numpy as np
 
 from .. import astutil as A
-from ..ad.analysis import _Extra
+from ..ad.analysis import _Extra, find_callee, resolve_static
 from . import analysis as An
 
 _BINOPS = {gast.Add: np.add, gast.Sub: np.subtract, gast.Mult: np.multiply, gast.Div: np.true_divide,
@@ -456,31 +455,11 @@ class Vectorizer:
 
     # -- resolution --------------------------------------------------------------
     def callee_of(self, func):
-        if isinstance(func, gast.Name):
-            for s in list(self.program.functions) + list(getattr(self.program, "extra", ())):
-                if s.gen_name == func.id:
-                    return s
-        return None
+        return find_callee(self.program, func)
 
     def resolve(self, func):
-        if hasattr(func, "tp_value"):
-            return func.tp_value
-        parts = []
-        node = func
-        while isinstance(node, gast.Attribute):
-            parts.append(node.attr)
-            node = node.value
-        if not isinstance(node, gast.Name):
-            return None
-        aliases = {alias: mod for mod, alias in self.program.imports.items()}
-        if node.id not in aliases:
-            if not parts and node.id not in self.locals and hasattr(builtins, node.id):
-                return getattr(builtins, node.id)
-            return None
-        obj = importlib.import_module(aliases[node.id])
-        for part in reversed(parts):
-            obj = getattr(obj, part, None)
-        return obj
+        return resolve_static(self.program, func,
+                              lambda name: name not in self.locals and hasattr(builtins, name))
 
     def emit_global(self, value):
         """An expression naming the module-level object `value` in generated code."""
