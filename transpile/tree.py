@@ -211,6 +211,95 @@ def tree_map(f, tree, *rest, is_leaf=None):
     return _map(f, (tree,) + rest, (), is_leaf)
 
 
+# -- tree prefixes (vmap's in_axes/out_axes) ------------------------------------------
+def _child_keys(x, aux, n):
+    """The keys of the children of node `x`: dict keys, field names, indices."""
+    if isinstance(x, dict):
+        return list(aux[1])
+    if isinstance(x, tuple) and hasattr(type(x), "_fields"):
+        return [_Attr(f) for f in type(x)._fields]
+    if dataclasses.is_dataclass(x) and not isinstance(x, type):
+        return [_Attr(f) for f in aux]
+    return list(range(n))
+
+
+class _Attr(str):
+    """A namedtuple or dataclass field in a key path (shown `.name`)."""
+
+
+def keystr(path):
+    """A key path as JAX shows it: `[0]['W'].b`."""
+    return "".join(f".{k}" if isinstance(k, _Attr) else f"[{k!r}]" for k in path)
+
+
+def broadcast_prefix(prefix, full, what, path=(), opaque=None):
+    """[(key path, prefix leaf, leaf of `full`)] in `full`'s flatten order:
+    each leaf of `prefix` (None is a leaf here, as in JAX's in_axes) repeated
+    over the leaves of the subtree of `full` at its place. A `prefix` that
+    is not a tree prefix of `full` is JAX's ValueError; `what` names it
+    ('vmap in_axes'), `path` is where `full` sits in it. Where
+    `opaque(leaf)` holds, a leaf of `full` takes the subtree of `prefix` at
+    its place whole (its own structure is checked later)."""
+    out = []
+
+    def walk(p, f, at):
+        node = None if p is None else _node_of(p)
+        if node is None:
+            leaves, treedef = tree_flatten(f)
+            out.extend((at + sub, p, leaf) for sub, leaf in zip(_leaf_keys(treedef), leaves))
+            return
+        children, aux = node[0](p)
+        other = _node_of(f)
+        if opaque is not None and other is None and opaque(f):
+            out.append((at, p, f))
+            return
+        if type(p) is not type(f) or other is None:
+            raise _prefix_error(what, at, "different types at key path",
+                                f"has a subtree of type\n    {type(p)}\nbut at the same key path the full "
+                                f"pytree has a subtree of different type\n    {type(f)}.")
+        fchildren, faux = other[0](f)
+        if isinstance(p, (list, tuple)) and len(children) != len(fchildren):
+            name = type(p).__name__
+            raise _prefix_error(what, at, f"different lengths of {name} at key path",
+                                f"has a subtree of type {name} of length {len(children)}, but the full "
+                                f"pytree has a subtree of the same type but of length {len(fchildren)}.")
+        if _hashable(aux) != _hashable(faux) or len(children) != len(fchildren):
+            shown = aux[1] if isinstance(p, dict) else aux
+            fshown = faux[1] if isinstance(f, dict) else faux
+            raise _prefix_error(what, at, "different pytree metadata at key path",
+                                f"has a subtree of type\n    {type(p)}\nwith metadata\n    {shown}\nbut at "
+                                f"the same key path the full pytree has a subtree of the same type but with "
+                                f"metadata\n    {fshown}")
+        for k, pc, fc in zip(_child_keys(p, aux, len(children)), children, fchildren):
+            walk(pc, fc, at + (k,))
+
+    walk(prefix, full, tuple(path))
+    return out
+
+
+def _leaf_keys(treedef):
+    """The key path of each leaf of `treedef`, relative to its root."""
+    if treedef.node_type is None:
+        return [()]
+    aux, n = treedef.aux, len(treedef.children)
+    if issubclass(treedef.node_type, dict):
+        keys = list(aux[1])
+    elif hasattr(treedef.node_type, "_fields"):
+        keys = [_Attr(f) for f in treedef.node_type._fields]
+    elif isinstance(aux, tuple) and len(aux) == n and all(isinstance(a, str) for a in aux) \
+            and dataclasses.is_dataclass(treedef.node_type):
+        keys = [_Attr(f) for f in aux]
+    else:
+        keys = list(range(n))
+    return [(k,) + sub for k, child in zip(keys, treedef.children) for sub in _leaf_keys(child)]
+
+
+def _prefix_error(what, at, kind, detail):
+    return ValueError(f"{what} specification must be a tree prefix of the corresponding value; \n"
+                      f"  Mismatch details (1 found):\n  pytree structure error: {kind}\n"
+                      f"    {what}{keystr(at)}\nAt that key path, the prefix pytree {what} {detail}")
+
+
 class _TreeNamespace:
     """`tp.tree`: `map`, `flatten`, `unflatten`, `leaves`, `structure`."""
     map = staticmethod(tree_map)

@@ -7,10 +7,16 @@ like any composition, `tp.jit(...)` of any of them compiles the same
 source, and `grad`/`jacfwd`/... of a `Vmapped` go through `compose`.
 
 `in_axes`: an int (negative counts from the end), None (not mapped), or a
-tuple with one entry per positional argument, each an int, None or, for a
-tuple argument, a nested tuple (a tree prefix). Keyword arguments are
-mapped along axis 0 and defaults are not mapped, as in JAX. `out_axes`: the
-same for the outputs. `axis_size`: the batch size when no input is mapped.
+tuple (a top-level list is a tuple, as in JAX) with one entry per
+positional argument, each a tree prefix of its argument: an int or None
+for the whole argument, or a container of the argument's type (dict,
+list, namedtuple, ...) holding ints and None. A pytree argument is one
+parameter per leaf in the generated code, each with its own axis. Keyword
+arguments are mapped along axis 0 and defaults are not mapped, as in JAX.
+`out_axes`: a tree prefix of the output (a pytree output is returned flat
+and rebuilt here). `axis_size`: the batch size when no input is mapped.
+Errors are JAX's: a prefix that does not match its value, mapped sizes
+that disagree, an axis out of range, a mapped output with out_axes None.
 
 `strategy` (not in JAX): 'auto' (default), 'loop' (the per-example loop,
 always), 'vectorize' (the batching rules; an error where they do not apply).
@@ -21,71 +27,80 @@ import types
 import numpy as np
 
 from .ad_api import Differentiated, _GENERATED
-from .api import Jitted, _DYN, _relocate
+from .api import Jitted, _DYN, _relocate, arg_plan, call_args_of, statics_of
 from .derivatives import Transformed, _shape_grads
 from .errors import TranspileError, TranspileTypingError
+from .structure import mirror
+from .tree import (broadcast_prefix, keystr, tree_flatten, tree_leaves, tree_structure,
+                   tree_unflatten)
 
 STRATEGIES = ("auto", "loop", "vectorize")
 _FAST_TYPES = frozenset((np.ndarray, float, int, complex, bool, np.float64, np.float32, np.int64))
 
 
-def _valid_axes(spec):
-    if spec is None or (isinstance(spec, int) and not isinstance(spec, bool)):
-        return True
-    if isinstance(spec, (tuple, list)):
-        return all(_valid_axes(s) for s in spec)
-    return False
+def _check_axes(spec, which):
+    """JAX's check of in_axes/out_axes: ints and None in (nested) containers."""
+    if not all(isinstance(a, int) and not isinstance(a, bool) for a in tree_leaves(spec)):
+        raise ValueError(f"vmap {which} must be an int, None, or (nested) container with those "
+                         f"types as leaves, but got {spec}.")
 
 
-def _as_tuples(spec):
-    if isinstance(spec, (tuple, list)):
-        return tuple(_as_tuples(s) for s in spec)
-    return spec
+def _frozen(spec):
+    """A hashable form of an axes tree (dicts are not hashable)."""
+    leaves, treedef = tree_flatten(spec)
+    return (treedef, tuple(leaves))
+
+
+def _tuples_only(spec):
+    return spec is None or isinstance(spec, int) or (type(spec) is tuple and all(_tuples_only(s) for s in spec))
 
 
 class VmapSpec:
-    """What `tp.vmap` was given (validated; lists made tuples)."""
+    """What `tp.vmap` was given (validated; a top-level list of in_axes made a
+    tuple, as JAX does)."""
 
     def __init__(self, in_axes=0, out_axes=0, axis_size=None, strategy="auto"):
-        if not _valid_axes(in_axes):
-            raise ValueError(f"vmap in_axes must be an int, None, or (nested) container with those "
-                             f"types as leaves, but got {in_axes}.")
-        if not _valid_axes(out_axes):
-            raise ValueError(f"vmap out_axes must be an int, None, or (nested) container with those "
-                             f"types as leaves, but got {out_axes}.")
-        if isinstance(in_axes, list):   # JAX treats a list of axes as a tuple of axes
+        _check_axes(in_axes, "in_axes")
+        _check_axes(out_axes, "out_axes")
+        if isinstance(in_axes, list):   # JAX treats a list of axes as a tuple of axes (top level only)
             in_axes = tuple(in_axes)
+        if not (in_axes is None or isinstance(in_axes, int) or type(in_axes) is tuple):
+            raise TypeError(f"vmap in_axes must be an int, None, or a tuple of entries corresponding to the "
+                            f"positional arguments passed to the function, but got {in_axes}.")
         if axis_size is not None and (not isinstance(axis_size, (int, np.integer)) or axis_size < 0):
             raise ValueError(f"vmap axis_size must be a non-negative int, got {axis_size!r}")
         if strategy not in STRATEGIES:
             raise ValueError(f"unknown vmap strategy {strategy!r}; expected one of {STRATEGIES}")
-        self.in_axes = _as_tuples(in_axes)
-        self.out_axes = _as_tuples(out_axes)
+        self.in_axes = in_axes
+        self.out_axes = out_axes
         self.axis_size = None if axis_size is None else int(axis_size)
         self.strategy = strategy
         if self.axis_size is None and _all_none(self.in_axes):
             raise ValueError("vmap must have at least one non-None value in in_axes")
 
     def key(self):
-        return (self.in_axes, self.out_axes, self.axis_size, self.strategy)
+        return (_frozen(self.in_axes), _frozen(self.out_axes), self.axis_size, self.strategy)
 
     def __repr__(self):
         return f"vmap(in_axes={self.in_axes}, out_axes={self.out_axes}, axis_size={self.axis_size})"
 
     # -- binding to a call -----------------------------------------------------
-    def resolve(self, names, args, npos, kwnames, offset, statics):
-        """{parameter name: axis tree} for a call: `args` bound to `names`,
-        `npos` of them given positionally (after `offset` bound ones), the
-        ones in `kwnames` by keyword, the rest defaults (not mapped)."""
-        user_npos = npos - offset
+    def given(self, n_user):
+        """The in_axes entry of each of the `n_user` positional arguments."""
         if isinstance(self.in_axes, tuple):
-            if len(self.in_axes) != user_npos:
+            if len(self.in_axes) != n_user:
                 raise ValueError(f"vmap in_axes must be an int, None, or a tuple of entries corresponding "
                                  f"to the positional arguments passed to the function, but got "
-                                 f"len(in_axes)={len(self.in_axes)}, len(args)={user_npos}")
-            given = list(self.in_axes)
-        else:
-            given = [self.in_axes] * user_npos
+                                 f"len(in_axes)={len(self.in_axes)}, len(args)={n_user}")
+            return list(self.in_axes)
+        return [self.in_axes] * n_user
+
+    def resolve(self, names, args, npos, kwnames, offset, key):
+        """{generated parameter: axis tree} for a call: `args` bound to `names`,
+        `npos` of them given positionally (after `offset` bound ones), the
+        ones in `kwnames` by keyword, the rest defaults (not mapped); `key`
+        the call's signature (a pytree argument is one parameter per leaf)."""
+        given = self.given(npos - offset)
         out = {}
         for i, name in enumerate(names):
             if i < offset:
@@ -96,42 +111,47 @@ class VmapSpec:
                 tree = 0                    # JAX maps keyword arguments along axis 0
             else:
                 tree = None                 # defaults are not arguments of the call
-            if i in statics:
+            k = key[i]
+            if _is_tree_key(k):
+                entries = broadcast_prefix(tree, args[i], "vmap in_axes", (i - offset,))
+                for leaf, (_, axis, _) in zip(mirror(k[1], name)[1], entries):
+                    out[leaf] = axis
+                continue
+            if k is not _DYN:
                 if not _all_none(tree):
                     raise TypeError(f"vmap in_axes maps argument {name}, a {type(args[i]).__name__}, "
                                     f"which is not an array: give it in_axes None")
                 continue
-            out[name] = _expand(tree, args[i], name)
+            axes = [axis for _, axis, _ in broadcast_prefix(tree, args[i], "vmap in_axes", (i - offset,))]
+            out[name] = tree_unflatten(tree_structure(args[i]), axes) if type(args[i]) is tuple else axes[0]
         return out
 
 
+def _is_tree_key(k):
+    return isinstance(k, tuple) and len(k) == 2 and k[0] == "tree"
+
+
+def param_values(names, args, key):
+    """{generated parameter: (text, value)}: the dynamic arguments, and the
+    leaves of pytree arguments (`params['W']`), for messages and ranks."""
+    out = {}
+    for name, value, k in zip(names, args, key):
+        if _is_tree_key(k):
+            leaves = tree_leaves(value)
+            paths = [name + keystr(path) for path, _, _ in broadcast_prefix(None, value, "")]
+            for leaf, text, v in zip(mirror(k[1], name)[1], paths, leaves):
+                out[leaf] = (text, v)
+        elif k is _DYN:
+            out[name] = (name, value)
+    return out
+
+
 def _all_none(tree):
-    if isinstance(tree, tuple):
-        return all(_all_none(t) for t in tree)
-    return tree is None
-
-
-def _tree_text(value):
-    if type(value) is tuple:
-        return "(" + ", ".join(_tree_text(v) for v in value) + ("," if len(value) == 1 else "") + ")"
-    return "*"
-
-
-def _expand(tree, value, name):
-    """The axis tree of one argument, broadcast over its tuple structure."""
-    if isinstance(tree, tuple):
-        if type(value) is not tuple or len(value) != len(tree):
-            raise ValueError(f"vmap in_axes specification must be a tree prefix of the corresponding "
-                             f"value, got specification {tree} for value tree {_tree_text(value)} "
-                             f"(argument {name}).")
-        return tuple(_expand(t, v, f"{name}[{k}]") for k, (t, v) in enumerate(zip(tree, value)))
-    if tree is not None and type(value) is tuple:
-        return tuple(_expand(tree, v, f"{name}[{k}]") for k, v in enumerate(value))
-    return tree
+    return not tree_leaves(tree)        # None is a node without leaves
 
 
 def _leaves(tree, value, name):
-    """[(argument text, axis, value)] of the leaves of an argument."""
+    """[(argument text, axis, value)] of the leaves of a (tuple) argument."""
     if isinstance(tree, tuple):
         out = []
         for k, (t, v) in enumerate(zip(tree, value)):
@@ -152,18 +172,18 @@ def _rank_error(axis, value):
                       f"{nd} (its shape is {np.shape(value)})")
 
 
-def check_sizes(layers_axes, specs, args, names):
+def check_sizes(layers_axes, specs, values):
     """JAX's errors for the mapped arguments of every vmap layer, outermost
     first (each layer sees the arguments with the outer mapped axes taken
-    out). Returns the outermost batch size."""
+    out); `values` as `param_values`. Returns the outermost batch size."""
     # the arguments as each inner layer sees them: shapes with mapped axes removed
     shapes = {}
     first = None
     for axes, spec in zip(reversed(layers_axes), reversed(specs)):
         sized = []
         for name, tree in axes.items():
-            i = names.index(name)
-            for text, axis, value in _leaves(tree, args[i], name):
+            text0, value0 = values[name]
+            for text, axis, value in _leaves(tree, value0, text0):
                 shape = shapes.get(text, np.shape(value))
                 if axis is None:
                     continue
@@ -203,7 +223,7 @@ def _inconsistent(sized, axis_size):
     return "vmap got inconsistent sizes for array axes to be mapped:\n" + ";\n".join(lines)
 
 
-def example_ranks(layers_axes, args, names):
+def example_ranks(layers_axes, values):
     """Per vmap layer (innermost first, like `layers_axes`): {parameter: the
     rank of one example, a tree like the argument}, the mapped axes of the
     outer layers taken out."""
@@ -212,7 +232,7 @@ def example_ranks(layers_axes, args, names):
     for axes in reversed(layers_axes):
         ranks = {}
         for name, tree in axes.items():
-            value = args[names.index(name)]
+            text0, value = values[name]
 
             def walk(t, v, text):
                 if isinstance(t, tuple):
@@ -224,9 +244,32 @@ def example_ranks(layers_axes, args, names):
                     return nd
                 ndims[text] = nd - 1
                 return nd - 1
-            ranks[name] = walk(tree, value, name)
+            ranks[name] = walk(tree, value, text0)
         out.append(ranks)
     return list(reversed(out))
+
+
+def flat_out_axes(spec, out_tree):
+    """`out_axes` for the batching layer (transpile/batching), whose function
+    returns a pytree flat (`out_tree`), or a plain value when `out_tree` is
+    None: one axis per leaf, or the spec itself. Hashable."""
+    if out_tree is not None:
+        if spec is None or isinstance(spec, int):
+            return spec
+        # a leaf of `out_tree` may be a tuple display returned whole: the batching
+        # layer matches a tuple prefix there against it
+        slot = object()
+        dummy = tree_unflatten(out_tree, [slot] * out_tree.num_leaves)
+        flat = broadcast_prefix(spec, dummy, "vmap out_axes", opaque=lambda leaf: leaf is slot)
+        bad = next((axes for _, axes, _ in flat if not _tuples_only(axes)), None)
+        if bad is not None:
+            raise ValueError(f"vmap out_axes specification must be a tree prefix of the corresponding "
+                             f"value; got {bad} for a tuple of the output")
+        return tuple(axes for _, axes, _ in flat)
+    if _tuples_only(spec):
+        return spec
+    raise ValueError(f"vmap out_axes specification must be a tree prefix of the corresponding value; "
+                     f"got a {type(spec).__name__} for an output that is an array or a tuple: {spec}")
 
 
 class Vmapped(Transformed):
@@ -258,25 +301,28 @@ class Vmapped(Transformed):
         npos, kwnames = len(args), set(kwargs)
         bound = self._bind(args, dict(kwargs))
         sig = self._signature(bound)
-        statics = {i for i, k in enumerate(sig) if k is not _DYN}
         offset = 1 if self._self is not None else 0
         axes = []
         for kind, spec, _ in self.layers:
             if kind == "vmap":
-                axes.append(spec.resolve(self._names, bound, npos, kwnames, offset, statics))
-        ranks = example_ranks(axes, bound, self._names)
+                axes.append(spec.resolve(self._names, bound, npos, kwnames, offset, sig))
+        values = param_values(self._names, bound, sig)
+        ranks = example_ranks(axes, values)
         key = (sig, tuple(tuple(sorted(a.items())) for a in axes),
                tuple(tuple(sorted(r.items())) for r in ranks))
-        return bound, key, (axes, ranks)
+        return bound, key, (axes, ranks, values)
 
     def _layer_dicts(self, args, key, axes):
-        axes, ranks = axes
+        axes, ranks, _ = axes
         layers, it, rit = [], iter(axes), iter(ranks)
-        for (kind, argnums, has_aux), nums in zip(self.layers, self._layer_argnums):
+        for i, ((kind, argnums, has_aux), nums) in enumerate(zip(self.layers, self._layer_argnums)):
             if kind == "vmap":
                 spec = argnums
+                out_axes = spec.out_axes
+                if not (out_axes is None or isinstance(out_axes, int)):
+                    out_axes = flat_out_axes(out_axes, self._out_tree_below(i, args, key))
                 layers.append({"kind": "vmap", "wrt": [], "argnums_int": True, "has_aux": False,
-                               "axes": dict(next(it)), "ranks": dict(next(rit)), "out_axes": spec.out_axes,
+                               "axes": dict(next(it)), "ranks": dict(next(rit)), "out_axes": out_axes,
                                "axis_size": spec.axis_size,
                                "strategy": "loop" if key in self._fallback else spec.strategy})
                 continue
@@ -289,19 +335,29 @@ class Vmapped(Transformed):
                            "argnums_int": isinstance(argnums, int), "has_aux": has_aux})
         return _forward_inner_grad(layers)
 
+    def _out_tree_below(self, index, args, key):
+        """The pytree that the function under layer `index` returns flat (None:
+        a plain value), for out_axes given as a pytree prefix."""
+        if any(kind != "vmap" for kind, _, _ in self.layers[:index]):
+            raise NotImplementedError("vmap out_axes given as a pytree (not an int, None or a tuple) over "
+                                      "a derivative transformation is not supported yet")
+        from .specialize import specialize
+        return specialize(self._fn, statics_of(self._names, args, key[0])).entry.out_tree
+
     def _generate(self, args, key, axes=None):
         from . import pipeline
         if axes is None:
             raise TypeError("Vmapped._generate needs the resolved axes")
-        statics = {name: value for i, (name, value) in enumerate(zip(self._names, args))
-                   if key[0][i] is not _DYN}
+        statics = statics_of(self._names, args, key[0])
         layers = self._layer_dicts(args, key, axes)
         shared = (self._fn, "vmap", _layers_key(layers), self.backend, key)
         gen = _GENERATED.get(shared)
         if gen is None or (gen.guards and any(b.read() is not v for b, v in gen.guards)):
             gen = pipeline.build(self._fn, statics, None, "ad", self.backend,
                                  {"layers": layers, "mode": "vmap"})
-            gen.dyn_index = [self._names.index(p) for p in gen.params]
+            gen.dyn_index = arg_plan(self._names, gen)
+            gen.trees = bool(gen.program.entry.tree_params)
+            gen.out_tree = gen.program.entry.out_tree
             try:
                 _GENERATED[shared] = gen
             except TypeError:
@@ -325,17 +381,17 @@ class Vmapped(Transformed):
                 i, ax = mapped[0]
                 n = args[i].shape[ax]
                 if all(args[j].shape[a] == n for j, a in mapped):
-                    return self._finish(self._call(args, key, axes), args)
+                    return self._finish(*self._call(args, key, axes), args)
         bound, key, axes = self._prepare(args, kwargs)
         self._check_inputs(bound)
         specs = [spec for kind, spec, _ in self.layers if kind == "vmap"]
-        check_sizes(axes[0], specs, bound, self._names)
-        out = self._call(bound, key, axes)
+        check_sizes(axes[0], specs, axes[2])
+        out, gen = self._call(bound, key, axes)
         if fast is not None and self._fast_ok(bound, axes[0]):
             vm = axes[0][0]
             self._fast[fast] = (key, axes, [(self._names.index(name), ax % np.ndim(bound[self._names.index(name)]))
                                             for name, ax in vm.items() if ax is not None])
-        return self._finish(out, bound)
+        return self._finish(out, gen, bound)
 
     def _fast_ok(self, bound, layers_axes):
         """One vmap layer, mapped arguments all arrays (no tuples), inputs inexact where
@@ -353,7 +409,9 @@ class Vmapped(Transformed):
                     return False
         return True
 
-    def _finish(self, out, bound):
+    def _finish(self, out, gen, bound):
+        if gen.out_tree is not None and all(kind == "vmap" for kind, _, _ in self.layers):
+            return tree_unflatten(gen.out_tree, out)
         kind, argnums, has_aux = self.layers[-1]
         nums = self._layer_argnums[-1]
         if kind == "grad":
@@ -382,9 +440,10 @@ class Vmapped(Transformed):
                     raise
                 self._fallback.add(key)
                 gen = self._generate(bound, key, axes)
-        call_args = [bound[i] for i in gen.dyn_index] + [h.getter() for h in gen.hidden]
+        call_args = call_args_of(bound, gen) if gen.trees else [bound[i] for i in gen.dyn_index]
+        call_args += [h.getter() for h in gen.hidden]
         try:
-            return gen.entry(*call_args)
+            return gen.entry(*call_args), gen
         except Exception as exc:
             try:
                 _relocate(exc, gen)
@@ -447,35 +506,39 @@ def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None, spmd_axis_n
     return functools.update_wrapper(Vmapped(fun, [layer]), fun)
 
 
-def embedded_layer(spec, names, n_positional, keyword_names, static_names=(), offset=0):
+def embedded_layer(spec, names, n_positional, keyword_names, statics=(), offset=0):
     """The layer dict of `spec` (a VmapSpec) for a call `vmapped(args...)`
     written in transformed code (`tp.vmap(f)(xs)` inside a jitted or
     differentiated function), for transpile/specialize.py: `names` are the
     parameters of the function, `n_positional` of them given positionally
     (after `offset` bound ones), `keyword_names` by keyword; the others take
-    their defaults (not mapped). The ranks of the examples are not known
-    there, so the generated code does not depend on them."""
+    their defaults (not mapped); `statics` names the static parameters (a
+    dict: a pytree argument's value is its `TreeParam`, one parameter per
+    leaf). The ranks of the examples are not known there, so the generated
+    code does not depend on them."""
+    from .structure import TreeParam
     axes = {}
-    user_npos = n_positional - offset
-    if isinstance(spec.in_axes, tuple):
-        if len(spec.in_axes) != user_npos:
-            raise ValueError(f"vmap in_axes must be an int, None, or a tuple of entries corresponding to "
-                             f"the positional arguments passed to the function, but got "
-                             f"len(in_axes)={len(spec.in_axes)}, len(args)={user_npos}")
-        given = list(spec.in_axes)
-    else:
-        given = [spec.in_axes] * user_npos
+    given = spec.given(n_positional - offset)
     for i, name in enumerate(names):
         tree = None
         if offset <= i < n_positional:
             tree = given[i - offset]
         elif i >= n_positional and name in keyword_names:
             tree = 0
-        if name in static_names:
+        static = statics.get(name) if isinstance(statics, dict) else None
+        if isinstance(static, TreeParam):       # a pytree: one axis per leaf parameter
+            dummy = tree_unflatten(static.treedef, [0] * static.treedef.num_leaves)
+            entries = broadcast_prefix(tree, dummy, "vmap in_axes", (i - offset,))
+            axes.update(zip(mirror(static.treedef, name)[1], [axis for _, axis, _ in entries]))
+            continue
+        if name in statics:
             if not _all_none(tree):
                 raise TypeError(f"vmap in_axes maps argument {name}, which is static (not an array): "
                                 f"give it in_axes None")
             continue
         axes[name] = tree
+    if not _tuples_only(spec.out_axes):
+        raise ValueError("vmap out_axes given as a pytree (not an int, None or a tuple) inside transformed "
+                         "code is not supported yet")
     return {"kind": "vmap", "wrt": [], "argnums_int": True, "has_aux": False, "axes": axes, "ranks": {},
             "out_axes": spec.out_axes, "axis_size": spec.axis_size, "strategy": spec.strategy}
