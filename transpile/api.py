@@ -21,7 +21,7 @@ from .tree import tree_flatten, tree_unflatten
 _DYNAMIC_TYPES = frozenset((float, int, bool, complex, np.ndarray, np.float64, np.float32,
                             np.int64, np.int32, np.bool_, np.complex128))
 _DYN = "dyn"
-BACKENDS = ("numba", "python")
+BACKENDS = ("numba", "python", "cuda")
 
 
 def _key_of(value):
@@ -253,14 +253,19 @@ class _Bound:
 def jit(fn=None, *, static_argnums=(), static_argnames=(), backend="numba"):
     """Compile `fn` from its source: `tp.jit(f)` or `@tp.jit(static_argnames=...)`.
 
-    backend: 'numba' (default; compiled, cached on disk) or 'python' (the
-    same generated source run with NumPy).
+    backend: 'numba' (default; compiled, cached on disk), 'python' (the
+    same generated source run with NumPy) or 'cuda' (numba.cuda kernels:
+    `f` element-wise over the broadcast inputs, `tp.vmap(f)` one GPU thread
+    per example; see transpile/codegen/numba_cuda.py).
     """
     if fn is None:
         return functools.partial(jit, static_argnums=static_argnums,
                                  static_argnames=static_argnames, backend=backend)
     with_backend = getattr(fn, "with_backend", None)
     if with_backend is not None:    # jit(grad(f)): the same generated source, compiled
+        if backend == "cuda":       # a kernel: vmap outermost (transpile/codegen/numba_cuda.py)
+            from .codegen.numba_cuda import check_jittable
+            check_jittable(fn)
         return with_backend(backend)
     return Jitted(fn, static_argnums, static_argnames, backend)
 

@@ -39,7 +39,7 @@ from . import __version__, pipeline
 from .codegen import loader
 from .errors import TranspileError
 
-BACKENDS = ("numba", "python")
+BACKENDS = ("numba", "python", "cuda")
 DEFAULT_ARG = 1.0  # the example value of a parameter without a default
 
 
@@ -89,7 +89,7 @@ def build_parser():
                            help=f"{what} (argument 0; jvp: every argument)")
     show.set_defaults(transform="jit")
     show.add_argument("--backend", choices=BACKENDS, default="numba",
-                      help="code for Numba (default) or for plain Python + NumPy")
+                      help="code for Numba (default), plain Python + NumPy, or numba.cuda")
     show.add_argument("--after", metavar="PASS",
                       help="stop after this pass of the pipeline and print the source then")
     show.add_argument("--args", metavar="EXPR",

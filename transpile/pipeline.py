@@ -103,20 +103,32 @@ def generate(fn, statics, bound_self=None, transform="jit", backend="numba", sto
     passes = PIPELINES[transform]
     if transform == "jit" and program.embedded:
         passes = _JIT_EMBEDDED
+    if backend == "cuda":       # the kernel pass stands where the vmap layer would be
+        from .codegen import numba_cuda
+        passes = numba_cuda.passes(transform, passes)
     for name in passes:
         if name in _PER_FUNCTION:
             for spec in list(program.functions) + list(getattr(program, "extra", ())):
                 _PER_FUNCTION[name](program, spec)
+        elif name == "kernel":
+            numba_cuda.kernel_pass(program, transform, options or {})
         elif name in _PER_PROGRAM:
             _PER_PROGRAM[name](program, options or {})
         if name in show or name == stop_after:
-            text, _ = assemble(program, transform, backend)
+            text, _ = _assemble(program, transform, backend)
             if name in show:
                 print(f"# ---- transpile: after {name} ----\n{text}", file=sys.stderr)
             if name == stop_after:
                 return program, text, None
-    text, table = assemble(program, transform, backend)
+    text, table = _assemble(program, transform, backend)
     return program, text, table
+
+
+def _assemble(program, transform, backend):
+    if backend == "cuda" and hasattr(program, "cuda_plan"):    # transpile/codegen/numba_cuda.py
+        from .codegen import numba_cuda
+        return numba_cuda.assemble(program, transform)
+    return assemble(program, transform, backend)
 
 
 def build(fn, statics, bound_self=None, transform="jit", backend="numba", options=None):

@@ -15,12 +15,15 @@ _VALUE_STATICS = (str, bytes, type(None), bool, int, float, complex)
 
 
 def is_dynamic(value):
-    """Numbers, NumPy scalars and arrays, tuples of them, and objects whose
-    class sets ``__transpile_dynamic__`` (Numba types them: tp.random keys)."""
+    """Numbers, NumPy scalars and arrays, tuples of them, objects whose
+    class sets ``__transpile_dynamic__`` (Numba types them: tp.random keys),
+    and GPU arrays."""
     if isinstance(value, (np.ndarray, np.generic) + _SCALARS):
         return True
     if getattr(type(value), "__transpile_dynamic__", False):   # e.g. tp.random key arrays
         return True
+    if getattr(type(value), "__cuda_ndarray__", False) or hasattr(type(value), "__cuda_array_interface__"):
+        return True     # a GPU array (numba.cuda, CuPy, PyTorch), which backend 'cuda' takes in place
     if type(value) is tuple and value:
         return all(is_dynamic(v) for v in value)
     return False
