@@ -8,15 +8,17 @@ import functools
 import numpy as np
 
 from .api import Jitted, _DYN, _DYNAMIC_TYPES
-from .structure import TreeParam, is_container, mirror
-from .tree import tree_flatten, tree_leaves, tree_unflatten
+from .structure import TreeParam, flatten_up_to, is_container, mirror
+from .tree import tree_flatten, tree_leaves, tree_map, tree_structure, tree_unflatten
+from runtime.adjoint import zeros_like
 from runtime.tape import stop_gradient  # noqa: F401  (re-exported as tp.stop_gradient)
 
 
 def _check_inexact(value, which, fname):
     if type(value) is float or (type(value) is np.ndarray and value.dtype.kind in "fc"):
         return      # the common cases, fast (this runs on every call)
-    dtype = value.dtype if isinstance(value, np.ndarray) else np.asarray(value).dtype
+    dtype = getattr(value, "dtype", None)     # arrays, NumPy scalars, GPU arrays (no copy)
+    dtype = np.dtype(dtype) if dtype is not None else np.asarray(value).dtype
     if not np.issubdtype(dtype, np.inexact):
         raise TypeError(
             f"grad requires real- or complex-valued inputs (input dtype that is a sub-dtype of "
@@ -53,6 +55,9 @@ _GENERATED = {}
 class Differentiated(Jitted):
     """A reverse-mode transformation of `fn` (grad, value_and_grad or vjp)."""
 
+    #: generated code depends on the ranks of the arguments (part of the key)
+    _ranked = False
+
     def __init__(self, fn, mode, argnums=0, has_aux=False, backend="python",
                  static_argnums=(), static_argnames=()):
         if isinstance(fn, Jitted):
@@ -77,6 +82,18 @@ class Differentiated(Jitted):
     @property
     def __transpile_function__(self):
         return None     # generated code calls the transformation, not the function
+
+    def _diff_positions(self):
+        return self._argnums
+
+    def _signature(self, args):
+        """A differentiated tuple is a pytree (its leaves are differentiated
+        one by one), not one dynamic value as elsewhere."""
+        key = super()._signature(args)
+        for n in self._diff_positions():
+            if type(args[n]) is tuple and key[n] == _DYN:
+                key = key[:n] + (("tree", tree_structure(args[n])),) + key[n + 1:]
+        return key
 
     def layers_spec(self):
         """The derivative layers (kind, argnums, has_aux), innermost first, that
@@ -129,7 +146,7 @@ class Differentiated(Jitted):
 
     def _run(self, args, extra=(), with_gen=False):
         key = self._all_dynamic      # fast path, as Jitted.__call__: every argument dynamic
-        if self._static:
+        if self._static or self._ranked:
             key = self._signature(args)
         else:
             for a in args:
@@ -218,48 +235,60 @@ def value_and_grad(fun, argnums=0, has_aux=False):
 
 
 class _VJP:
-    def __init__(self, diff, args, out_like):
+    """The pullback of `vjp`: cotangents of the output (a pytree like it) to
+    cotangents of the primals (a tuple of pytrees like them)."""
+
+    def __init__(self, diff, args, out, aux=None, has_aux=False):
         self._diff = diff
         self._args = args
-        self._out = out_like
+        self._out = out
+        self._aux = aux
+        self._has_aux = has_aux
 
     def __call__(self, ct):
-        _check_structure(ct, self._out)
-        bars = self._diff._run(self._args, extra=(ct,))
-        return tuple(_like(b, self._args[n]) for b, n in zip(bars, self._diff._argnums))
+        out_leaves, out_def = tree_flatten(self._out)
+        ct_leaves, ct_def = tree_flatten(ct)
+        if ct_def != out_def:
+            raise ValueError(f"unexpected tree structure of the cotangent.\n\nThe argument to a VJP "
+                             f"function returned by `vjp` must match the pytree structure of the output of "
+                             f"{self._diff._fn.__qualname__}(): the output has tree structure {out_def}, the "
+                             f"cotangent has tree structure {ct_def}.")
+        for c, o in zip(ct_leaves, out_leaves):
+            if np.shape(c) != np.shape(o):
+                raise ValueError(f"unexpected type (e.g. shape/dtype) for argument to VJP function: got "
+                                 f"{_type_text(c)}, but expected {_type_text(o)} because the corresponding "
+                                 f"output of the differentiated function had type {_type_text(o)}")
+        ct = tree_unflatten(ct_def, [_like(c, o) for c, o in zip(ct_leaves, out_leaves)])
+        if self._has_aux:       # the aux carries no cotangent: zeros, so one generated VJP serves
+            ct = (ct, tree_map(zeros_like, self._aux))
+        diff, args = self._diff, self._args
+        gen = diff._cache.get(diff._signature(args)) or diff._generate(args, diff._signature(args))
+        if gen.out_tree is not None:    # the generated function returns the pytree flat
+            ct = tuple(flatten_up_to(gen.out_tree, ct))
+        bars = diff._run(args, extra=(ct,))
+        return _tree_grads(bars, args, diff._argnums)
 
 
-def _check_structure(ct, out):
-    if isinstance(out, tuple):
-        if not isinstance(ct, tuple) or len(ct) != len(out):
-            raise ValueError(f"Expected a cotangent with the structure of the primal output "
-                             f"(a tuple of {len(out)}), got {type(ct).__name__}")
-        for c, o in zip(ct, out):
-            _check_structure(c, o)
-        return
-    if np.shape(ct) != np.shape(out):
-        raise ValueError(f"Shape of cotangent input to vjp pullback function {np.shape(ct)} must be the "
-                         f"same as the shape of corresponding primal input {np.shape(out)}.")
+def _type_text(x):
+    return f"{np.result_type(x).name}[{','.join(str(s) for s in np.shape(x))}]"
 
 
 def vjp(fun, *primals, has_aux=False):
     """`(fun(*primals), vjp_fn)`; `vjp_fn(ct)` is the tuple of cotangents of
-    `primals`. With `has_aux`, `fun` returns `(out, aux)` and vjp returns
-    `(out, vjp_fn, aux)`, as JAX's."""
-    n = len(primals)
-    if any(is_container(p) and type(p) is not tuple for p in primals):
-        raise NotImplementedError("vjp with pytree primals (lists, dicts, ...) is not supported yet: "
-                                  "pass arrays, or use tp.grad, which takes pytrees")
-    diff = Differentiated(fun, "vjp", tuple(range(n)), has_aux)
+    `primals` (pytrees like them; `ct` is a pytree like the output). With
+    `has_aux`, `fun` returns `(out, aux)` and vjp returns `(out, vjp_fn,
+    aux)`, as JAX's."""
+    diff = Differentiated(fun, "vjp", tuple(range(len(primals))))
     bound = (diff._self,) if diff._self is not None else ()
     args = diff._bind(bound + tuple(primals), {})
     for k in diff._argnums:
-        _check_inexact(args[k], diff._names[k], diff._fn.__qualname__)
+        for leaf in (tree_leaves(args[k]) if is_container(args[k]) else [args[k]]):
+            _check_inexact(leaf, diff._names[k], diff._fn.__qualname__)
     out = fun(*primals)
     if has_aux:
         if not (isinstance(out, tuple) and len(out) == 2):
             raise TypeError(f"vjp(..., has_aux=True) needs {diff._fn.__qualname__}() to return a pair "
                             f"(output, aux), got {type(out).__name__}")
         out, aux = out
-        return out, _VJP(diff, args, out), aux
+        return out, _VJP(diff, args, out, aux, True), aux
     return out, _VJP(diff, args, out)
