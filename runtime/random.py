@@ -51,9 +51,13 @@ key injection every 4 rounds.
   float in [1, 2), minus 1; then ``max(minval, fma(u, maxval - minval,
   minval))`` -- XLA fuses that multiply-add, so it is one rounding.
   ``normal``: ``sqrt(2) * erfinv(uniform(key, lo=nextafter(-1, 0), hi=1))``
-  with XLA's erfinv and log1p (ported, FMAs included): float64 normals are
-  JAX's bits; float32 ones differ by at most a few ulp in rare cases (XLA's
-  float32 ``log`` is its own, not libm's).
+  with XLA's erfinv and log1p (ported, FMAs included), and XLA's own float32
+  ``log`` (Cephes' logf, not libm's): JAX's bits in float32 and float64.
+  The other samplers are JAX's bits too, with one exception: float32
+  ``gamma`` uses XLA's float32 ``rsqrt``, the CPU's approximate ``rsqrtss``
+  refined by Newton steps (one on AMD CPUs, two on others), which this
+  module reproduces with the same instruction, so it is JAX's bits on the
+  same CPU, as JAX's own numbers are CPU-dependent.
 
 The partitionable scheme (``jax_threefry_partitionable=True``, the default
 of recent JAX), chosen per key with ``key(seed,

@@ -8,8 +8,10 @@ code even eagerly: JAX's numbers come from XLA, which
 
 * contracts ``a * b + c`` into a fused multiply-add wherever it can (the
   scaling in ``uniform``, every Horner step of its erfinv and log1p), and
-* computes erfinv, erf and log1p with its own polynomials (ported here, with
-  the same FMAs) rather than with libm.
+* computes erfinv, erf, log1p and float32 log with its own polynomials
+  (ported here, with the same FMAs) rather than with libm, and float32
+  rsqrt (``a / sqrt(b)`` becomes ``a * rsqrt(b)``) with the CPU's
+  approximate ``rsqrtss`` instruction refined by Newton steps.
 
 NumPy has no FMA, and its float32 ``log``/``exp`` use SIMD code that differs
 from libm in the last bit, so a NumPy implementation could be neither exact
@@ -375,7 +377,158 @@ def _poly(name, x):
 
 
 # --------------------------------------------------------------------------
-# XLA's log1p, erfinv and erf (with the FMAs XLA's CPU backend makes)
+# XLA's log, log1p, erfinv and erf (with the FMAs XLA's CPU backend makes)
+
+@intrinsic
+def _f32_bits(typingctx, x):
+    """The IEEE bits of a float32 as an int32."""
+    if x != types.float32:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.IntType(32))
+    return types.int32(x), codegen
+
+
+@intrinsic
+def _bits_f32(typingctx, b):
+    """The float32 of the IEEE bits in the low 32 bits of the integer b."""
+    if not isinstance(b, types.Integer):
+        return None
+
+    def codegen(context, builder, signature, args):
+        low = builder.trunc(args[0], ir.IntType(32)) if b.bitwidth > 32 else args[0]
+        return builder.bitcast(low, ir.FloatType())
+    return types.float32(b), codegen
+
+
+def _xla_rsqrt32_steps():
+    """How XLA's CPU backend computes a float32 ``1 / sqrt(x)`` here (XLA
+    rewrites ``a / sqrt(b)`` as ``a * rsqrt(b)``): on x86 with AVX, the
+    CPU's approximate ``rsqrtss`` refined by Newton-Raphson steps -- 1 on
+    AMD CPUs, 2 on others -- so JAX's float32 numbers depend on the CPU;
+    elsewhere a correctly rounded ``1 / sqrt(x)`` (returned as 0 steps)."""
+    import platform
+    from llvmlite import binding
+    if platform.machine().lower() not in ("x86_64", "amd64", "i686", "x86"):
+        return 0
+    if not binding.get_host_cpu_features().get("avx", False):
+        return 0
+    amd = binding.get_host_cpu_name().startswith(
+        ("znver", "bdver", "btver", "amdfam", "athlon", "k8", "opteron", "barcelona"))
+    return 1 if amd else 2
+
+
+#: Newton steps after rsqrtss in float32 rsqrt (0: 1 / sqrt(x), no rsqrtss)
+RSQRT32_STEPS = _xla_rsqrt32_steps()
+
+
+@intrinsic
+def _rsqrtss(typingctx, x):
+    """x86's approximate reciprocal square root (rsqrtss) of a float32."""
+    if x != types.float32:
+        return None
+
+    def codegen(context, builder, signature, args):
+        vt = ir.VectorType(ir.FloatType(), 4)
+        fn = builder.module.declare_intrinsic("llvm.x86.sse.rsqrt.ss",
+                                              fnty=ir.FunctionType(vt, [vt]))
+        v = builder.insert_element(ir.Constant(vt, ir.Undefined), args[0],
+                                   ir.Constant(ir.IntType(32), 0))
+        return builder.extract_element(builder.call(fn, [v]), ir.Constant(ir.IntType(32), 0))
+    return types.float32(x), codegen
+
+
+if RSQRT32_STEPS:
+    @njit(**_NJ)
+    def rsqrt32(x):
+        """XLA's float32 rsqrt on this CPU: rsqrtss and Newton steps
+        ``y += (-y / 2) * (x y y - 1)`` (FMAs as XLA's IR contracts them);
+        the raw approximation for x < the smallest normal float or inf."""
+        y0 = _rsqrtss(x)
+        if x < F32(1.1754943508222875e-38) or x == F32(np.inf):
+            return y0
+        y = y0
+        for _ in range(RSQRT32_STEPS):
+            y = fma(y * F32(-0.5), fma(x * y, y, F32(-1.0)), y)
+        return y
+else:
+    @njit(**_NJ)
+    def rsqrt32(x):
+        """XLA's float32 rsqrt without AVX or off x86: 1 / sqrt(x)."""
+        return F32(1.0) / math.sqrt(x)
+
+
+def rsqrt(x):
+    """XLA's ``rsqrt``: rsqrt32 for a float32, else ``1 / sqrt(x)`` (XLA's
+    float64 rsqrt, two roundings) (compiled code)."""
+    return rsqrt32(x) if isinstance(x, np.float32) else 1.0 / math.sqrt(x)
+
+
+@overload(rsqrt, jit_options=_NJ)
+def _rsqrt(x):
+    if x == types.float32:
+        return lambda x: rsqrt32(x)
+    return lambda x: 1.0 / math.sqrt(x)
+
+
+# Cephes' logf polynomial (highest degree first, with the split of
+# log(2) = 0.693359375 - 2.12194440e-4), as XLA's CPU backend emits it.
+_LOG32_P = (7.0376836292E-2, -1.1514610310E-1, 1.1676998740E-1, -1.2420140846E-1,
+            1.4249322787E-1, -1.6668057665E-1, 2.0000714765E-1, -2.4999993993E-1,
+            3.3333331174E-1)
+
+
+@njit(**_NJ)
+def log32(x):
+    """Natural log, float32, as XLA's CPU backend computes it (not libm's
+    logf, which differs in the last bit for 1 input in 7): Cephes' logf --
+    x = m 2**e with m in [sqrt(1/2), sqrt(2)), log(1 + (m - 1)) by a degree-9
+    polynomial evaluated in three interleaved Horner chains -- with the
+    fused multiply-adds LLVM's contraction makes of XLA's IR (the last
+    ``y * x**3 + e * q1``, ``x - x**2 / 2`` and ``+ e * q2`` included).
+    Denormal inputs are taken as the smallest normal float, as XLA does."""
+    if not x > F32(0.0):
+        return -F32(np.inf) if x == F32(0.0) else F32(np.nan)
+    if x == F32(np.inf):
+        return x
+    b = _f32_bits(max(x, F32(1.1754943508222875e-38)))
+    e = F32((b >> 23) - 126)
+    m = _bits_f32((b & 0x807FFFFF) | 0x3F000000)       # in [0.5, 1)
+    if m < F32(0.707106781186547524):
+        e = e - F32(1.0)
+        m = (m - F32(1.0)) + m
+    else:
+        m = m - F32(1.0)
+    c = _LOG32_P
+    x2 = m * m
+    x3 = x2 * m
+    y = fma(m, F32(c[0]), F32(c[1]))
+    y1 = fma(m, F32(c[3]), F32(c[4]))
+    y2 = fma(m, F32(c[6]), F32(c[7]))
+    y = fma(y, m, F32(c[2]))
+    y1 = fma(y1, m, F32(c[5]))
+    y2 = fma(y2, m, F32(c[8]))
+    y = fma(y, x3, y1)
+    y = fma(y, x3, y2)
+    y = fma(y, x3, F32(-2.12194440e-4) * e)
+    r = fma(F32(-0.5), x2, m)
+    r = r + y
+    return fma(F32(0.693359375), e, r)
+
+
+def log(x):
+    """log32 for a float32, else libm's log (what XLA calls for float64)
+    (compiled code)."""
+    return log32(x) if isinstance(x, np.float32) else math.log(x)
+
+
+@overload(log, jit_options=_NJ)
+def _log(x):
+    if x == types.float32:
+        return lambda x: log32(x)
+    return lambda x: math.log(x)
+
 
 _L1P_NUM = (4.5270000862445199635215E-5, 4.9854102823193375972212E-1,
             6.5787325942061044846969E0, 2.9911919328553073277375E1,
@@ -399,12 +552,12 @@ def log1p64(x):
 
 @njit(**_NJ)
 def log1p32(x):
-    """float32 log1p as XLA's (libm's logf above the threshold)."""
+    """float32 log1p as XLA's (its own logf above the threshold)."""
     if abs(x) < F32(0.41421356237309504880):
         x2 = x * x
         t = (x * x2) * (poly("L1P_NUM", x) / poly("L1P_DEN", x))
         return x + fma(F32(-0.5), x2, t)
-    return math.log(x + F32(1.0))
+    return log32(x + F32(1.0))
 
 
 # Giles' erfinv polynomials (highest degree first), as in XLA.
@@ -587,7 +740,7 @@ def gumbel_low_fill(k0, k1, part, out):
     for i in range(out.size):
         v = fma(out[i], span, tiny)
         u = v if v > tiny else tiny
-        out[i] = -math.log(-math.log(u))
+        out[i] = -log(-log(u))
 
 
 @njit(**_NJ)
@@ -601,7 +754,7 @@ def gumbel_high(both, out):
         high = both[i]
         low = both[n + i]
         x = high if high >= half else fma(eps, low, high) + tiny
-        out[i] = -math.log(-log1p(-x))
+        out[i] = -log(-log1p(-x))
 
 
 @njit(**_NJ)
@@ -613,7 +766,7 @@ def erf_array(x, out):
 @njit(**_NJ)
 def log_array(x, out):
     for i in range(x.size):
-        out[i] = math.log(x[i])
+        out[i] = log(x[i])
 
 
 @njit(**_NJ)
@@ -715,13 +868,13 @@ def _gamma_one(k0, k1, part, alpha):
     boost = alpha >= one
     a = alpha if boost else alpha + one
     d = a - third
-    c = third / math.sqrt(d)
+    c = third * rsqrt(d)
     key0, key1, sub0, sub1 = split2(k0, k1, part)
     X = zero
     V = one
     U = one + one
     while (U >= fma(-squeeze, X * X, one)) and \
-            (math.log(U) >= X * half + d * ((one - V) + math.log(V))):
+            (log(U) >= X * half + d * ((one - V) + log(V))):
         key0, key1, x0, x1, u0, u1 = split3(key0, key1, part)
         x = zero
         v = -one

@@ -82,7 +82,22 @@ def _cases():
             add(scheme, kind, seed, "categorical", [0.1, 2.0, -1.0, 0.5], -1, (20,))
             add(scheme, kind, seed, "categorical", [[0.0, 1.0, 2.0], [3.0, 0.0, -3.0]], 0)
             add(scheme, kind, seed, "categorical", [[0.0, 1.0, 2.0, 0.5], [3.0, 0.0, -3.0, 1.0]], 1, (3, 2), False)
+        # float32 transcendentals on many values: XLA's own logf (normal,
+        # exponential, gumbel, truncated_normal) differs from libm's in the last
+        # bit for 1 input in 7, and its rsqrt (gamma) is the CPU's rsqrtss
+        for seed in SEEDS[4:]:
+            add(scheme, kind, seed, "normal", (20000,), "float32")
+            add(scheme, kind, seed, "exponential", (5000,), "float32")
+            add(scheme, kind, seed, "gumbel", (5000,), "float32")
+            add(scheme, kind, seed, "gumbel", (2000,), "float32", mode="high")
+            add(scheme, kind, seed, "truncated_normal", -0.5, 2.5, (5000,), "float32")
+            for dt in FLOATS:
+                add(scheme, kind, seed, "gamma", GAMMA_SHAPES, None, dt)
     return out
+
+
+#: gamma shape parameters, below 1 (boosted, a pow) and above
+GAMMA_SHAPES = [round(0.02 + 0.037 * i, 3) for i in range(600)]
 
 
 CASES = _cases()
