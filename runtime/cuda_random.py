@@ -73,8 +73,8 @@ def uniform64(key, minval, maxval):
 @cuda.jit(device=True)
 def uniform32(key, minval, maxval):
     """`uniform(key, (), float32, minval, maxval)`."""
-    return _uniform32_words(np.int64(key[0]), np.int64(key[1]), np.float32(minval),
-                            np.float32(maxval))
+    return np.float32(_uniform32_words(np.int64(key[0]), np.int64(key[1]), np.float32(minval),
+                                       np.float32(maxval)))     # (CPU Numba boxes float32 as float)
 
 
 @cuda.jit(device=True)
@@ -86,4 +86,4 @@ def normal64(key):
 @cuda.jit(device=True)
 def normal32(key):
     """`normal(key, (), float32)`."""
-    return _normal32_words(np.int64(key[0]), np.int64(key[1]))
+    return np.float32(_normal32_words(np.int64(key[0]), np.int64(key[1])))

@@ -103,8 +103,10 @@ def _join(a, b):
 class Lowering:
     """Checks and rewrites the functions a per-example entry reaches."""
 
-    def __init__(self, program, backend_name="cuda"):
+    def __init__(self, program, elementwise=False):
         self.program = program
+        self.hint = ("; tp.jit(f, backend='cuda') runs f element-wise, on one number of each array "
+                     "argument (tp.vmap(f) maps f over examples)") if elementwise else ""
         self.done = {}              # (gen_name, ranks) -> return rank
         self.active = set()
         self.order = []             # specs in the order they were first reached
@@ -169,8 +171,8 @@ class _Checker:
 
     def fail(self, node, what, why):
         if self.check:
-            raise TranspileError(f"backend 'cuda': {what} cannot run in a GPU thread: {why}",
-                                 self.spec.src.location(node))
+            raise TranspileError(f"backend 'cuda': {what} cannot run in a GPU thread: {why}"
+                                 f"{self.lowering.hint}", self.spec.src.location(node))
 
     def text(self, node):
         return A.to_source(node).strip() if hasattr(A, "to_source") else _source(node)
@@ -291,8 +293,8 @@ class _Checker:
             return _STATIC
         if isinstance(node, gast.BinOp):
             if isinstance(node.op, gast.MatMult):
-                self.fail(node, "`@`", "BLAS calls (matrix products) cannot run in a GPU thread; "
-                          "write the product as loops over elements")
+                self.fail(node, "`@`", "it is a BLAS call (a matrix product); write the product "
+                          "as loops over elements")
             return self.binop(node, self.expr(node.left), self.expr(node.right), node.op)
         if isinstance(node, gast.UnaryOp):
             return self.numbers(node, [self.expr(node.operand)])
@@ -324,6 +326,25 @@ class _Checker:
         if any(r is None for r in ranks):
             return None
         return 0
+
+    def helper(self, node, fn, args):
+        """The rank of a call to a runtime helper that the rewrite inlines."""
+        if fn in (checks.getitem, checks.setitem):
+            ctx = gast.Load() if fn is checks.getitem else gast.Store()
+            sub = gast.copy_location(gast.Subscript(value=node.args[0], slice=node.args[1], ctx=ctx),
+                                     node)
+            if fn is checks.getitem:
+                return self.subscript(sub)
+            self.assign(sub, args[2], node)
+            return _STATIC
+        if fn in (checks.check_index, tape.stop_gradient, tape.save):
+            return args[0]
+        if fn is checks.check_unpack:
+            return _STATIC
+        if fn is tape.grad_seed and isinstance(args[0], int) and args[0] > 0:
+            self.fail(node, "grad of a function whose output is an array", "Gradient only defined "
+                      "for scalar-output functions")
+        return self.numbers(node, args[:2])
 
     def binop(self, node, left, right, op):
         if isinstance(left, list) or isinstance(right, list):
@@ -357,6 +378,9 @@ class _Checker:
 
     def attribute(self, node):
         value = self.expr(node.value)
+        if value == 0 and node.attr in ("shape", "ndim", "size", "T"):
+            self.fail(node, f"`{_source(node)}`", "it is a number here, which has no shape")
+            return _SHAPE if node.attr == "shape" else 0
         if isinstance(value, int):
             if node.attr == "shape":
                 return _SHAPE
@@ -393,8 +417,8 @@ class _Checker:
                 self.fail(node, what, "not supported by the cuda backend")
             return None
         if fn in _BLAS or getattr(fn, "__module__", "") in ("numpy.linalg", "numpy.linalg._linalg"):
-            self.fail(node, what, "BLAS/LAPACK calls (np.dot, @, np.linalg) cannot run in a GPU "
-                      "thread; write the product as loops over elements")
+            self.fail(node, what, "it is a BLAS/LAPACK call (np.dot, @, np.linalg); write it "
+                      "as loops over elements")
             return None
         if fn is print:
             for a, r in zip(node.args, args):
@@ -406,6 +430,8 @@ class _Checker:
             self.numbers(node, args)
             return _RANGE
         if fn is len:
+            if args and args[0] == 0:
+                self.fail(node, what, "it is a number here, which has no length")
             return 0
         if fn in _SAMPLERS:
             _sampler_args(self, node, fn)
@@ -414,9 +440,8 @@ class _Checker:
             self.fail(node, what, "an array can be allocated in a GPU thread only as "
                       "`name = np.zeros(<constant shape>)` (a per-thread local array)")
             return None
-        if fn in _INLINE or fn in _DROPPED:
-            return self.numbers(node, args[:2] if fn is not checks.getitem else args[1:2]) \
-                if fn is not checks.getitem else _getitem_rank(self, node, args)
+        if fn in _INLINE or fn in _DROPPED or fn is checks.setitem:
+            return self.helper(node, fn, args)
         elementwise = (fn in _MATH or fn in _DEVICE or fn in _BINOPS or fn in _COMPARE
                        or fn in _UNARY or fn in (np.absolute, np.logical_and, np.logical_or,
                                                  np.logical_not, np.logical_xor)
@@ -424,6 +449,8 @@ class _Checker:
                        or getattr(fn, "__module__", None) == "math")
         if elementwise:
             return self.numbers(node, args + list(kws.values()))
+        if node.keywords and (fn in _MATH or fn in _BINOPS or fn in _COMPARE or fn in _UNARY):
+            self.fail(node, what, "keyword arguments (out=, where=, ...) are not supported")
         name = getattr(fn, "__name__", repr(fn))
         module = getattr(fn, "__module__", "") or ""
         if module.startswith("numpy") or module.startswith("runtime.npx"):
@@ -434,10 +461,6 @@ class _Checker:
         return None
 
 
-def _getitem_rank(checker, node, args):
-    sub = gast.Subscript(value=node.args[0], slice=node.args[1], ctx=gast.Load())
-    gast.copy_location(sub, node)
-    return checker.subscript(sub)
 
 
 def _freeze(r):

@@ -215,7 +215,7 @@ def _kernel_lines(plan, out_tree, aliases):
 def assemble(program, transform):
     """(text, LineTable) of the CUDA module of `program` (after `kernel_pass`)."""
     plan = program.cuda_plan
-    lowering = Lowering(program)
+    lowering = Lowering(program, elementwise=plan.kind == "elementwise")
     ranks = tuple(plan.ranks[p] for p in plan.params)
     out_tree = lowering.check_entry(plan.fn, ranks)
     if out_tree is None or out_tree == "static":
