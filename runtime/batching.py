@@ -10,6 +10,8 @@ This module must not import numba, nor anything from `transpile`.
 """
 import numpy as np
 
+from runtime.random import KeyArray, key_batch
+
 __all__ = ["axis_size", "check_size", "check_nonempty", "alloc", "moveaxis", "broadcast",
            "VmapError"]
 
@@ -62,7 +64,10 @@ def check_nonempty(n):
 
 
 def alloc(r, n):
-    """An uninitialised array for `n` results shaped like `r`, batch axis first."""
+    """An uninitialised array for `n` results shaped like `r`, batch axis first
+    (of typed PRNG keys: a key array that takes each example's keys once)."""
+    if isinstance(r, KeyArray):
+        return key_batch(r, n)
     return np.empty((n,) + np.shape(r), dtype=np.result_type(r))
 
 

@@ -36,6 +36,7 @@ from numba.extending import (NativeValue, box, intrinsic, models, overload,
                              typeof_impl, unbox)
 from numba.np.numpy_support import as_dtype
 
+from runtime import batching as B
 from runtime import random as R
 from runtime import random_kernels as K
 from runtime.random import KeyShapeError
@@ -240,6 +241,92 @@ def _iternext_keyarray(context, builder, sig, args, result):
             builder, lambda k, i: k[i], it_t.yield_type(it_t.keys, types.intp), [it.keys, index])
         result.yield_(item)
         builder.store(cgutils.increment_index(builder, index), it.index)
+
+
+# --------------------------------------------------------------------------
+# typed keys through vmap's per-example loop (runtime.batching's helpers)
+
+class KeyBatchType(KeyArrayType):
+    """The typed-key output buffer of vmap's per-example loop
+    (``batching.alloc``): a KeyArray that, unlike the user's key arrays, takes
+    each example's keys by ``out[b] = keys``; boxed as a KeyArray."""
+
+    def __init__(self, ndim, part):
+        super().__init__(ndim, part)
+        self.name = "KeyBatch" + self.name[len("KeyArray"):]
+
+
+register_model(KeyBatchType)(_KeyArrayModel)
+
+
+def _make_batch_wrap(part):
+    @intrinsic
+    def wrap(typingctx, data):
+        if not (isinstance(data, types.Array) and data.dtype == types.uint32 and
+                data.layout == "C" and data.ndim >= 2):
+            return None
+        kt = KeyBatchType(data.ndim - 1, part)
+
+        def codegen(context, builder, sig, args):
+            keys = cgutils.create_struct_proxy(kt)(context, builder)
+            keys.data = args[0]
+            context.nrt.incref(builder, sig.args[0], args[0])
+            return keys._getvalue()
+        return kt(data), codegen
+    return wrap
+
+
+_batch_classic = _make_batch_wrap(False)
+_batch_part = _make_batch_wrap(True)
+
+
+@overload(B.axis_size, prefer_literal=True, jit_options=_JIT)
+def _axis_size_keys(x, axis):
+    if not isinstance(x, KeyArrayType):
+        return None
+    nd = x.ndim
+
+    def impl(x, axis):
+        a = axis + nd if axis < 0 else axis
+        if a < 0 or a >= nd:
+            raise B.VmapError(B.RANK_MESSAGE, axis, axis + 1 if axis >= 0 else -axis, nd,
+                              x.shape)
+        return _key_data_of(x).shape[a]
+    return impl
+
+
+@overload(B.check_size, prefer_literal=True, jit_options=_JIT)
+def _check_size_keys(x, axis, n):
+    if not isinstance(x, KeyArrayType):
+        return None
+
+    def impl(x, axis, n):
+        size = B.axis_size(x, axis)
+        if size != n:
+            raise B.VmapError(B.SIZE_MESSAGE, axis, x.shape, size, n)
+    return impl
+
+
+@overload(B.alloc, jit_options=_JIT)
+def _alloc_keys(r, n):
+    if not isinstance(r, KeyArrayType):
+        return None
+    wrap = _batch_part if r.part else _batch_classic
+    return lambda r, n: wrap(np.zeros((n,) + _key_data_of(r).shape, np.uint32))
+
+
+@overload(operator.setitem)
+def _setitem_key_batch(keys, b, value):
+    if not isinstance(keys, KeyBatchType):
+        return None
+    if not (isinstance(b, types.Integer) and isinstance(value, KeyArrayType)
+            and value.ndim == keys.ndim - 1 and value.part == keys.part):
+        raise TypingError(f"vmap: an example returned {value} where the first example "
+                          f"returned a {KeyArrayType(keys.ndim - 1, keys.part)}")
+
+    def impl(keys, b, value):
+        _key_data_of(keys)[b] = _key_data_of(value)
+    return impl
 
 
 @njit(**_JIT)
@@ -1058,7 +1145,9 @@ def _choice(key, a, shape=(), replace=True, p=None, axis=0, mode=None):
             else:
                 g = np.empty(n_inputs, pdt)
                 gum(k0, k1, part, g)
-                g = g + np.log(pp)
+                logp = np.empty(n_inputs, pdt)
+                K.log_array(pp, logp)        # XLA's float32 log, as eagerly
+                g = g + logp
                 ind = _top_k_desc(g, n).astype(np.int64)
         return _take(a, ind, arr).reshape(shape)
     return impl

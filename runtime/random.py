@@ -274,6 +274,37 @@ class KeyArray:
         return f"KeyArray(shape={self.shape}, dtype={self.dtype!r}) overlaying:\n{body}"
 
 
+class _KeyBatch(KeyArray):
+    """The typed-key output of vmap's per-example loop: ``n`` key arrays
+    shaped like one example's, written once each (``out[b] = keys``) and then
+    immutable like any KeyArray (runtime.batching.alloc makes it)."""
+
+    __slots__ = ("_left",)
+
+    def __init__(self, like, n):
+        data = np.zeros((n,) + like._data.shape, _U32)
+        super().__init__(data, like._part)
+        self._data.flags.writeable = n > 0
+        self._left = n
+
+    def __setitem__(self, b, keys):
+        if not self._left:
+            raise TypeError("'KeyArray' object does not support item assignment")
+        if not (isinstance(keys, KeyArray) and keys._part == self._part and
+                keys.shape == self.shape[1:]):
+            raise TypeError(f"vmap: an example returned {keys!r} where the first example "
+                            f"returned keys of shape {self.shape[1:]} and dtype {self.dtype!r}")
+        self._data[b] = keys._data
+        self._left -= 1
+        if not self._left:
+            self._data.flags.writeable = False
+
+
+def key_batch(like, n):
+    """The output buffer of ``n`` examples of typed keys like ``like``."""
+    return _KeyBatch(like, n)
+
+
 def _impl_name(part):
     return "threefry2x32_partitionable" if part else "threefry2x32"
 

@@ -7,11 +7,16 @@ sampler), so each compiled function below is built once per module and
 checked many ways; the full matrix of key kinds is marked slow.
 """
 import functools
+import os
+import sys
 
 import numpy as np
 import pytest
 
 import transpile as tp
+
+sys.path.insert(0, os.path.dirname(__file__))
+from random_checks import same  # noqa: E402
 
 R = tp.random
 
@@ -49,21 +54,6 @@ def draw_samplers(key, n, lo, p, logits, mean, cov):
 def logits2(key, logits):
     return (R.categorical(key, logits), R.categorical(key, logits, 0),
             R.categorical(key, logits, 1))
-
-
-def same(a, b, what=""):
-    if isinstance(a, tuple):
-        assert isinstance(b, tuple) and len(a) == len(b), what
-        for i, (x, y) in enumerate(zip(a, b)):
-            same(x, y, f"{what}[{i}]")
-        return
-    if isinstance(b, R.KeyArray):
-        assert isinstance(a, R.KeyArray) and a.dtype == b.dtype and a.shape == b.shape, what
-        a, b = R.key_data(a), R.key_data(b)
-    a = np.asarray(a)
-    b = np.asarray(b)
-    assert a.shape == b.shape and a.dtype == b.dtype, (what, a.shape, b.shape, a.dtype, b.dtype)
-    assert np.array_equal(a.reshape(-1).view(np.uint8), b.reshape(-1).view(np.uint8)), (what, a, b)
 
 
 @functools.lru_cache(maxsize=None)
