@@ -138,3 +138,99 @@ def test_vmap_pytrees_jitted_loop():
     g = tp.jit(tp.vmap(two_parts, in_axes=(0, None), out_axes={"y": 1, "stats": (None, 0)}, strategy="loop"))
     with pytest.raises(ValueError, match="out_axes is None"):
         g(X, 2.0)
+
+
+# -- jvp and vjp with pytree primals ------------------------------------------------
+def model(params, x):
+    """A pytree in (a list of a dict and a namedtuple), a pytree out."""
+    h = np.tanh(x @ params[0]["W"] + params[0]["b"])
+    out = h * params[1].w + params[1].b
+    return {"out": out, "aux": (np.sum(out ** 2), h[0])}
+
+
+def _model_params():
+    return [{"W": RNG.normal(size=(3, 2)), "b": RNG.normal(size=2)},
+            Pair(w=RNG.normal(size=2), b=0.25)]
+
+
+def _directional_fd(f, primals, tangents, eps=1e-6):
+    """Central finite difference of f along the tangents (pytrees)."""
+    def shifted(s):
+        return f(*tp.tree_map(lambda p, t: p + s * t, primals, tangents))
+    return tp.tree_map(lambda a, b: (a - b) / (2 * eps), shifted(eps), shifted(-eps))
+
+
+def test_jvp_with_pytree_primals_and_output_matches_fd():
+    params, x = _model_params(), RNG.normal(size=(4, 3))
+    t_params = tp.tree_map(lambda v: RNG.normal(size=np.shape(v)) if np.ndim(v) else 0.5, params)
+    t_x = RNG.normal(size=x.shape)
+    out, t_out = tp.jvp(model, (params, x), (t_params, t_x))
+    _close(out, model(params, x), rtol=1e-14)
+    _close(t_out, _directional_fd(model, (params, x), (t_params, t_x)), rtol=1e-6, atol=1e-9)
+    # linear in the tangents; the inputs are left alone
+    _, t2 = tp.jvp(model, (params, x), (tp.tree_map(lambda v: 2 * v, t_params), 2 * t_x))
+    _close(t2, tp.tree_map(lambda v: 2 * v, t_out), rtol=1e-13)
+    # a tuple primal and a None leaf
+    out, t = tp.jvp(lambda p, n: p[0] * p[1], ((2.0, np.arange(3.0)), None), ((1.0, np.ones(3)), None))
+    np.testing.assert_allclose(t, np.arange(3.0) + 2.0)
+
+
+def test_jvp_pytree_errors_as_jax_words_them():
+    p = {"w": np.ones(2), "b": np.ones(2)}
+    with pytest.raises(TypeError, match=r"must have the same tree structure; primals have tree structure "
+                                        r"PyTreeDef\(\(\{'b': \*, 'w': \*\},\)\) whereas tangents have tree "
+                                        r"structure PyTreeDef\(\(\{'w': \*\},\)\)"):
+        tp.jvp(lambda q: q["w"] * q["b"], (p,), ({"w": np.ones(2)},))
+    with pytest.raises(TypeError, match="same tree structure"):
+        tp.jvp(lambda q: q["w"] * q["b"], (p,), [p])            # a tuple and a list differ, as in JAX
+    with pytest.raises(ValueError, match=r"different primal and tangent shapes;Got primal shape \(2,\) and "
+                                         r"tangent shape as \(3,\)"):
+        tp.jvp(lambda q: q["w"] * q["b"], (p,), ({"w": np.ones(2), "b": np.ones(3)},))
+    with pytest.raises(TypeError, match="dtypes must be equal"):
+        tp.jvp(lambda q: q["w"] * q["b"], (p,), ({"w": np.ones(2), "b": np.ones(2, np.float32)},))
+    with pytest.raises(TypeError, match="real- or complex-valued"):
+        tp.jvp(lambda q: q["w"] * 2.0, ({"w": np.arange(2)},), ({"w": np.ones(2)},))
+
+
+def test_vjp_with_pytree_primals_and_output():
+    params, x = _model_params(), RNG.normal(size=(4, 3))
+    out, pullback = tp.vjp(model, params, x)
+    _close(out, model(params, x), rtol=1e-14)
+    ct = {"out": RNG.normal(size=(4, 2)), "aux": (0.7, RNG.normal(size=2))}
+    g_params, g_x = pullback(ct)
+    assert tp.tree_structure(g_params) == tp.tree_structure(params) and isinstance(g_params[1], Pair)
+    # <ct, J t> == <J^T ct, t> for random tangents, J t by finite differences
+    for _ in range(3):
+        t_params = tp.tree_map(lambda v: RNG.normal(size=np.shape(v)) if np.ndim(v) else 0.5, params)
+        t_x = RNG.normal(size=x.shape)
+        jt = _directional_fd(model, (params, x), (t_params, t_x))
+        lhs = sum(np.sum(a * b) for a, b in zip(tp.tree_leaves(ct), tp.tree_leaves(jt)))
+        rhs = sum(np.sum(a * b) for a, b in zip(tp.tree_leaves((g_params, g_x)), tp.tree_leaves((t_params, t_x))))
+        assert lhs == pytest.approx(rhs, rel=1e-6)
+    # the loss alone: the pullback of 1 is the gradient
+    (g, _) = tp.vjp(model_loss, params, x)[1](1.0)
+    _close(g, tp.grad(model_loss)(params, x), rtol=1e-12)
+
+
+def model_loss(params, x):
+    return loss_and_parts(params, x)[0]
+
+
+def loss_and_parts(params, x):
+    r = model(params, x)
+    return r["aux"][0], {"h0": r["aux"][1], "n": x.shape[0]}
+
+
+def test_vjp_pytree_has_aux_and_errors():
+    params, x = _model_params(), RNG.normal(size=(4, 3))
+    out, pullback, aux = tp.vjp(loss_and_parts, params, x, has_aux=True)
+    assert out == pytest.approx(loss_and_parts(params, x)[0]) and aux["n"] == 4
+    g_params, _ = pullback(2.0)
+    _close(g_params, tp.tree_map(lambda v: 2 * v, tp.grad(lambda p: loss_and_parts(p, x)[0])(params)),
+           rtol=1e-12)
+    _, pullback = tp.vjp(model, params, x)
+    with pytest.raises(ValueError, match=r"(?s)tree structure.*PyTreeDef\(\{'aux': \(\*, \*\), 'out': \*\}\)"
+                                         r".*PyTreeDef\(\{'out': \*\}\)"):
+        pullback({"out": np.ones((4, 2))})
+    with pytest.raises(ValueError, match=r"shape/dtype.*got float64\[3\], but expected float64\[2\]"):
+        pullback({"out": np.ones((4, 2)), "aux": (1.0, np.ones(3))})

@@ -12,7 +12,46 @@ import types
 import numpy as np
 
 from .ad_api import Differentiated, _check_inexact, _like
-from .api import _DYN
+from .api import _DYN, call_args_of
+from .structure import is_container, mirror, rebuild_result, tree_key, tuple_structure
+from .tree import tree_flatten, tree_leaves, tree_map, tree_structure
+
+_LEAF = tree_structure(0)
+
+
+def _ranks(names, args, key):
+    """{parameter: ndim} of the dynamic array and number arguments, and of
+    the leaves of pytree arguments (the Jacobian wrappers vmap over basis
+    vectors and use them)."""
+    out = {}
+    for name, a, k in zip(names, args, key):
+        if tree_key(k) is not None:
+            out.update(zip(mirror(tree_key(k), name)[1], map(np.ndim, tree_leaves(a))))
+        elif k is _DYN and isinstance(a, (np.ndarray, np.generic, float, int, complex)):
+            out[name] = np.ndim(a)
+    return out
+
+
+def differentiated(tr, argnums, nums, args, key):
+    """What one derivative layer of `tr` differentiates, for arguments `args`
+    of signature `key`: (the generated parameters, a pytree argument's
+    leaves included; JAX's structure of the inputs, one argument's tree for
+    an int `argnums`, else a tuple over them; whether the generated code
+    returns a tuple over the parameters)."""
+    wrt, defs = [], []
+    for n in nums:
+        treedef = tree_key(key[n])
+        if treedef is not None:             # a pytree: its leaves, by their parameter names
+            wrt.extend(mirror(treedef, tr._names[n])[1])
+            defs.append(treedef)
+        elif key[n] is _DYN:
+            wrt.append(tr._names[n])
+            defs.append(_LEAF)
+        else:
+            raise TypeError(f"argument {tr._names[n]} of {tr._fn.__qualname__}() cannot be differentiated: "
+                            f"it is a {type(args[n]).__name__}, not a number or array")
+    as_int = isinstance(argnums, int)
+    return wrt, (defs[0] if as_int else tuple_structure(defs)), not (as_int and defs[0] == _LEAF)
 
 
 class Transformed(Differentiated):
@@ -26,6 +65,15 @@ class Transformed(Differentiated):
         self.mode = layers[-1][0]
         self.argnums = layers[-1][1]
         self._layer_argnums = [self._normalize(a) for _, a, _ in self.layers]
+        # the Jacobian wrappers vmap over basis vectors: their vectorizing
+        # rules depend on the ranks of the arguments
+        self._ranked = any(k not in ("grad", "value_and_grad", "jvp") for k, _, _ in self.layers)
+
+    def _signature(self, args):
+        key = super()._signature(args)
+        if self._ranked:
+            key = key + (("ranks",) + tuple(np.ndim(a) if k is _DYN else None for a, k in zip(args, key)),)
+        return key
 
     def _normalize(self, argnums):
         nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
@@ -53,19 +101,12 @@ class Transformed(Differentiated):
         from .ad_api import _GENERATED
         from .api import arg_plan, statics_of
         statics = statics_of(self._names, args, key)
-        layers = []
+        layers, shapes = [], []
         for (kind, argnums, has_aux), nums in zip(self.layers, self._layer_argnums):
-            for n in nums:
-                if isinstance(key[n], tuple) and key[n] and key[n][0] == "tree":
-                    raise NotImplementedError(f"{kind} with respect to a pytree argument "
-                                              f"({self._names[n]}) is not supported yet: grad and "
-                                              f"value_and_grad are")
-                if key[n] is not _DYN:
-                    raise TypeError(f"argument {self._names[n]} of {self._fn.__qualname__}() cannot be "
-                                    f"differentiated: it is a {type(args[n]).__name__}, not a number "
-                                    f"or array")
-            layers.append({"kind": kind, "wrt": [self._names[n] for n in nums],
-                           "argnums_int": isinstance(argnums, int), "has_aux": has_aux})
+            wrt, in_def, tupled = differentiated(self, argnums, nums, args, key)
+            layers.append({"kind": kind, "wrt": wrt, "argnums_int": not tupled, "has_aux": has_aux,
+                           "ranks": _ranks(self._names, args, key) if self._ranked else {}})
+            shapes.append((kind, in_def, tupled))
         shared = (self._fn, "ad", tuple((l["kind"], tuple(l["wrt"]), l["argnums_int"], l["has_aux"])
                                         for l in layers), self.backend, key)
         gen = _GENERATED.get(shared)
@@ -74,6 +115,8 @@ class Transformed(Differentiated):
                                                                              "mode": "ad"})
             gen.dyn_index = arg_plan(self._names, gen)
             gen.trees = bool(gen.program.entry.tree_params)
+            gen.out_tree = gen.program.entry.out_tree
+            gen.shapes = shapes         # how to rebuild JAX's structure (structure.rebuild_result)
             try:
                 _GENERATED[shared] = gen
             except TypeError:
@@ -82,9 +125,10 @@ class Transformed(Differentiated):
         self.num_specializations += 1
         return gen
 
+    def _diff_positions(self):
+        return {n for nums in self._layer_argnums for n in nums}
+
     def _check_inputs(self, args):
-        from .structure import is_container
-        from .tree import tree_leaves
         for nums in self._layer_argnums:
             for n in nums:
                 for leaf in (tree_leaves(args[n]) if is_container(args[n]) else [args[n]]):
@@ -95,13 +139,23 @@ class Transformed(Differentiated):
             args = (self._self,) + args
         args = self._bind(args, dict(kwargs))
         self._check_inputs(args)
-        out = self._run(args)
-        kind, argnums, has_aux = self.layers[-1]
+        out, gen = self._run(args, with_gen=True)
+        return self._result(out, gen, args)
+
+    def _result(self, out, gen, args):
+        """The generated result in JAX's structure; gradients typed like their inputs."""
+        if self.layers[0][2]:       # has_aux (vmap(grad(f, has_aux=True))): (result, aux)
+            if gen.out_tree is not None:
+                raise NotImplementedError("has_aux=True with a pytree output under vmap is not supported "
+                                          "yet")
+            g, aux = out
+            return self._result_of(rebuild_result(g, gen.shapes, None), args), aux
+        return self._result_of(rebuild_result(out, gen.shapes, gen.out_tree), args)
+
+    def _result_of(self, out, args):
+        kind, argnums, _ = self.layers[-1]
         nums = self._layer_argnums[-1]
         if kind == "grad":
-            if has_aux:
-                g, aux = out
-                return _shape_grads(g, args, nums, argnums), aux
             return _shape_grads(out, args, nums, argnums)
         if kind == "value_and_grad":
             value, g = out
@@ -110,9 +164,11 @@ class Transformed(Differentiated):
 
 
 def _shape_grads(g, args, nums, argnums):
+    """Gradients shaped and typed like their inputs, leaf by leaf."""
     if isinstance(argnums, int):
-        return _like(g, args[nums[0]])
-    return tuple(_like(b, args[n]) for b, n in zip(g, nums))
+        x = args[nums[0]]
+        return tree_map(_like, g, x) if is_container(x) else _like(g, x)
+    return tuple(_shape_grads(b, args, (n,), 0) for b, n in zip(g, nums))
 
 
 def compose(fun, kind, argnums=0, has_aux=False):
@@ -155,55 +211,44 @@ def hessian(fun, argnums=0):
     return jacfwd(jacrev(fun, argnums), argnums)
 
 
-def _numbers_tuple(x):
-    return type(x) is tuple and all(np.ndim(v) == 0 or isinstance(v, np.ndarray) for v in x)
-
-
-def _describe_tree(x):
-    if isinstance(x, (tuple, list)):
-        return f"{type(x).__name__} of {len(x)}"
-    return "a leaf"
-
-
 def jvp(fun, primals, tangents):
     """`(fun(*primals), J @ tangents)`: the forward-mode derivative of `fun`
-    at `primals` along `tangents`."""
+    at `primals` along `tangents`. Primals may be pytrees; tangents have
+    their structure, shapes and dtypes; the output and its tangent have the
+    structure of `fun`'s output."""
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
         raise TypeError(f"primal and tangent arguments to jvp must be tuples or lists; found "
                         f"{type(primals).__name__} and {type(tangents).__name__}.")
-    if len(primals) != len(tangents):
+    p_leaves, p_def = tree_flatten(primals)
+    t_leaves, t_def = tree_flatten(tangents)
+    if p_def != t_def:
         raise TypeError(f"primal and tangent arguments to jvp must have the same tree structure; "
-                        f"primals have tree structure {_describe_tree(tuple(primals))} whereas "
-                        f"tangents have tree structure {_describe_tree(tuple(tangents))}.")
-    primals, tangents = tuple(primals), list(tangents)
-    from .structure import is_container
-    if any(is_container(p) and not _numbers_tuple(p) for p in primals):
-        raise NotImplementedError("jvp with pytree primals (lists, dicts, ...) is not supported yet: "
-                                  "pass arrays, or use tp.grad, which takes pytrees")
-    for k, (p, t) in enumerate(zip(primals, tangents)):
-        if np.shape(p) != np.shape(t):
-            raise ValueError(f"jvp called with different primal and tangent shapes;Got primal "
-                             f"shape {np.shape(p)} and tangent shape as {np.shape(t)}")
+                        f"primals have tree structure {p_def} whereas tangents have tree structure "
+                        f"{t_def}.")
+    for k, (p, t) in enumerate(zip(p_leaves, t_leaves)):
         pd, td = np.result_type(p), np.result_type(t)
         if not np.issubdtype(pd, np.inexact):
             raise TypeError(f"jvp requires real- or complex-valued primal inputs, but got "
-                            f"{pd.name} for primal {k}")
+                            f"{pd.name} for primal leaf {k}")
         if isinstance(p, np.ndarray) and pd != td:
             raise TypeError(f"primal and tangent arguments to jvp do not match; dtypes must be "
                             f"equal. Got primal dtype {pd.name} and so expected tangent dtype "
                             f"{pd.name}, but got tangent dtype {td.name} instead.")
-        tangents[k] = _like(t, p)
+        if np.shape(p) != np.shape(t):
+            raise ValueError(f"jvp called with different primal and tangent shapes;Got primal "
+                             f"shape {np.shape(p)} and tangent shape as {np.shape(t)}")
+        t_leaves[k] = _like(t, p)
     if isinstance(fun, Differentiated):
         raise NotImplementedError("jvp of a transformed function is not supported yet")
-    n = len(primals)
-    tr = Transformed(fun, [("jvp", tuple(range(n)), False)])
-    args = tr._bind(((tr._self,) if tr._self is not None else ()) + primals, {})
+    tr = Transformed(fun, [("jvp", tuple(range(len(primals))), False)])
+    args = tr._bind(((tr._self,) if tr._self is not None else ()) + tuple(primals), {})
     key = tr._signature(args)
     gen = tr._cache.get(key) or tr._generate(args, key)
-    call_args = [args[i] for i in gen.dyn_index] + [h.getter() for h in gen.hidden] + tangents
+    call_args = call_args_of(args, gen) if gen.trees else [args[i] for i in gen.dyn_index]
     try:
-        return gen.entry(*call_args)
+        out = gen.entry(*call_args, *[h.getter() for h in gen.hidden], *t_leaves)
     except Exception as exc:
         from .api import _relocate
         _relocate(exc, gen)
         raise
+    return rebuild_result(out, gen.shapes, gen.out_tree)

@@ -425,9 +425,25 @@ class _Specializer(gast.NodeTransformer):
         raise TranspileError(f"a pytree leaf of type {type(leaf).__name__} cannot be used in generated "
                              f"code", self.location(node))
 
-    def tree_value(self, node):
+    def tree_value(self, node, display=False):
         """The mirror `node` evaluates to when it is a pytree (leaves: Leaf or
-        LeafExpr of visited expressions), else None."""
+        LeafExpr of visited expressions), else None. With `display` (a value
+        returned, or inside a pytree), a dict display is a pytree whatever
+        its values, as in JAX."""
+        chain = self.call_chain(node)
+        if chain is not None:           # f(x)['aux']: a part of the pytree a call returns
+            call, keys = chain
+            tree = self.tree_value(call)
+            if tree is None:            # not a pytree: the visited call, subscripted
+                for k in keys:
+                    self.pending_value = A.located(gast.Subscript(value=self.pending_value, slice=A.const(k),
+                                                                  ctx=gast.Load()), node)
+                return None
+            part = self.tree_part(tree, keys, node)
+            if isinstance(part, (S.Leaf, S.LeafExpr)):
+                self.pending_value = self.leaf_node(part, node)
+                return None
+            return part
         if isinstance(node, (gast.Name, gast.Subscript)):
             value = self.static_value(node)
             return value if value is not _NOT_STATIC and S.is_mirror(value) \
@@ -440,8 +456,8 @@ class _Specializer(gast.NodeTransformer):
                 return None
             return tuple(items) if isinstance(node, gast.Tuple) else list(items)
         if isinstance(node, gast.Dict) and all(isinstance(k, gast.Constant) for k in node.keys) \
-                and any(self.might_be_tree(v) for v in node.values):
-            return {k.value: self.tree_or_expr(v) for k, v in zip(node.keys, node.values)}
+                and (display or any(self.might_be_tree(v) for v in node.values)):
+            return {k.value: self.display_tree(v) for k, v in zip(node.keys, node.values)}
         if isinstance(node, gast.Call):
             func = self.static_value(node.func)
             if func is _NOT_STATIC:
@@ -469,6 +485,31 @@ class _Specializer(gast.NodeTransformer):
                 return tree_unflatten(out, leaves)
         return None
 
+    def call_chain(self, node):
+        """(call, keys) for `f(x)[k1][k2]...` with constant keys and `f` a user
+        function or transformation (whose result may be a pytree), else None."""
+        keys = []
+        while isinstance(node, gast.Subscript) and isinstance(node.slice, gast.Constant) \
+                and isinstance(node.slice.value, (int, str)):
+            keys.append(node.slice.value)
+            node = node.value
+        if not keys or not isinstance(node, gast.Call):
+            return None
+        func = self.static_value(node.func)
+        if func is _NOT_STATIC or not (_is_transformed(func) and getattr(func, "layers_spec", None) is not None
+                                       or _callee_of(func)[0] is not None):
+            return None
+        return node, keys[::-1]
+
+    def tree_part(self, tree, keys, node):
+        for k in keys:
+            try:
+                tree = tree[k]
+            except (KeyError, IndexError, TypeError) as exc:
+                raise TranspileError(f"the pytree returned here has no item {k!r} ({exc})",
+                                     self.location(node)) from None
+        return tree
+
     def might_be_tree(self, node):
         """Whether `node` may evaluate to a pytree (checked without visiting)."""
         if isinstance(node, (gast.Name, gast.Subscript)):
@@ -476,11 +517,19 @@ class _Specializer(gast.NodeTransformer):
             return value is not _NOT_STATIC and S.is_mirror(value)
         return isinstance(node, (gast.Call, gast.Tuple, gast.List, gast.Dict))
 
+    def display_tree(self, node):
+        """A value in a dict display: tuple, list and dict displays in it are
+        containers of the pytree (JAX's view), the rest as `tree_or_expr`."""
+        if isinstance(node, (gast.Tuple, gast.List)) and not any(isinstance(e, gast.Starred) for e in node.elts):
+            items = [self.display_tree(e) for e in node.elts]
+            return tuple(items) if isinstance(node, gast.Tuple) else items
+        return self.tree_or_expr(node)
+
     def tree_or_expr(self, node):
         """A mirror for `node` if it is a pytree, else a LeafExpr of the visited
         node (visited once)."""
         self.pending_value = None
-        tree = self.tree_value(node)
+        tree = self.tree_value(node, display=True)
         if tree is not None:
             return tree
         if self.pending_value is not None:
@@ -614,7 +663,7 @@ class _Specializer(gast.NodeTransformer):
     def visit_Return(self, node):
         self.pending = []
         self.pending_value = None
-        tree = self.tree_value(node.value) if node.value is not None else None
+        tree = self.tree_value(node.value, display=True) if node.value is not None else None
         if tree is None and getattr(self, "pending_value", None) is not None:
             node.value = self.pending_value
             self.pending_value = None
@@ -644,6 +693,23 @@ class _Specializer(gast.NodeTransformer):
         return out
 
     def visit_Subscript(self, node):
+        chain = self.call_chain(node) if isinstance(node.ctx, gast.Load) else None
+        if chain is not None:           # f(x)['aux'][0] in an expression: one leaf of the pytree
+            call, keys = chain
+            call = self.visit(call)
+            out = getattr(call, "tp_out_tree", None)
+            if out is None:
+                for k in keys:
+                    call = A.located(gast.Subscript(value=call, slice=A.const(k), ctx=gast.Load()), node)
+                return call
+            paths = getattr(call, "tp_out_paths", None) or [(k,) for k in range(out.num_leaves)]
+            part = self.tree_part(tree_unflatten(out, [S.LeafExpr(p) for p in paths]), keys, node)
+            if not isinstance(part, S.LeafExpr):
+                raise TranspileError("a pytree (a container of arrays) is used as a value here; index it "
+                                     "down to an array, or assign it to a name first", self.location(node))
+            for k in part.node:
+                call = A.located(gast.Subscript(value=call, slice=A.const(k), ctx=gast.Load()), node)
+            return call
         if isinstance(node.ctx, gast.Load):
             value = self.static_value(node)
             if isinstance(value, (S.Leaf, S.LeafExpr)):

@@ -108,3 +108,101 @@ def mirror(treedef, prefix):
 def flatten_mirror(value):
     """(leaves, treedef) of a mirror (leaves: Leaf/LeafExpr/static values)."""
     return tree_flatten(value, is_leaf=lambda v: isinstance(v, (Leaf, LeafExpr)))
+
+
+# -- the results of derivative transformations ----------------------------------------
+#
+# Generated code returns what a stack of layers computes over flat leaves:
+# a Jacobian layer differentiating with respect to leaves x_1..x_n returns a
+# tuple with one entry per x_j (one entry alone for an int argnums over an
+# array), each shaped like the function's output with every output leaf y
+# replaced by dy/dx_j. JAX nests the other way round: the output's structure
+# outermost, each leaf the input tree of its derivatives. The dispatcher
+# rebuilds JAX's structure from the generated leaves (transpile/derivatives.py).
+
+_LEAF = tree_flatten(0)[1]
+
+
+def _graft(outer, inner):
+    """The structure of `outer` with each leaf replaced by the tree `inner`."""
+    slot = object()
+    sub = tree_unflatten(inner, [slot] * inner.num_leaves)
+    return tree_flatten(tree_unflatten(outer, [sub] * outer.num_leaves),
+                        is_leaf=lambda v: v is slot)[1]
+
+
+def tuple_structure(defs):
+    """The structure of a tuple whose items have the structures `defs`."""
+    slot = object()
+    return tree_flatten(tuple(tree_unflatten(d, [slot] * d.num_leaves) for d in defs),
+                        is_leaf=lambda v: v is slot)[1]
+
+
+def _pair(a, b):
+    return tuple_structure((a, b))
+
+
+def flatten_up_to(treedef, tree):
+    """The subtrees of `tree` at the leaves of `treedef`, a prefix of its
+    structure (a leaf of a returned pytree may be a tuple display returned
+    whole)."""
+    if treedef.node_type is None:
+        return [tree]
+    children = _node_of(tree)[0](tree)[0]
+    return [x for sub, child in zip(treedef.children, children) for x in flatten_up_to(sub, child)]
+
+
+def tree_key(k):
+    """The structure in a signature key of a pytree argument, else None."""
+    return k[1] if type(k) is tuple and len(k) == 2 and k[0] == "tree" else None
+
+
+def result_structure(base, layers):
+    """(treedef, order): JAX's structure of the result of `layers` (innermost
+    first, each (kind, in_def, tupled): in_def the structure of the
+    differentiated inputs as JAX shows them, a tuple over argnums or one
+    argument's tree) over a function whose output has structure `base`, and
+    for each leaf of that structure the index of the generated leaf holding
+    it (generated leaves in flatten order)."""
+    treedef, order, m = base, list(range(base.num_leaves)), base.num_leaves
+    for kind, in_def, _ in layers:
+        if kind == "vmap":                  # batched leaves, same structure
+            continue
+        if kind == "jvp":                   # (y, y_dot)
+            treedef, order, m = _pair(treedef, treedef), order + [m + k for k in order], 2 * m
+            continue
+        n = in_def.num_leaves               # generated: [x_j][y]; JAX: [y][x_j]
+        lifted = [j * m + k for k in order for j in range(n)]
+        if kind == "value_and_grad":        # (value, gradients)
+            treedef, order, m = _pair(treedef, _graft(treedef, in_def)), order + [m + k for k in lifted], m + m * n
+        else:                               # grad, jacfwd, jacrev
+            treedef, order, m = _graft(treedef, in_def), lifted, m * n
+    return treedef, order
+
+
+def base_output(out, layers):
+    """The function's own output inside the generated result of `layers`."""
+    for kind, _, tupled in reversed(layers):
+        if kind in ("jvp", "value_and_grad") or (kind != "vmap" and tupled):
+            out = out[0]
+    return out
+
+
+def rebuild_result(out, layers, out_tree):
+    """The generated result `out` of `layers` in JAX's structure; `out_tree`:
+    the pytree the function returns flat (None: it returns a plain value)."""
+    first = next((kind for kind, _, _ in layers if kind != "vmap"), None)
+    if first == "grad":     # the gradient of a scalar: the output is not in the result
+        if not any(tupled for _, _, tupled in layers):
+            return out
+        base_def = _LEAF
+    else:
+        base = base_output(out, layers)
+        if out_tree is not None:
+            base = tree_unflatten(out_tree, list(base))
+        elif type(base) is not tuple and not any(tupled for _, _, tupled in layers):
+            return out          # arrays in, an array out: nothing to rebuild
+        base_def = tree_flatten(base)[1]
+    treedef, order = result_structure(base_def, layers)
+    leaves = tree_flatten(out)[0]
+    return tree_unflatten(treedef, [leaves[k] for k in order])

@@ -28,7 +28,7 @@ import numpy as np
 
 from .ad_api import Differentiated, _GENERATED
 from .api import Jitted, _DYN, _relocate, arg_plan, call_args_of, statics_of
-from .derivatives import Transformed, _shape_grads
+from .derivatives import Transformed, differentiated
 from .errors import TranspileError, TranspileTypingError
 from .structure import mirror
 from .tree import (broadcast_prefix, keystr, tree_flatten, tree_leaves, tree_structure,
@@ -313,8 +313,10 @@ class Vmapped(Transformed):
         return bound, key, (axes, ranks, values)
 
     def _layer_dicts(self, args, key, axes):
+        """(layer dicts for transpile/ad/layers.py, how to rebuild the result:
+        see structure.rebuild_result)."""
         axes, ranks, _ = axes
-        layers, it, rit = [], iter(axes), iter(ranks)
+        layers, shapes, it, rit = [], [], iter(axes), iter(ranks)
         for i, ((kind, argnums, has_aux), nums) in enumerate(zip(self.layers, self._layer_argnums)):
             if kind == "vmap":
                 spec = argnums
@@ -325,15 +327,12 @@ class Vmapped(Transformed):
                                "axes": dict(next(it)), "ranks": dict(next(rit)), "out_axes": out_axes,
                                "axis_size": spec.axis_size,
                                "strategy": "loop" if key in self._fallback else spec.strategy})
+                shapes.append(("vmap", None, False))
                 continue
-            for n in nums:
-                if key[0][n] is not _DYN:
-                    raise TypeError(f"argument {self._names[n]} of {self._fn.__qualname__}() cannot be "
-                                    f"differentiated: it is a {type(args[n]).__name__}, not a number "
-                                    f"or array")
-            layers.append({"kind": kind, "wrt": [self._names[n] for n in nums],
-                           "argnums_int": isinstance(argnums, int), "has_aux": has_aux})
-        return _forward_inner_grad(layers)
+            wrt, in_def, tupled = differentiated(self, argnums, nums, args, key[0])
+            layers.append({"kind": kind, "wrt": wrt, "argnums_int": not tupled, "has_aux": has_aux})
+            shapes.append((kind, in_def, tupled))
+        return _forward_inner_grad(layers), shapes
 
     def _out_tree_below(self, index, args, key):
         """The pytree that the function under layer `index` returns flat (None:
@@ -349,7 +348,7 @@ class Vmapped(Transformed):
         if axes is None:
             raise TypeError("Vmapped._generate needs the resolved axes")
         statics = statics_of(self._names, args, key[0])
-        layers = self._layer_dicts(args, key, axes)
+        layers, shapes = self._layer_dicts(args, key, axes)
         shared = (self._fn, "vmap", _layers_key(layers), self.backend, key)
         gen = _GENERATED.get(shared)
         if gen is None or (gen.guards and any(b.read() is not v for b, v in gen.guards)):
@@ -358,6 +357,7 @@ class Vmapped(Transformed):
             gen.dyn_index = arg_plan(self._names, gen)
             gen.trees = bool(gen.program.entry.tree_params)
             gen.out_tree = gen.program.entry.out_tree
+            gen.shapes = shapes
             try:
                 _GENERATED[shared] = gen
             except TypeError:
@@ -410,19 +410,7 @@ class Vmapped(Transformed):
         return True
 
     def _finish(self, out, gen, bound):
-        if gen.out_tree is not None and all(kind == "vmap" for kind, _, _ in self.layers):
-            return tree_unflatten(gen.out_tree, out)
-        kind, argnums, has_aux = self.layers[-1]
-        nums = self._layer_argnums[-1]
-        if kind == "grad":
-            if has_aux:
-                g, aux = out
-                return _shape_grads(g, bound, nums, argnums), aux
-            return _shape_grads(out, bound, nums, argnums)
-        if kind == "value_and_grad":
-            value, g = out
-            return value, _shape_grads(g, bound, nums, argnums)
-        return out
+        return self._result(out, gen, bound)
 
     def _auto(self):
         return any(kind == "vmap" and spec.strategy == "auto" for kind, spec, _ in self.layers)
