@@ -27,7 +27,6 @@ JAX is imported with XLA_PYTHON_CLIENT_PREALLOCATE=false so that it does not
 take 75% of the GPU's memory before Numba allocates.
 """
 import argparse
-import math
 import os
 import statistics
 import sys

@@ -28,11 +28,9 @@ checks at the user's line, `math.*`, local arrays) and writes the module:
     # the results back; device arrays stay on the device
     vmap_grad_f = launch.Vmap(vmap_grad_f_kernel, grad_f, axes=(0, 0), out=0)
 """
-import gast
 import numpy as np
 
 from .. import astutil as A
-from ..errors import TranspileError
 from .cuda_lower import MODULES, Lowering
 from .module import header
 from .to_source import finish_module, function_source
@@ -158,28 +156,21 @@ def _aliases(program, specs):
     return out
 
 
-def _leaf_paths(tree, path=()):
+def _outputs(tree, path=(), paths=None):
+    """(the paths of the leaves of a returned tuple tree, the tree of their indices as text)."""
+    paths = [] if paths is None else paths
     if isinstance(tree, (list, tuple)):
-        out = []
-        for k, item in enumerate(tree):
-            out.extend(_leaf_paths(item, path + (k,)))
-        return out
-    return [path]
-
-
-def _out_spec(tree, counter):
-    if isinstance(tree, (list, tuple)):
-        items = [_out_spec(t, counter) for t in tree]
-        return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
-    counter.append(len(counter))
-    return str(counter[-1])
+        items = [_outputs(t, path + (k,), paths)[1] for k, t in enumerate(tree)]
+        return paths, "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+    paths.append(path)
+    return paths, str(len(paths) - 1)
 
 
 def _kernel_lines(plan, out_tree, aliases):
     cuda = aliases["numba.cuda"]
     device = aliases["runtime.cuda_device"]
     t = THREAD[plan.kind]
-    paths = _leaf_paths(out_tree)
+    paths, spec = _outputs(out_tree)
     outs = [f"_out{k}" for k in range(len(paths))]
     args = []
     for p in plan.params:
@@ -202,11 +193,11 @@ def _kernel_lines(plan, out_tree, aliases):
              f"        _r = {plan.fn.gen_name}({', '.join(args)})"]
     for out, path in zip(outs, paths):
         lines.append(f"        {out}[{t}] = _r{''.join(f'[{k}]' for k in path)}")
-    axes = "(" + ", ".join(str(plan.axes[p]) for p in plan.params) + ("," if len(plan.params) == 1 else "") + ")"
-    spec = _out_spec(out_tree, [])
+    axes = ", ".join(str(plan.axes[p]) for p in plan.params)
+    axes = f"({axes},)" if len(plan.params) == 1 else f"({axes})"
     launcher = "Vmap" if plan.kind == "vmap" else "Elementwise"
-    host = [f"# host side: NumPy inputs are copied to the GPU and the results back; device arrays",
-            f"# (__cuda_array_interface__) are used in place and the results stay on the device",
+    host = ["# host side: NumPy inputs are copied to the GPU and the results back; device arrays",
+            "# (__cuda_array_interface__) are used in place and the results stay on the device",
             f"{plan.launcher} = {aliases['runtime.cuda_launch']}.{launcher}({plan.kernel}, "
             f"{plan.fn.gen_name}, axes={axes}, out={spec})"]
     return "\n".join(lines), "\n".join(host)
@@ -223,7 +214,7 @@ def assemble(program, transform):
     specs = list(lowering.order)
     aliases = _aliases(program, specs)
     rewritten = lowering.rewrite(aliases)
-    used = set()
+    used = {aliases["runtime.cuda_device"]} if plan.kind == "elementwise" else set()   # elem()
     for _, node in rewritten:
         used |= A.names_in(node)
     cuda = aliases["numba.cuda"]
@@ -231,7 +222,7 @@ def assemble(program, transform):
     head = header(program, transform, "cuda")
     imports = []
     for mod, alias in sorted(program.imports.items()):
-        if alias in used or mod in ("numba.cuda", "runtime.cuda_device"):
+        if alias in used or mod == "numba.cuda":
             imports.append(f"import {mod}" if alias == mod else f"import {mod} as {alias}")
     imports.append(f"import runtime.cuda_launch as {aliases['runtime.cuda_launch']}")
     chunks = ["\n".join(head), "\n".join(imports)]
