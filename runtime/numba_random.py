@@ -1307,3 +1307,19 @@ def _mvn_ov(words, part, mean, cov, shape, dt, odt):
         K.affine_matvec(m.astype(odt), f.astype(odt), z.reshape(nb, n).astype(odt), out)
         return out.reshape(shape + (n,))
     return impl
+
+
+@overload(R.random_gamma_grad, jit_options=_JIT)
+def _random_gamma_grad(a, x):
+    if not (isinstance(x, types.Array) and isinstance(x.dtype, types.Float)):
+        _fail("random_gamma_grad", f"x must be a float array in compiled code, got {x}")
+    nd = x.ndim
+    ba = _bound(a, np.float64, nd, "random_gamma_grad")
+    dt = as_dtype(x.dtype).type
+
+    def impl(a, x):
+        alpha = ba(a, x.shape)
+        out = np.empty(x.size, np.float64)
+        K.gamma_grad_fill(alpha, np.ascontiguousarray(x).astype(np.float64).reshape(-1), out)
+        return out.astype(dt).reshape(x.shape)
+    return impl

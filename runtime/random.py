@@ -949,3 +949,18 @@ def gamma(key, a, shape=None, dtype=None):
     out = np.empty(n, dt)
     K.gamma_fill(w0, w1, part, alpha, out)
     return out.reshape(shape)
+
+
+def random_gamma_grad(a, x):
+    """How Gamma(a, 1) samples ``x`` move with ``a`` at a fixed quantile:
+    ``-(dP/da) / (dP/dx)`` with P(a, x) the regularized lower incomplete
+    gamma function (implicit reparameterization; JAX's
+    ``lax.random_gamma_grad``), the derivative rule of :func:`gamma`.
+    ``a`` broadcasts to x's shape; computed in float64, returned in x's
+    float dtype."""
+    x = np.asarray(x)
+    dt = x.dtype if x.dtype in (np.float32, np.float64) else np.dtype(np.float64)
+    alpha = _bound(a, np.float64, x.shape, "random_gamma_grad")
+    out = np.empty(x.size, np.float64)
+    _kernels().gamma_grad_fill(alpha, x.astype(np.float64).reshape(-1), out)
+    return out.astype(dt).reshape(x.shape)

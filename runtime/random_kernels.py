@@ -890,6 +890,118 @@ def _gamma_one(k0, k1, part, alpha):
     return (d * V) * bst
 
 
+# --------------------------------------------------------------------------
+# gamma's implicit reparameterization gradient (JAX's lax.random_gamma_grad)
+
+@njit(**_NJ)
+def digamma(x):
+    """psi(x) for x > 0: the recurrence up to x >= 6, then the asymptotic
+    series (absolute error below 1e-15)."""
+    r = 0.0
+    while x < 6.0:
+        r -= 1.0 / x
+        x += 1.0
+    f = 1.0 / (x * x)
+    t = f * (-1.0 / 12 + f * (1.0 / 120 + f * (-1.0 / 252 + f * (1.0 / 240 + f * (-1.0 / 132)))))
+    return r + math.log(x) - 0.5 / x + t
+
+
+_EPS64 = 2.220446049250313e-16
+_LOG_MAX64 = 709.782712893384
+
+
+@njit(**_NJ)
+def _gamma_grad_series(a, x, enabled):
+    """dx/da where P(a, x) is the series sum x**n / ((a+1)...(a+n)) times
+    x**a e**-x / Gamma(a+1) (x <= 1 or x <= a), with the derivatives of its
+    terms carried along."""
+    r = a
+    c = 1.0
+    ans = 1.0
+    dc_da = 0.0
+    dans_da = 0.0
+    while enabled:
+        r += 1.0
+        dc_da = dc_da * (x / r) - (c * x) / (r * r)
+        dans_da += dc_da
+        c *= x / r
+        ans += c
+        enabled = abs(dc_da / dans_da) > _EPS64
+    return -(dans_da + ans * (math.log(x) - digamma(a + 1.0))) * x / a
+
+
+@njit(**_NJ)
+def _gamma_grad_fraction(a, x, enabled):
+    """dx/da where Q(a, x) = 1 - P(a, x) is Cephes' continued fraction times
+    x**a e**-x / Gamma(a) (x > 1 and x > a), with the derivatives of its
+    convergents carried along (at most 2000 terms)."""
+    y = 1.0 - a
+    z = x + y + 1.0
+    c = 0.0
+    pkm2 = 1.0
+    qkm2 = x
+    pkm1 = x + 1.0
+    qkm1 = z * x
+    ans = pkm1 / qkm1
+    dpkm2 = 0.0
+    dqkm2 = 0.0
+    dpkm1 = 0.0
+    dqkm1 = -x
+    dans_da = (dpkm1 - ans * dqkm1) / qkm1
+    while enabled and c < 2000.0:
+        c += 1.0
+        y += 1.0
+        z += 2.0
+        yc = y * c
+        pk = pkm1 * z - pkm2 * yc
+        qk = qkm1 * z - qkm2 * yc
+        dpk = dpkm1 * z - pkm1 - dpkm2 * yc + pkm2 * c
+        dqk = dqkm1 * z - qkm1 - dqkm2 * yc + qkm2 * c
+        if qk != 0.0:
+            ans = pk / qk
+            new = (dpk - ans * dqk) / qk
+            enabled = abs(new - dans_da) > _EPS64
+            dans_da = new
+        pkm2, pkm1, qkm2, qkm1 = pkm1, pk, qkm1, qk
+        dpkm2, dpkm1, dqkm2, dqkm1 = dpkm1, dpk, dqkm1, dqk
+        if abs(pk) > 1.0 / _EPS64:
+            pkm2 *= _EPS64
+            pkm1 *= _EPS64
+            qkm2 *= _EPS64
+            qkm1 *= _EPS64
+            dpkm2 *= _EPS64
+            dpkm1 *= _EPS64
+            dqkm2 *= _EPS64
+            dqkm1 *= _EPS64
+    return (dans_da + ans * (math.log(x) - digamma(a))) * x
+
+
+@njit(**_NJ)
+def gamma_grad(a, x):
+    """dx/da of a Gamma(a, 1) sample x by implicit reparameterization:
+    -(dP/da) / (dP/dx) with P(a, x) the regularized lower incomplete gamma
+    function, i.e. how x moves with a at a fixed quantile.  JAX's
+    ``lax.random_gamma_grad`` (its series and continued fraction, their
+    convergence tests, its special cases), in float64."""
+    if a != a or x != x or x < 0.0 or a <= 0.0:
+        return np.nan
+    if x == 0.0:
+        return 0.0
+    # where x**a e**-x / Gamma(a) underflows, JAX returns the first term
+    enabled = a * math.log(x) - x - math.lgamma(a) >= -_LOG_MAX64
+    if x > 1.0 and x > a:
+        return _gamma_grad_fraction(a, x, enabled)
+    return _gamma_grad_series(a, x, enabled)
+
+
+@njit(**_NJ)
+def gamma_grad_fill(a, x, out):
+    """out[i] = gamma_grad(a[i], x[i]) (a of size 1 or x's size; float64)."""
+    sa = a.size > 1
+    for i in range(x.size):
+        out[i] = gamma_grad(a[i if sa else 0], x[i])
+
+
 @njit(**_NJ)
 def cholesky_lower(a, out):
     """The lower Cholesky factor of the symmetric positive definite ``a``

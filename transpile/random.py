@@ -6,9 +6,10 @@ keys, giving JAX's numbers (see :mod:`runtime.random` for the scheme).
     w = tp.random.normal(sub, (3, 4))           # float64 unless dtype=np.float32
 
 The functions live in :mod:`runtime.random` (what generated code imports) and
-are re-exported here; they work eagerly, inside ``tp.jit`` (same bits) and
-under ``tp.grad`` (samples are constants; ``minval``/``maxval`` of
-``uniform`` are differentiable).
+are re-exported here; they work eagerly, inside ``tp.jit`` (same bits),
+under ``tp.vmap`` over a batch of keys, and under ``tp.grad`` (samples are
+constants; ``minval``/``maxval`` of ``uniform`` are differentiable, and
+``gamma``'s shape ``a`` by implicit reparameterization, as in JAX).
 """
 from runtime.random import (  # noqa: F401
     IMPLS, KeyArray, KeyDType, PRNGKey, bernoulli, bits, categorical, choice, exponential,

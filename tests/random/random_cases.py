@@ -143,3 +143,9 @@ def run(R, make_key, case):
             kwargs["dtype"] = np.dtype(dt[0])
         return np.asarray(R.randint(key, shape, lo, hi, **kwargs))
     return np.asarray(getattr(R, fn)(key, *args, **kwargs))
+
+
+#: gamma_grad_reference.npz: JAX's gradients of gamma w.r.t. its shape a
+GAMMA_GRAD_SEEDS = (0, 1, 42)
+GAMMA_GRAD_ALPHAS = (0.05, 0.3, 1.0, 1.7, 4.0, 25.0)
+GAMMA_GRAD_N = 40

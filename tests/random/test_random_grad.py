@@ -1,10 +1,19 @@
 """tp.random under tp.grad: samples are constants with respect to the inputs,
 the key is not differentiable, and reparameterized paths differentiate
-(loc + scale * normal; uniform's minval/maxval)."""
+(loc + scale * normal; uniform's minval/maxval; gamma's shape by implicit
+reparameterization, as JAX)."""
+import os
+import sys
+
 import numpy as np
 import pytest
+from scipy import special
 
 import transpile as tp
+from runtime import random as RR
+
+sys.path.insert(0, os.path.dirname(__file__))
+import random_cases  # noqa: E402
 
 R = tp.random
 
@@ -35,7 +44,16 @@ def key_inside(w, seed):
 
 
 def gamma_of_param(a, key):
-    return np.sum(R.gamma(key, a, (3,)))
+    return np.sum(R.gamma(key, a, (40,)))
+
+
+def gamma_squares(a, key):
+    return np.sum(R.gamma(key, a, (40,)) ** 2)
+
+
+def gamma_vector(a, key):
+    x = R.gamma(key, a, (3, 2))            # a of shape (2,) broadcast to (3, 2)
+    return np.sum(np.log(x) * np.array([1.0, -2.0]))
 
 
 def test_reparameterized_normal():
@@ -86,9 +104,13 @@ def test_the_key_is_not_differentiable():
         tp.grad(reparam_loss, argnums=1)(np.array([0.5, 2.0]), R.PRNGKey(0))
 
 
+def truncated_of_param(lo, key):
+    return np.sum(R.truncated_normal(key, lo, 2.0, (3,)))
+
+
 def test_a_sampler_without_a_rule_is_a_named_error():
-    with pytest.raises(tp.TranspileError, match="gamma"):
-        tp.grad(gamma_of_param)(2.0, R.PRNGKey(0))
+    with pytest.raises(tp.TranspileError, match="truncated_normal"):
+        tp.grad(truncated_of_param)(-1.0, R.PRNGKey(0))
 
 
 def test_value_and_grad():
@@ -109,3 +131,90 @@ def test_jit_of_grad():
     glo, ghi = tp.jit(tp.grad(uniform_loss, argnums=(0, 1)))(-1.0, 3.0, R.key(3))
     np.testing.assert_allclose([glo, ghi], tp.grad(uniform_loss, argnums=(0, 1))(-1.0, 3.0, R.key(3)),
                                rtol=1e-12)
+
+
+# ---- gamma: implicit reparameterization (JAX's random_gamma_grad) ----------
+
+def quantile_derivative(a, x, h=1e-6):
+    """How x moves with a at its fixed quantile P(a, x): central finite
+    differences of the inverse CDF (scipy), the definition of the implicit
+    reparameterization gradient."""
+    q = special.gammainc(a, x)
+    return (special.gammaincinv(a + h, q) - special.gammaincinv(a - h, q)) / (2 * h)
+
+
+@pytest.mark.parametrize("a", [0.3, 1.0, 1.7, 6.5])
+def test_gamma_gradient_moves_each_sample_along_its_quantile(a):
+    key = R.PRNGKey(11)
+    x = R.gamma(key, a, (40,))
+    fd = quantile_derivative(a, x)
+    ok = (x > 1e-8) & (special.gammainc(a, x) < 1 - 1e-6)   # where the quantile moves x
+    np.testing.assert_allclose(RR.random_gamma_grad(a, x)[ok], fd[ok], rtol=2e-6)
+    np.testing.assert_allclose(tp.grad(gamma_of_param)(a, key), np.sum(fd), rtol=2e-6)
+    np.testing.assert_allclose(tp.grad(gamma_squares)(a, key), np.sum(2 * x * fd), rtol=2e-6)
+
+
+def test_gamma_gradient_has_the_expected_mean():
+    """E[x] = a and E[x**2] = a (a + 1): the mean gradients are 1 and 2a + 1
+    (within 5 standard errors over 20000 samples)."""
+    a, n = 2.5, 20000
+    key = R.key(5)
+    x = R.gamma(key, a, (n,))
+    g = RR.random_gamma_grad(a, x)
+    assert abs(g.mean() - 1.0) < 5 * g.std() / np.sqrt(n)
+    g2 = 2 * x * g
+    assert abs(g2.mean() - (2 * a + 1)) < 5 * g2.std() / np.sqrt(n)
+
+
+def test_gamma_gradient_is_not_the_fixed_key_derivative_of_the_sampler():
+    """Marsaglia-Tsang's sampler with the key held fixed moves its accepted
+    proposal, not its quantile: its finite differences differ from JAX's
+    gradient (so they are not what the rule is checked against)."""
+    key, a, h = R.PRNGKey(0), 0.3, 1e-6
+    fd_sampler = (R.gamma(key, a + h, (5,)) - R.gamma(key, a - h, (5,))) / (2 * h)
+    grad = RR.random_gamma_grad(a, R.gamma(key, a, (5,)))
+    assert np.max(np.abs(fd_sampler - grad) / np.abs(grad)) > 0.1
+
+
+GAMMA_REF = np.load(os.path.join(os.path.dirname(__file__), "gamma_grad_reference.npz"))
+
+
+@pytest.mark.parametrize("i", range(len(random_cases.GAMMA_GRAD_SEEDS)))
+def test_gamma_gradient_matches_jax(i):
+    key = R.PRNGKey(random_cases.GAMMA_GRAD_SEEDS[i])
+    n = random_cases.GAMMA_GRAD_N
+    for j, a in enumerate(random_cases.GAMMA_GRAD_ALPHAS):
+        x = GAMMA_REF[f"x_{i}_{j}"]
+        np.testing.assert_array_equal(R.gamma(key, np.full(n, a)), x)
+        np.testing.assert_allclose(RR.random_gamma_grad(a, x), GAMMA_REF[f"dx_{i}_{j}"],
+                                   rtol=1e-9, atol=1e-300)
+        np.testing.assert_allclose(tp.grad(gamma_squares)(a, key), GAMMA_REF[f"dsq_{i}_{j}"],
+                                   rtol=1e-9)
+
+
+def test_gamma_gradient_of_an_array_shape_forward_and_reverse():
+    key = R.key(8)
+    a = np.array([0.7, 3.0])
+    g = tp.grad(gamma_vector)(a, key)
+    x = R.gamma(key, a, (3, 2))
+    want = np.sum(RR.random_gamma_grad(a, x) / x * np.array([1.0, -2.0]), axis=0)
+    np.testing.assert_allclose(g, want, rtol=1e-12)
+    np.testing.assert_allclose(tp.jacfwd(gamma_vector)(a, key), g, rtol=1e-12)   # forward mode
+
+
+def test_gamma_gradient_in_float32():
+    key = R.PRNGKey(2)
+    x = R.gamma(key, 1.7, (40,), np.float32)
+    g = RR.random_gamma_grad(1.7, x)
+    assert g.dtype == np.float32
+    np.testing.assert_allclose(g, RR.random_gamma_grad(1.7, x.astype(np.float64)), rtol=1e-6)
+
+
+@pytest.mark.slow
+def test_jit_of_gamma_gradient():
+    key = R.PRNGKey(4)
+    np.testing.assert_allclose(tp.jit(tp.grad(gamma_squares))(1.7, key),
+                               tp.grad(gamma_squares)(1.7, key), rtol=1e-13)
+    a = np.array([0.7, 3.0])
+    np.testing.assert_allclose(tp.jit(tp.grad(gamma_vector))(a, R.key(8)),
+                               tp.grad(gamma_vector)(a, R.key(8)), rtol=1e-13)
