@@ -59,42 +59,26 @@ def where(condition, x, y):
 
 @_device
 def maximum(x1, x2):
-    """`np.maximum`: NaN when either is NaN."""
-    if x1 != x1:
-        return x1
-    if x2 != x2:
-        return x2
-    return x1 if x1 >= x2 else x2
+    """`np.maximum`: NaN when either is NaN (and x2 when they are equal, as NumPy)."""
+    return x1 if x1 > x2 or x1 != x1 else x2
 
 
 @_device
 def minimum(x1, x2):
-    """`np.minimum`: NaN when either is NaN."""
-    if x1 != x1:
-        return x1
-    if x2 != x2:
-        return x2
-    return x1 if x1 <= x2 else x2
+    """`np.minimum`: NaN when either is NaN (and x2 when they are equal)."""
+    return x1 if x1 < x2 or x1 != x1 else x2
 
 
 @_device
 def fmax(x1, x2):
-    """`np.fmax`: NaN only when both are NaN."""
-    if x2 != x2:
-        return x1
-    if x1 != x1:
-        return x2
-    return x1 if x1 >= x2 else x2
+    """`np.fmax`: NaN only when both are NaN (x2 when they are equal, as NumPy's arrays)."""
+    return x1 if x1 > x2 or x2 != x2 else x2
 
 
 @_device
 def fmin(x1, x2):
-    """`np.fmin`: NaN only when both are NaN."""
-    if x2 != x2:
-        return x1
-    if x1 != x1:
-        return x2
-    return x1 if x1 <= x2 else x2
+    """`np.fmin`: NaN only when both are NaN (x2 when they are equal)."""
+    return x1 if x1 < x2 or x2 != x2 else x2
 
 
 @_device
@@ -116,33 +100,33 @@ def clip(a, a_min, a_max):
 
 
 @_device
+def _integral(x):
+    """Whether `x` is NaN, infinite or an integer already (|x| >= 2**52)."""
+    return x != x or abs(x) >= 4503599627370496.0
+
+
+@_device
 def floor(x):
-    """`np.floor`: a float (math.floor gives an int)."""
-    if x != x or abs(x) >= 4503599627370496.0:      # NaN, inf, or already an integer
-        return x + 0.0
-    return math.copysign(float(math.floor(x)), x)
+    """`np.floor`: a float (math.floor gives an int), -0.0 kept."""
+    return x + 0.0 if _integral(x) else math.copysign(float(math.floor(x)), x)
 
 
 @_device
 def ceil(x):
     """`np.ceil`: a float."""
-    if x != x or abs(x) >= 4503599627370496.0:
-        return x + 0.0
-    return math.copysign(float(math.ceil(x)), x)
+    return x + 0.0 if _integral(x) else math.copysign(float(math.ceil(x)), x)
 
 
 @_device
 def trunc(x):
     """`np.trunc`: a float."""
-    if x != x or abs(x) >= 4503599627370496.0:
-        return x + 0.0
-    return math.copysign(float(math.trunc(x)), x)
+    return x + 0.0 if _integral(x) else math.copysign(float(math.trunc(x)), x)
 
 
 @_device
 def rint(x):
     """`np.rint`: the nearest integer, ties to even, as a float."""
-    if x != x or abs(x) >= 4503599627370496.0:
+    if _integral(x):
         return x + 0.0
     f = float(math.floor(x))
     d = x - f
@@ -160,7 +144,7 @@ def heaviside(x1, x2):
         return 0.0
     if x1 > 0:
         return 1.0
-    return x2 + 0.0
+    return x2 * 1.0
 
 
 @_device

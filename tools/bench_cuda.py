@@ -38,35 +38,29 @@ _TOOLS = os.path.dirname(os.path.abspath(__file__))
 # tools/ must not shadow packages (tools/coverage.py vs coverage, which Numba imports)
 sys.path[:] = [os.path.dirname(_TOOLS)] + [p for p in sys.path if os.path.abspath(p or ".") != _TOOLS]
 
-ALPHA = 1.6732632423543772
-LAMBDA = 1.0507009873554805
+
+def _load_bench():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("_tp_bench", os.path.join(_TOOLS, "bench.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+_bench = _load_bench()
+fmt, _table = _bench.fmt, _bench._table
+
 # Peak memory bandwidth (bytes/s) by device name, when the driver does not report
-# the memory clock (CUDA 13 drops that attribute).
+# the memory clock (recent CUDA releases deprecate that attribute).
 PEAK_BY_NAME = {"H100 80GB HBM3": 3.35e12, "H100 PCIe": 2.0e12, "H100 NVL": 3.9e12, "H200": 4.8e12,
                 "A100-SXM4-80GB": 2.039e12, "A100-SXM4-40GB": 1.555e12, "A100-PCIE-40GB": 1.555e12,
                 "A100 80GB PCIe": 1.935e12, "L4": 3.0e11, "L40S": 8.64e11, "A10G": 6.0e11,
                 "Tesla T4": 3.2e11, "Tesla V100-SXM2-16GB": 9.0e11, "Tesla V100-SXM2-32GB": 9.0e11}
 
 
-# -- the user's functions (plain NumPy; transpile reads this source) -------------------
-def branchy(x, y):
-    acc = 0.0
-    z = x
-    for i in range(6):
-        if z * y > 0.5:
-            z = z - 0.1 * np.sin(z * y)
-            acc = acc + z * z
-        else:
-            z = z + 0.2 * np.tanh(y - z)
-            acc = acc - np.log1p(z * z) / (i + 1)
-        if acc > 10.0:
-            acc = 10.0 + np.sqrt(acc - 10.0)
-    w = np.maximum(acc, -5.0)
-    return w * x + np.exp(-y * y) * z
-
-
-def selu(x):
-    return LAMBDA * np.where(x > 0, x, ALPHA * (np.exp(x) - 1.0))
+# the user's functions (plain NumPy): those of the CUDA backend's tests
+sys.path.insert(0, os.path.join(os.path.dirname(_TOOLS), "tests", "cuda"))
+from cuda_examples import ALPHA, SCALE as LAMBDA, branchy, selu  # noqa: E402
 
 
 # -- the same in JAX ---------------------------------------------------------------------
@@ -185,16 +179,6 @@ def copy_bandwidth(cuda, n, repeat):
     return None if t is None else 2 * 8 * n / t
 
 
-def fmt(seconds):
-    if seconds is None:
-        return "-"
-    if seconds >= 1:
-        return f"{seconds:.2f} s"
-    if seconds >= 1e-3:
-        return f"{seconds * 1e3:.2f} ms"
-    return f"{seconds * 1e6:.1f} us"
-
-
 def gbs(bw):
     return "-" if bw is None else f"{bw / 1e9:.0f} GB/s"
 
@@ -205,13 +189,6 @@ def pct(a, b):
 
 def ratio(a, b):
     return "-" if a is None or b is None else f"{a / b:.2f}x"
-
-
-def table(header, rows):
-    widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
-    for r in [header, ["-" * w for w in widths]] + rows:
-        print("  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w)
-                        for i, (c, w) in enumerate(zip(r, widths))))
 
 
 # -- the workloads -----------------------------------------------------------------------
@@ -255,7 +232,7 @@ def run(n_branchy, n_selu, repeat, sim):
         rows.append([name, f"{len(host[name][0]):.0e}", fmt(first), fmt(t_call), fmt(t_kernel), fmt(t_jax),
                      ratio(t_jax, t_call), gbs(bw), pct(bw, peak), pct(bw, copy_bw),
                      "ok" if same else "MISMATCH"])
-    table(["workload", "n", "tp 1st call", "tp call", "tp kernel", "jax call", "jax/tp",
+    _table(["workload", "n", "tp 1st call", "tp call", "tp kernel", "jax call", "jax/tp",
            "kernel bw", "of peak", "of copy", "result"], rows)
     print(f"  peak bandwidth: {gbs(peak)} ({how}); device-to-device copy measured: {gbs(copy_bw)}")
     print("  jax/tp above 1: tp faster; 'of peak' and 'of copy' are the kernel's bytes moved / time "

@@ -50,6 +50,7 @@ def cases():
     return [
         (tp.jit(ex.selu, backend="cuda"), (x,)),
         (tp.jit(ex.inner, backend="cuda"), (x, 0.5)),
+        (tp.jit(ex.ufuncs, backend="cuda"), (x, y)),
         (tp.jit(tp.vmap(ex.branchy), backend="cuda"), (x, y)),
         (tp.jit(tp.vmap(tp.grad(ex.branchy, argnums=(0, 1))), backend="cuda"), (x, y)),
         (tp.jit(tp.vmap(ex.jvp_inner), backend="cuda"), (x, y)),

@@ -52,6 +52,12 @@ def test_elementwise_broadcasts_like_numpy():
     close(f(a, 2.0), ex.inner(a, 2.0))
 
 
+def test_numpy_functions_on_numbers_match_numpy():
+    f = tp.jit(ex.ufuncs, backend="cuda")
+    y = Y + 0.05
+    close(f(X, y), ex.ufuncs(X, y), rtol=1e-12)
+
+
 def test_elementwise_of_a_reduction_is_an_error_not_a_wrong_answer():
     with pytest.raises(TranspileError, match="element-wise") as info:
         tp.jit(ex.mean_of, backend="cuda").generated(X)
