@@ -217,7 +217,7 @@ def run(n_branchy, n_selu, repeat, sim):
         k = min(2000, len(host[name][0]))
         ref_fn = tp.jit(tp.vmap(tp.grad(branchy))) if name == "branchy_grad" else tp.jit(selu)
         ref = ref_fn(*(a[:k] for a in host[name]))
-        same = np.allclose(out.copy_to_host()[:k], ref, rtol=1e-12, atol=1e-14)
+        same = np.allclose(out.copy_to_host()[:k], ref, rtol=1e-9, atol=1e-12)   # GPU libdevice vs libm
         t_call = median_time(lambda: fn(*args), repeat, cuda.synchronize)
         t_kernel = kernel_time(cuda, kernel_launch(cuda, fn, args), repeat)
         t_jax = None

@@ -200,7 +200,7 @@ def test_show_prints_the_kernel(tmp_path, capsys):
     assert cli.main(["show", f"{path}:branchy", "--vmap", "--backend", "cuda"]) == 0
     out = capsys.readouterr().out
     assert "@cuda.jit(device=True)\ndef branchy(x, y):" in out
-    assert "def vmap_branchy_kernel(x, y, _out0):" in out
+    assert "@cuda.jit(cache=True)\ndef vmap_branchy_kernel(x, y, _out0):" in out
     assert "_b = cuda.grid(1)" in out
     code = [l for l in out.split("def branchy")[1].splitlines() if not l.strip().startswith("#")]
     assert "math.sin(" in out and not any("np." in l for l in code)

@@ -17,7 +17,7 @@ checks at the user's line, `math.*`, local arrays) and writes the module:
     def grad_f(x, y):                   # the per-example code, one thread's work
         ...
 
-    @cuda.jit
+    @cuda.jit(cache=True)               # compiled on the first call, cached on disk
     def vmap_grad_f_kernel(x, y, _out0):
         _b = cuda.grid(1)               # one thread per example
         if _b < _out0.shape[0]:
@@ -185,7 +185,7 @@ def _kernel_lines(plan, out_tree, aliases):
             args.append(f"{p}[{', '.join([':'] * ax + [t])}]")
     what = "one thread per example" if plan.kind == "vmap" else \
         "one thread per element of the broadcast inputs"
-    lines = [f"@{cuda}.jit",
+    lines = [f"@{cuda}.jit(cache=True)",
              f"def {plan.kernel}({', '.join(plan.params + outs)}):",
              f"    # {what}",
              f"    {t} = {cuda}.grid(1)",
