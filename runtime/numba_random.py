@@ -152,13 +152,17 @@ def _box_keyarray(typ, val, c):
     return res
 
 
-def _make_wrap(part):
+def _make_wrap(part, key_type=KeyArrayType, min_ndim=1):
+    """An intrinsic wrapping C-contiguous uint32 words (..., 2) of at least
+    ``min_ndim`` dimensions as keys of ``key_type`` (KeyArrayType, or
+    KeyBatchType for vmap's output buffer)."""
+
     @intrinsic
     def wrap(typingctx, data):
         if not (isinstance(data, types.Array) and data.dtype == types.uint32 and
-                data.layout == "C" and data.ndim >= 1):
+                data.layout == "C" and data.ndim >= min_ndim):
             return None
-        kt = KeyArrayType(data.ndim - 1, part)
+        kt = key_type(data.ndim - 1, part)
 
         def codegen(context, builder, sig, args):
             keys = cgutils.create_struct_proxy(kt)(context, builder)
@@ -259,25 +263,8 @@ class KeyBatchType(KeyArrayType):
 register_model(KeyBatchType)(_KeyArrayModel)
 
 
-def _make_batch_wrap(part):
-    @intrinsic
-    def wrap(typingctx, data):
-        if not (isinstance(data, types.Array) and data.dtype == types.uint32 and
-                data.layout == "C" and data.ndim >= 2):
-            return None
-        kt = KeyBatchType(data.ndim - 1, part)
-
-        def codegen(context, builder, sig, args):
-            keys = cgutils.create_struct_proxy(kt)(context, builder)
-            keys.data = args[0]
-            context.nrt.incref(builder, sig.args[0], args[0])
-            return keys._getvalue()
-        return kt(data), codegen
-    return wrap
-
-
-_batch_classic = _make_batch_wrap(False)
-_batch_part = _make_batch_wrap(True)
+_batch_classic = _make_wrap(False, KeyBatchType, 2)
+_batch_part = _make_wrap(True, KeyBatchType, 2)
 
 
 @overload(B.axis_size, prefer_literal=True, jit_options=_JIT)
