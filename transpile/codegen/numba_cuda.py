@@ -49,16 +49,20 @@ def passes(transform, names):
     return tuple("kernel" if n in ("layers", "vmap") else n for n in names)
 
 
-def check_jittable(fn):
-    """`tp.jit(fn, backend='cuda')` of a transformation: only a vmap outermost."""
-    layers = getattr(fn, "layers", None)
-    if layers is None or layers[-1][0] != "vmap":
+def _check_layers(kinds, what):
+    """A kernel maps one batch axis: vmap outermost, and only there."""
+    if not kinds or kinds[-1] != "vmap":
         raise NotImplementedError(
             f"backend 'cuda' runs a transformation as a kernel when vmap is the outermost one "
-            f"(tp.jit(tp.vmap(tp.grad(f)), backend='cuda')); got {fn!r}")
-    if any(kind == "vmap" for kind, _, _ in layers[:-1]):
+            f"(tp.jit(tp.vmap(tp.grad(f)), backend='cuda')); got {what}")
+    if "vmap" in kinds[:-1]:
         raise NotImplementedError("backend 'cuda': vmap of vmap is not supported; map one batch "
                                   "axis (reshape the inputs)")
+
+
+def check_jittable(fn):
+    """`tp.jit(fn, backend='cuda')` of a transformation (checked when jit is called)."""
+    _check_layers([kind for kind, _, _ in getattr(fn, "layers", None) or ()], repr(fn))
 
 
 class Plan:
@@ -95,14 +99,9 @@ def kernel_pass(program, transform, options):
             "kind": "vmap", "wrt": [], "argnums_int": True, "has_aux": False,
             "axes": {p: 0 for p in entry.dyn_params}, "ranks": options.get("ranks", {}),
             "out_axes": 0, "axis_size": None}])
+        _check_layers([layer["kind"] for layer in layer_list], "layers " + " of ".join(
+            layer["kind"] for layer in reversed(layer_list)))
         vm = layer_list[-1]
-        if vm["kind"] != "vmap":
-            raise NotImplementedError(
-                "backend 'cuda' runs a transformation as a kernel when vmap is the outermost one "
-                "(tp.jit(tp.vmap(tp.grad(f)), backend='cuda'))")
-        if any(l["kind"] == "vmap" for l in layer_list[:-1]):
-            raise NotImplementedError("backend 'cuda': vmap of vmap is not supported; map one "
-                                      "batch axis (reshape the inputs)")
         registry = {}
         current = L.build(program, entry, layer_list[:-1], registry) if layer_list[:-1] else entry
         if vm.get("inner"):     # vmap(grad(f)) of numbers: forward mode in each thread
