@@ -107,6 +107,11 @@ def test_vmap_example_vectors_in_axes_and_globals():
     rs, rc = tp.vmap(ex.rowdot, in_axes=(0, 1))(w, x)
     close(s, rs)
     close(c, rc)
+    shared = np.array([0.5, -1.0, 2.0])       # not mapped: every thread reads all of it
+    s, c = tp.jit(tp.vmap(ex.rowdot, in_axes=(0, None)), backend="cuda")(w, shared)
+    rs, rc = tp.vmap(ex.rowdot, in_axes=(0, None))(w, shared)
+    close(s, rs)
+    close(c, rc)
 
 
 def test_vmap_local_array():
