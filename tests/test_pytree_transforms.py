@@ -234,3 +234,67 @@ def test_vjp_pytree_has_aux_and_errors():
         pullback({"out": np.ones((4, 2))})
     with pytest.raises(ValueError, match=r"shape/dtype.*got float64\[3\], but expected float64\[2\]"):
         pullback({"out": np.ones((4, 2)), "aux": (1.0, np.ones(3))})
+
+
+def layer(p, x):
+    h = np.tanh(x @ p["W"] + p["b"])
+    return {"h": h, "s": np.sum(h ** 2)}
+
+
+def jvp_inside(p, x, t_p, t_x):
+    out, t = tp.jvp(layer, (p, x), (t_p, t_x))
+    return out["s"] + t["s"], t["h"]
+
+
+def vmap_inside(p, X):
+    r = tp.vmap(layer, in_axes=({"W": None, "b": None}, 0))(p, X)
+    return r["s"] * 2.0, r["h"]
+
+
+def bad_tangent(p, x):
+    out, t = tp.jvp(layer, (p, x), ({"W": p["W"]}, x))
+    return t["s"]
+
+
+@pytest.mark.parametrize("backend", ["python", "numba"])
+def test_jvp_and_vmap_of_pytrees_inside_jitted_code(backend):
+    p = {"W": RNG.normal(size=(3, 2)), "b": RNG.normal(size=2)}
+    x, t_x, X = RNG.normal(size=3), RNG.normal(size=3), RNG.normal(size=(4, 3))
+    t_p = tp.tree_map(lambda v: RNG.normal(size=v.shape), p)
+    out, t = tp.jvp(layer, (p, x), (t_p, t_x))
+    s, h = tp.jit(jvp_inside, backend=backend)(p, x, t_p, t_x)
+    assert s == pytest.approx(out["s"] + t["s"], rel=1e-14)
+    np.testing.assert_allclose(h, t["h"], rtol=1e-14)
+    s2, h2 = tp.jit(vmap_inside, backend=backend)(p, X)
+    np.testing.assert_allclose(s2, [2 * layer(p, v)["s"] for v in X], rtol=1e-14)
+    np.testing.assert_allclose(h2, np.stack([layer(p, v)["h"] for v in X]), rtol=1e-14)
+
+
+def test_jvp_inside_jitted_code_checks_the_tangent_structure():
+    p = {"W": np.ones((3, 2)), "b": np.ones(2)}
+    with pytest.raises(tp.TranspileError, match=r"same tree structure; primal 0 has tree structure "
+                                                r"PyTreeDef\(\{'W': \*, 'b': \*\}\) whereas its tangent") as e:
+        tp.jit(bad_tangent, backend="python")(p, np.ones(3))
+    assert e.value.lineno == bad_tangent.__code__.co_firstlineno + 1
+
+
+def returns_parts(x):
+    return {"a": x * 2, "b": (np.sum(x), x[:1])}
+
+
+def uses_parts(x):
+    s = returns_parts(x)["b"][0]
+    r = returns_parts(x)["b"]
+    return returns_parts(x)["a"] * s + r[1], returns_parts(x)["b"][1]
+
+
+def test_a_returned_pytree_indexed_at_the_call():
+    x = np.arange(3.0)
+    for backend in ("python", "numba"):
+        out = tp.jit(uses_parts, backend=backend)(x)
+        _close(out, uses_parts(x), rtol=1e-15)
+    # the returned dict display is a pytree, its tuple display a node of it
+    assert tp.jit(returns_parts, backend="python")(x)["b"][1].shape == (1,)
+    # sum(2 x S + x[0]) = 2 S^2 + 3 x[0] with S = sum(x): the gradient is 4 S + 3 e_0
+    g = tp.grad(lambda v: np.sum(uses_parts(v)[0]))(x)
+    np.testing.assert_allclose(g, 4 * np.sum(x) + np.array([3.0, 0.0, 0.0]), rtol=1e-14)

@@ -295,8 +295,8 @@ class _Specializer(gast.NodeTransformer):
             return _NOT_STATIC
         if func is _NOT_STATIC or not _is_transformation(func):
             return _NOT_STATIC
-        args = [self.static_value(a) for a in node.args]
-        kws = {k.arg: self.static_value(k.value) for k in node.keywords}
+        args = [self.static_arg(a) for a in node.args]
+        kws = {k.arg: self.static_arg(k.value) for k in node.keywords}
         if any(a is _NOT_STATIC for a in args) or any(v is _NOT_STATIC for v in kws.values()) \
                 or None in kws:
             return _NOT_STATIC
@@ -304,6 +304,30 @@ class _Specializer(gast.NodeTransformer):
             return func(*args, **kws)
         except (TypeError, ValueError, NotImplementedError) as exc:
             raise TranspileError(f"{exc}", self.location(node)) from None
+
+    def static_arg(self, node):
+        """`static_value` of an argument of a transformation, where displays of
+        dicts and namedtuples of static values are static too (vmap's
+        `in_axes=({'W': 0, 'b': None}, 0)`)."""
+        items = None
+        if isinstance(node, gast.Dict) and all(isinstance(k, gast.Constant) for k in node.keys):
+            items = [self.static_arg(v) for v in node.values]
+            make = lambda vs: {k.value: v for k, v in zip(node.keys, vs)}  # noqa: E731
+        elif isinstance(node, (gast.Tuple, gast.List)) and isinstance(node.ctx, gast.Load) \
+                and not any(isinstance(e, gast.Starred) for e in node.elts):
+            items = [self.static_arg(e) for e in node.elts]
+            make = tuple if isinstance(node, gast.Tuple) else list
+        elif isinstance(node, gast.Call) and not node.keywords or isinstance(node, gast.Call) and not node.args:
+            cls = self.static_value(node.func)
+            if isinstance(cls, type) and issubclass(cls, tuple) and hasattr(cls, "_fields"):    # namedtuple
+                items = [self.static_arg(a) for a in node.args] + [self.static_arg(k.value) for k in node.keywords]
+                names = [k.arg for k in node.keywords]
+                make = lambda vs: cls(*vs) if not names else cls(**dict(zip(names, vs)))  # noqa: E731
+        if items is None:
+            return self.static_value(node)
+        if any(v is _NOT_STATIC or S.is_mirror(v) for v in items):
+            return _NOT_STATIC
+        return make(items)
 
     def static_value(self, node):
         """The value of `node` if it is known while generating code, else _NOT_STATIC."""
@@ -466,8 +490,7 @@ class _Specializer(gast.NodeTransformer):
                 return self.tree_map(node)
             if func is dict and not node.args and any(self.might_be_tree(k.value) for k in node.keywords):
                 return {k.arg: self.tree_or_expr(k.value) for k in node.keywords}
-            if _is_transformed(func) and getattr(func, "layers_spec", None) is not None \
-                    or _callee_of(func)[0] is not None:
+            if _may_return_tree(func):
                 call = self.visit(node)
                 out = getattr(call, "tp_out_tree", None)
                 if out is None:
@@ -496,8 +519,7 @@ class _Specializer(gast.NodeTransformer):
         if not keys or not isinstance(node, gast.Call):
             return None
         func = self.static_value(node.func)
-        if func is _NOT_STATIC or not (_is_transformed(func) and getattr(func, "layers_spec", None) is not None
-                                       or _callee_of(func)[0] is not None):
+        if func is _NOT_STATIC or not _may_return_tree(func):
             return None
         return node, keys[::-1]
 
@@ -804,8 +826,7 @@ class _Specializer(gast.NodeTransformer):
                 from . import vmap_api
                 try:
                     layer_dicts.append(vmap_api.embedded_layer(
-                        argnums, names, len(args) + offset, {k.arg for k in keywords}, set(statics),
-                        offset))
+                        argnums, names, len(args) + offset, {k.arg for k in keywords}, statics, offset))
                 except (TypeError, ValueError) as exc:
                     raise TranspileError(str(exc), self.location(node)) from None
                 continue
@@ -824,7 +845,7 @@ class _Specializer(gast.NodeTransformer):
                 trees.append(None)
             as_int = isinstance(argnums, int) and trees[0] is None
             layer_dicts.append({"kind": kind, "wrt": wrt, "argnums_int": as_int, "has_aux": has_aux})
-            if any(t is not None for t in trees):
+            if any(t is not None for t in trees) and kind != "jvp":
                 if len(layers) > 1 or kind not in ("grad", "value_and_grad") or has_aux \
                         or not isinstance(argnums, int):
                     raise TranspileError(f"{kind} with respect to a pytree inside transformed code: only "
@@ -836,6 +857,30 @@ class _Specializer(gast.NodeTransformer):
                     n = trees[0].num_leaves
                     out_tree = tree_structure((0.0, tree_unflatten(trees[0], [0.0] * n)))
                     out_paths = [(0,)] + [(1, k) for k in range(n)]
+        kinds = {kind for kind, _, _ in layers}
+        if callee.out_tree is not None and kinds <= {"vmap", "jvp"}:   # the callee's pytree, flat
+            out_tree = callee.out_tree
+            if kinds == {"jvp"}:        # (outputs, tangents), each flat
+                n = out_tree.num_leaves
+                out_tree = S.tuple_structure((out_tree, out_tree))
+                out_paths = [(0, k) for k in range(n)] + [(1, k) for k in range(n)]
+        if layers[0][0] == "jvp":       # tangents of pytree primals: their leaves
+            extra = []
+            for k, t in enumerate(extra_args):
+                primal = statics.get(names[k + offset])
+                if not isinstance(primal, S.TreeParam):
+                    extra.append(self.visit(t))
+                    continue
+                tree = self.tree_or_expr(t)
+                leaves, treedef = S.flatten_mirror(tree)
+                if treedef != primal.treedef:
+                    raise TranspileError(f"primal and tangent arguments to jvp must have the same tree "
+                                         f"structure; primal {k} has tree structure {primal.treedef} whereas "
+                                         f"its tangent has tree structure {treedef}", self.location(node))
+                extra.extend(self.leaf_node(v, t) for v in leaves)
+            extra_args = extra
+        else:
+            extra_args = [self.visit(a) for a in extra_args]
         base = f"{layers[-1][0]}_{callee.gen_name}"
         name, i = base, 1
         while name in self.program.names:
@@ -844,8 +889,7 @@ class _Specializer(gast.NodeTransformer):
         self.program.names.add(name)
         call = A.located(A.call(A.located(A.name(name), node.func), []), node)
         self.spec.calls.append((call, callee, dyn_args))
-        self.program.embedded.append(Embedded(call, callee, layer_dicts, name,
-                                              [self.visit(a) for a in extra_args]))
+        self.program.embedded.append(Embedded(call, callee, layer_dicts, name, extra_args))
         if out_tree is not None:
             call.tp_out_tree = out_tree     # grad: the leaves' cotangents, returned flat
             call.tp_out_paths = out_paths
@@ -946,6 +990,13 @@ def _numbers(value):
     displays were evaluated statically."""
     return type(value) is tuple and all(isinstance(v, (bool, int, float, complex, np.generic))
                                         or _numbers(v) for v in value)
+
+
+def _may_return_tree(func):
+    """A user function or a transformation called in generated code (its
+    result is a pytree when it returns one)."""
+    return _is_transformed(func) and getattr(func, "layers_spec", None) is not None or _is_jvp(func) \
+        or _callee_of(func)[0] is not None
 
 
 def _is_tree_map(func):
