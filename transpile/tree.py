@@ -19,12 +19,14 @@ __all__ = ["tree_flatten", "tree_unflatten", "tree_leaves", "tree_structure", "t
 
 # type -> (flatten(x) -> (children, aux), unflatten(aux, children) -> x)
 _REGISTRY = {}
+_LEAF_TYPES = set()     # types seen to be leaves (whether a value is a leaf depends on its type alone)
 
 
 def register_pytree_node(nodetype, flatten_func, unflatten_func):
     """Make `nodetype` a container: `flatten_func(x) -> (children, aux_data)`,
     `unflatten_func(aux_data, children) -> x` (JAX's signature)."""
     _REGISTRY[nodetype] = (flatten_func, unflatten_func)
+    _LEAF_TYPES.clear()
 
 
 def _dict_flatten(d):
@@ -62,9 +64,11 @@ def _node_of(x):
 
 class PyTreeDef:
     """The structure of a pytree: a container type, its aux data and the
-    structures of its children; `None` type for a leaf."""
+    structures of its children; `None` type for a leaf. Immutable; equal
+    structures flattened from values are one shared object (interned), so
+    the dispatcher's signature check hashes and compares them cheaply."""
 
-    __slots__ = ("node_type", "aux", "children", "num_leaves", "_unflatten")
+    __slots__ = ("node_type", "aux", "children", "num_leaves", "_unflatten", "_k", "_h", "_interned")
 
     def __init__(self, node_type, aux, children, unflatten):
         self.node_type = node_type
@@ -72,15 +76,20 @@ class PyTreeDef:
         self.children = tuple(children)
         self._unflatten = unflatten
         self.num_leaves = 1 if node_type is None else sum(c.num_leaves for c in self.children)
+        self._k = (node_type, _hashable(aux), tuple(c._k for c in self.children))
+        self._h = None
+        self._interned = False
 
     def _key(self):
-        return (self.node_type, _hashable(self.aux), tuple(c._key() for c in self.children))
+        return self._k
 
     def __eq__(self, other):
-        return isinstance(other, PyTreeDef) and self._key() == other._key()
+        return self is other or (isinstance(other, PyTreeDef) and self._k == other._k)
 
     def __hash__(self):
-        return hash(self._key())
+        if self._h is None:
+            self._h = hash(self._k)
+        return self._h
 
     def __repr__(self):
         return f"PyTreeDef({self._show()})"
@@ -115,19 +124,48 @@ def _hashable(aux):
 
 
 _LEAF = PyTreeDef(None, None, (), None)
+_LEAF._interned = True
+_INTERN = {}        # (type, aux, ids of interned children) -> PyTreeDef
+
+
+def _make(node_type, aux, kids, unflatten):
+    """The PyTreeDef of a node, one shared object per structure where its
+    aux data is hashable (and its children's are)."""
+    if all(k._interned for k in kids):
+        try:
+            key = (node_type, aux, *map(id, kids))
+            hit = _INTERN.get(key)
+        except TypeError:       # unhashable aux data
+            return PyTreeDef(node_type, aux, kids, unflatten)
+        if hit is None:
+            hit = _INTERN[key] = PyTreeDef(node_type, aux, kids, unflatten)
+            hit._interned = True
+        return hit
+    return PyTreeDef(node_type, aux, kids, unflatten)
 
 
 def _flatten(x, leaves, is_leaf):
     if is_leaf is not None and is_leaf(x):
         leaves.append(x)
         return _LEAF
+    t = type(x)
+    if t in _LEAF_TYPES:
+        leaves.append(x)
+        return _LEAF
+    if t is list or t is tuple:         # the common containers, without the registry
+        return _make(t, None, [_flatten(c, leaves, is_leaf) for c in x], _REGISTRY[t][1])
+    if t is dict:
+        keys = sorted(x)
+        return _make(dict, (dict, tuple(keys)), [_flatten(x[k], leaves, is_leaf) for k in keys],
+                     _dict_unflatten)
     node = _node_of(x)
     if node is None:
+        _LEAF_TYPES.add(t)
         leaves.append(x)
         return _LEAF
     flatten, unflatten = node
     children, aux = flatten(x)
-    return PyTreeDef(type(x), aux, [_flatten(c, leaves, is_leaf) for c in children], unflatten)
+    return _make(t, aux, [_flatten(c, leaves, is_leaf) for c in children], unflatten)
 
 
 def tree_flatten(tree, is_leaf=None):
