@@ -247,3 +247,110 @@ def check_unpack_examples(v, n, where):
     from runtime.checks import check_unpack
     if np.shape(v)[0]:
         check_unpack(v[0], n, where)
+
+
+# ---- derivative helpers on batches (vmap of a JVP or VJP: jacfwd, jacrev) ----
+#
+# Each is the helper of runtime.adjoint / runtime.tangent applied to every
+# example of its batched first argument, the other arguments shared.
+
+def fit_examples(v, like):
+    """`tangent.fit(example, like)` for each example of batched `v`."""
+    v = np.asarray(v)
+    n = v.shape[0]
+    if np.ndim(like) == 0 and not isinstance(like, np.ndarray):
+        return v.reshape(n, -1).sum(axis=1).astype(np.float64)
+    dt = np.result_type(like)
+    dt = dt if dt.kind in "fc" else np.dtype(np.float64)
+    if v.shape[1:] == np.shape(like) and v.dtype == dt:
+        return v
+    out = np.empty((n,) + np.shape(like), dt)
+    out[...] = match_rank(v, like)
+    return out
+
+
+def example_like(a):
+    """An uninitialised array shaped like one example of batched `a` (every
+    example has that shape): the `like` of a helper whose like is batched."""
+    a = np.asarray(a)
+    return np.empty(a.shape[1:], a.dtype)
+
+
+def seed_examples(ans):
+    """`tape.grad_seed` of each example of batched `ans`: JAX's TypeError
+    unless the examples are numbers, else a batch of 1.0."""
+    from runtime.tape import grad_seed
+    ans = np.asarray(ans)
+    grad_seed(example_like(ans))
+    return np.ones(ans.shape[0])
+
+
+def unbroadcast_examples(g, like):
+    """`adjoint.unbroadcast(example, like)` for each example of batched `g`."""
+    g = np.asarray(g)
+    n = g.shape[0]
+    dt = np.result_type(like)
+    dt = dt if dt.kind in "fc" else np.dtype(np.float64)
+    if np.ndim(like) == 0:
+        return g.reshape(n, -1).sum(axis=1).astype(np.float64)
+    shape = np.shape(like)
+    g = match_rank(g, like)
+    full = np.broadcast_shapes(g.shape[1:], shape)
+    if full != g.shape[1:]:
+        g = np.broadcast_to(g, (n,) + full)
+    lead = len(full) - len(shape)
+    axes = tuple(1 + k for k in range(lead)) + tuple(
+        1 + lead + k for k, m in enumerate(shape) if m == 1 and full[lead + k] != 1)
+    if axes:
+        g = g.sum(axis=axes).reshape((n,) + shape)
+    return g if g.dtype == dt else g.astype(dt)
+
+
+def unreduce_examples(g, a, axis=None, keepdims=False):
+    """`adjoint.unreduce(example, a, axis, keepdims)` for each example of batched `g`."""
+    from runtime.adjoint import _float_dtype, _norm_axes
+    g = np.asarray(g)
+    n = g.shape[0]
+    if np.ndim(a) == 0:
+        return g.reshape(n, -1).sum(axis=1).astype(np.float64)
+    shape = np.shape(a)
+    g = g.astype(_float_dtype(a), copy=False)
+    if not keepdims and g.ndim - 1 != len(shape):
+        g = g.reshape((n,) + tuple(1 if k in _norm_axes(axis, len(shape)) else m
+                                   for k, m in enumerate(shape)))
+    return np.array(np.broadcast_to(g, (n,) + shape))
+
+
+def add_at_examples(target, index, g):
+    """`adjoint.add_at(example_t, index, example_g)` for each pair of
+    examples (scatter-add into batched `target`, in place; returns it)."""
+    from runtime.adjoint import add_at
+    target = np.asarray(target)
+    g = np.asarray(g)
+    n = target.shape[0]
+    if target.ndim == 1:                        # examples are numbers
+        return target + g.reshape(n, -1).sum(axis=1)
+    full = (slice(None),) + (index if isinstance(index, tuple) else (index,))
+    try:
+        if np.ndim(target[full]) == g.ndim:
+            np.add.at(target, full, g)
+            return target
+    except (IndexError, ValueError):
+        pass
+    for b in range(n):                          # index or shapes the batch form cannot take
+        add_at(target[b], index, g[b])
+    return target
+
+
+def merge_examples(a):
+    """Batched `a` of batched examples, shape (m, n, ...), as one batch of
+    m * n examples (vmap of vmapped helpers)."""
+    a = np.ascontiguousarray(a)
+    return a.reshape((a.shape[0] * a.shape[1],) + a.shape[2:])
+
+
+def split_examples(r, like):
+    """`r`, a batch of m * n examples, as m batches of n like `like` (the
+    inverse of `merge_examples`)."""
+    r = np.ascontiguousarray(r)
+    return r.reshape(np.shape(like)[:2] + r.shape[1:])

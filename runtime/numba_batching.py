@@ -8,7 +8,7 @@ stride tuples: a view, no `np.transpose(a, axes)` (seconds to compile).
 import numpy as np
 from numba import types
 from numba.core.errors import TypingError
-from numba.extending import overload
+from numba.extending import overload, register_jitable
 
 from runtime import batching as B
 from runtime import npx
@@ -405,4 +405,103 @@ def _check_unpack_examples(v, n, where):
     def impl(v, n, where):
         if v.shape[0] > 0:
             checks.check_unpack(v[0], n, where)
+    return impl
+
+
+def _per_example(helper, params):
+    """An implementation applying `helper` to each example of the first of
+    `params` (batched), the others shared: the compiled form of the
+    `*_examples` helpers, whose NumPy forms are vectorized."""
+    names = [p.split("=")[0] for p in params]
+    first, rest = names[0], "".join(", " + p for p in names[1:])
+    src = ("def impl(%s):\n"
+           "    n = %s.shape[0]\n"
+           "    B.check_nonempty(n)\n"
+           "    r0 = helper(%s[0]%s)\n"
+           "    out = B.alloc(r0, n)\n"
+           "    out[0] = r0\n"
+           "    for b in range(1, n):\n"
+           "        out[b] = helper(%s[b]%s)\n"
+           "    return out\n" % (", ".join(params), first, first, rest, first, rest))
+    return _exec(src, "impl", {"helper": helper})
+
+
+@overload(B.example_like, jit_options=JIT)
+def _example_like(a):
+    dt = a.dtype
+    return lambda a: np.empty(a.shape[1:], dt)
+
+
+@overload(B.seed_examples, jit_options=JIT)
+def _seed_examples(ans):
+    from runtime import tape as TP
+
+    def impl(ans):
+        TP.grad_seed(B.example_like(ans))
+        return np.ones(ans.shape[0])
+    return impl
+
+
+def _same_shape_first(g, like, helper, params):
+    """`_per_example(helper, params)`, returning batched `g` itself when its
+    examples already have the shape and dtype of `like` (the usual case)."""
+    loop = _per_example(helper, params)
+    if not (is_array(g) and is_array(like) and g.ndim == like.ndim + 1 and g.dtype == like.dtype
+            and isinstance(like.dtype, types.Float)):
+        return loop
+    src = ("def impl(%s, %s):\n"
+           "    if %s.shape[1:] == %s.shape:\n"
+           "        return np.asarray(%s)\n"
+           "    return np.asarray(loop(%s, %s))\n" % tuple(params[k] for k in (0, 1, 0, 1, 0, 0, 1)))
+    return _exec(src, "impl", {"loop": register_jitable(loop)})
+
+
+@overload(B.fit_examples, jit_options=JIT)
+def _fit_examples(v, like):
+    from runtime import tangent as T
+    return _same_shape_first(v, like, T.fit, ["v", "like"])
+
+
+@overload(B.unbroadcast_examples, jit_options=JIT)
+def _unbroadcast_examples(g, like):
+    from runtime import adjoint as A
+    return _same_shape_first(g, like, A.unbroadcast, ["g", "like"])
+
+
+@overload(B.unreduce_examples, jit_options=JIT)
+def _unreduce_examples(g, a, axis=None, keepdims=False):
+    from runtime import adjoint as A
+    return _per_example(A.unreduce, ["g", "a", "axis=None", "keepdims=False"])
+
+
+@overload(B.add_at_examples, jit_options=JIT)
+def _add_at_examples(target, index, g):
+    from runtime import adjoint as A
+    if is_array(target) and target.ndim == 1:
+        def impl_s(target, index, g):
+            for b in range(target.shape[0]):
+                target[b] = A.add_at(target[b], index, g[b])
+            return target
+        return impl_s
+
+    def impl(target, index, g):
+        for b in range(target.shape[0]):
+            A.add_at(target[b], index, g[b])
+        return target
+    return impl
+
+
+@overload(B.merge_examples, jit_options=JIT)
+def _merge_examples(a):
+    def impl(a):
+        c = np.ascontiguousarray(a)
+        return c.reshape((c.shape[0] * c.shape[1],) + c.shape[2:])
+    return impl
+
+
+@overload(B.split_examples, jit_options=JIT)
+def _split_examples(r, like):
+    def impl(r, like):
+        c = np.ascontiguousarray(r)
+        return c.reshape((like.shape[0], like.shape[1]) + c.shape[1:])
     return impl

@@ -104,37 +104,37 @@ def _size(x):
     return lambda x: 1
 
 
-@overload(T.jac_new)
-def _jac_new(y, x):
-    return lambda y, x: np.zeros((T.size(y), T.size(x)))
+@overload(T.basis)
+def _basis(x):
+    if not isinstance(x, types.Array):
+        return lambda x: np.ones((1,))
+    dt = _fdt(x)
 
-
-@overload(T.jac_set_col)
-def _jac_set_col(J, k, t):
-    if isinstance(t, types.Array):
-        def impl(J, k, t):
-            J[:, k] = np.ascontiguousarray(t).reshape(-1)
-            return J
-        return impl
-
-    def impl(J, k, t):
-        J[0, k] = t
-        return J
+    def impl(x):
+        n = x.size
+        return np.eye(n, dtype=dt).reshape((n,) + x.shape)
     return impl
 
 
-@overload(T.jac_set_row)
-def _jac_set_row(J, k, b):
-    if isinstance(b, types.Array):
-        def impl(J, k, b):
-            J[k, :] = np.ascontiguousarray(b).reshape(-1)
-            return J
-        return impl
-
-    def impl(J, k, b):
-        J[k, 0] = b
-        return J
+@overload(T.jac_from_cols)
+def _jac_from_cols(T_, y, x):
+    def impl(T_, y, x):
+        J = np.ascontiguousarray(np.ascontiguousarray(T_).reshape((T.size(x), T.size(y))).T)
+        return T.jac_shape(J, y, x)
     return impl
+
+
+@overload(T.jac_from_rows)
+def _jac_from_rows(B, y, x):
+    def impl(B, y, x):
+        return T.jac_shape(np.ascontiguousarray(B).reshape((T.size(y), T.size(x))), y, x)
+    return impl
+
+
+
+
+
+
 
 
 def _nd(x):

@@ -9,10 +9,10 @@ on it) calls.  Each runs under NumPy here and under Numba through
 * ``matrix_trace``, ``einsum_tangent``: pieces of the tangents of det and
   einsum;
 * ``unit(x, k)``: the k-th basis tangent of ``x`` (flat index);
-* ``jac_new(y, x)``, ``jac_set_col``, ``jac_set_row``, ``jac_shape``: a
-  Jacobian built as a ``(y.size, x.size)`` matrix, one column per JVP or one
-  row per VJP, then given the shape ``y.shape + x.shape`` (a float when both
-  are scalars), as JAX's ``jacfwd``/``jacrev``.
+* ``basis(x)``, ``jac_from_cols``, ``jac_from_rows``: a Jacobian from one
+  batched JVP (VJP) over every basis tangent (cotangent) at once, as JAX's
+  ``vmap`` of ``jvp``/``vjp``, given the shape ``y.shape + x.shape`` by
+  ``jac_shape`` (a float when both are scalars).
 """
 import numpy as np
 
@@ -146,21 +146,31 @@ def size(x):
     return int(np.size(x))
 
 
-def jac_new(y, x):
-    """A zero ``(size(y), size(x))`` matrix."""
-    return np.zeros((size(y), size(x)))
+def basis(x):
+    """Every basis tangent of ``x`` at once: the ``(size(x),) + x.shape``
+    stack of the ``unit(x, k)``."""
+    n = size(x)
+    return np.eye(n, dtype=_float(np.result_type(x))).reshape((n,) + np.shape(x))
 
 
-def jac_set_col(J, k, t):
-    """Column ``k`` of ``J`` set to the flattened tangent ``t``; returns J."""
-    J[:, k] = np.ravel(t)
-    return J
+def jac_from_cols(T, y, x):
+    """The Jacobian ``y.shape + x.shape`` (a float when both are scalars)
+    from ``T``, the tangents of ``y`` along ``basis(x)``, one per row."""
+    n, m = size(x), size(y)
+    J = np.reshape(T, (n, m)).T
+    return jac_shape(J, y, x)
 
 
-def jac_set_row(J, k, b):
-    """Row ``k`` of ``J`` set to the flattened cotangent ``b``; returns J."""
-    J[k, :] = np.ravel(b)
-    return J
+def jac_from_rows(B, y, x):
+    """The Jacobian from ``B``, the cotangents of ``x`` along ``basis(y)``,
+    one per row."""
+    return jac_shape(np.reshape(B, (size(y), size(x))), y, x)
+
+
+
+
+
+
 
 
 def jac_shape(J, y, x):

@@ -170,7 +170,8 @@ def test_show_jvp_and_hessian(user_file, capsys):
     assert "def jvp_smooth(x, x_dot):" in out and "_dot = " in out
     code, out, err = run(capsys, "show", f"{user_file}:smooth", "--hessian", "--args", "np.ones(3)")
     assert code == 0, err
-    assert "def jacfwd_jacrev_smooth(x):" in out and "def jvp_vjp_smooth(" in out
+    # forward over reverse, the JVP of the VJP batched over the basis tangents
+    assert "def jacfwd_jacrev_smooth(x):" in out and "def vec_jvp_vjp_smooth(" in out
 
 
 def test_cache_info_and_clear(tmp_path, monkeypatch, capsys):

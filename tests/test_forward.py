@@ -338,3 +338,96 @@ def test_vmap_called_inside_grad_and_jit():
     exact = np.sum(np.cos(xs * w) * xs + xs ** 2)
     assert tp.grad(batch_loss)(w, xs) == pytest.approx(exact, rel=1e-12)
     assert tp.jit(tp.grad(batch_loss))(w, xs) == pytest.approx(exact, rel=1e-12)
+
+
+# ---- Jacobians as vmap(jvp) / vmap(vjp) -------------------------------------
+
+def _tall(x, A):
+    return np.tanh(A @ x) * np.sum(x ** 2)
+
+
+def _fd_jacobian(f, x, *rest, eps=1e-6):
+    cols = [(f(x + eps * e, *rest) - f(x - eps * e, *rest)) / (2 * eps) for e in np.eye(x.size)]
+    return np.stack(cols, axis=-1)
+
+
+def _source(transformed, *args):
+    transformed(*args)
+    (gen,) = transformed._cache.values()
+    return gen.text
+
+
+def test_jacobians_of_straight_line_code_are_one_batched_pass():
+    # JAX's vmap(jvp)/vmap(vjp): no loop over the basis; the primal runs once
+    rng = np.random.default_rng(0)
+    x, A = rng.normal(size=4), rng.normal(size=(6, 4))
+    want = _fd_jacobian(_tall, x, A)
+    for op in (tp.jacfwd, tp.jacrev):
+        J = op(_tall)(x, A)
+        assert J.shape == (6, 4)
+        np.testing.assert_allclose(J, want, rtol=1e-6, atol=1e-8)
+        text = _source(op(_tall), x, A)
+        assert "def vec_" in text and "for _b" not in text, text
+
+
+def test_hessian_is_vectorized_and_exact_on_indexing_code():
+    # the adjoint of x[1:] is a scatter-add (add_at); the hessian batches it
+    def rosen(x):
+        return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+    x = np.random.default_rng(1).normal(size=6)
+    H = tp.hessian(rosen)(x)
+    g = tp.grad(rosen)
+    fd = np.stack([(g(x + 1e-6 * e) - g(x - 1e-6 * e)) / 2e-6 for e in np.eye(6)], axis=-1)
+    np.testing.assert_allclose(H, fd, rtol=1e-6, atol=1e-5)
+    np.testing.assert_allclose(H, H.T, rtol=1e-12)
+    text = _source(tp.hessian(rosen), x)
+    assert "vec_jvp_jacrev_rosen" in text and "add_at_examples" in text
+
+
+def test_jacobian_with_a_helper_that_loops_per_example():
+    # np.squeeze's adjoint (reshape_like) has no batch rule: that one call
+    # loops over the examples, the rest stays vectorized, and its tangent
+    # (forward over the loop) is right
+    def f(x):
+        return np.sum(np.squeeze(x[None, :]) * x) + np.sum(np.sin(x) ** 2)
+    x = np.random.default_rng(2).normal(size=5)
+    H = tp.hessian(f)(x)
+    want = np.diag(2.0 + 2 * np.cos(2 * x))
+    np.testing.assert_allclose(H, want, rtol=1e-10, atol=1e-12)
+
+
+def test_jacobians_of_branching_code_loop_and_agree():
+    def f(x):
+        if x[0] > 0:
+            return np.sin(x) * x[1]
+        return np.cos(x)
+    for x in (np.array([0.5, 2.0, -1.0]), np.array([-0.5, 2.0, -1.0])):
+        want = _fd_jacobian(f, x)
+        np.testing.assert_allclose(tp.jacfwd(f)(x), want, rtol=1e-6, atol=1e-8)
+        np.testing.assert_allclose(tp.jacrev(f)(x), want, rtol=1e-6, atol=1e-8)
+
+
+def test_jacobian_is_specialized_on_ranks():
+    # the batched code depends on the ranks of the arguments: a matrix after
+    # a vector specializes again instead of reusing the vector's code
+    def f(x):
+        return np.sin(x) * 2.0
+    j = tp.jacrev(f)
+    v = np.array([0.1, 0.2])
+    np.testing.assert_allclose(j(v), np.diag(2 * np.cos(v)))
+    M = np.array([[0.1, 0.2], [0.3, 0.4]])
+    J = j(M)
+    assert J.shape == (2, 2, 2, 2)
+    np.testing.assert_allclose(J.reshape(4, 4), np.diag(2 * np.cos(M.ravel())))
+    assert j(0.3) == pytest.approx(2 * np.cos(0.3))
+
+
+def test_vmap_of_grad_of_vector_examples_vectorizes():
+    def f(x, w):
+        y = np.tanh(x * w) + np.sum(x) * x[0]
+        return np.sum(y ** 2) + np.mean(x)
+    xs, w = np.random.default_rng(3).normal(size=(5, 3)), np.array([1.0, 2.0, 3.0])
+    want = np.stack([tp.grad(f)(x, w) for x in xs])
+    g = tp.vmap(tp.grad(f), in_axes=(0, None), strategy="vectorize")
+    np.testing.assert_allclose(g(xs, w), want, rtol=1e-12)
+    np.testing.assert_allclose(tp.jit(g)(xs, w), want, rtol=1e-12)

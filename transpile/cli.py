@@ -254,14 +254,16 @@ def show_source(target, transform="jit", backend="numba", after=None, args_expr=
         if isinstance(exc, TranspileError):
             raise
         raise UsageError(f"--args do not fit {dotted}{inspect.signature(fn)}: {exc}") from None
+    bound = inspect.signature(plain).bind(*args, **kwargs)
+    bound.apply_defaults()
+    # the ranks of the arguments shape batched code (vmap, and the Jacobians' vmap)
+    ranks = {n: np.ndim(v) for n, v in bound.arguments.items() if n not in statics}
     if layered:
         dyn = [p for p in inspect.signature(plain).parameters if p not in statics]
-        options = {"layers": _layers_for(transform, dyn)}
+        options = {"layers": [dict(layer, ranks=ranks) for layer in _layers_for(transform, dyn)]}
         transform = "ad"
-    elif transform == "vmap":   # the arguments are one example: their ranks shape the batched code
-        bound = inspect.signature(plain).bind(*args, **kwargs)
-        bound.apply_defaults()
-        options = {"ranks": {n: np.ndim(v) for n, v in bound.arguments.items() if n not in statics}}
+    elif transform == "vmap":   # the arguments are one example
+        options = {"ranks": ranks}
     _, text, _ = pipeline.generate(plain, statics, None, transform=transform, backend=backend,
                                    stop_after=after, options=options)
     return text

@@ -6,7 +6,10 @@ broadcasting over the batch are linear, so their tangent is the same helper
 applied to the tangent; the size and shape checks and the allocation of an
 output (which the per-example loop then fills) carry no derivative.
 """
+from runtime import adjoint as A
 from runtime import batching as B
+from runtime import tangent as T
+from runtime import tape as TP
 from runtime.rules import d, nondifferentiable, t, tangent
 
 # ---- tangents of the helpers that batched code calls ----
@@ -52,6 +55,43 @@ def transpose_examples(ans, a, axes=None):
 @tangent(B.broadcast_examples)
 def broadcast_examples(ans, a, shape):
     d[a] = B.broadcast_examples(t(a), shape)
+
+
+@tangent(B.fit_examples)
+def fit_examples(ans, v, like):
+    d[v] = B.fit_examples(t(v), like)
+    d[like] = None
+
+
+@tangent(B.unbroadcast_examples)
+def unbroadcast_examples(ans, g, like):
+    d[g] = B.unbroadcast_examples(t(g), like)
+    d[like] = None
+
+
+@tangent(B.unreduce_examples)
+def unreduce_examples(ans, g, a, axis=None, keepdims=False):
+    d[g] = B.unreduce_examples(t(g), a, axis, keepdims)
+    d[a] = None
+
+
+@tangent(B.add_at_examples)
+def add_at_examples(ans, target, index, g):
+    d[target, g] = B.add_at_examples(t(target), index, t(g))
+
+
+@tangent(B.merge_examples)
+def merge_examples(ans, a):
+    d[a] = B.merge_examples(t(a))
+
+
+@tangent(B.split_examples)
+def split_examples(ans, r, like):
+    d[r] = B.split_examples(t(r), like)
+    d[like] = None
+
+
+nondifferentiable(B.example_like, B.seed_examples)
 
 
 @tangent(B.as_float)
@@ -349,3 +389,99 @@ def norm(fn, x, ord=None, axis=None, keepdims=False):
 def check_unpack(fn, v, n, where):
     # `a, b = v` of each example: the length of one example
     return B.check_unpack_examples(v, n, where)
+
+
+# ---- the helpers of generated derivative code (vmap of a JVP or VJP) ----
+# A helper of runtime.adjoint/tangent/tape with no rule here, or whose rule
+# gives up, loops over the examples of that one call (vectorize.py).
+
+@vmap_rule(TP.grad_seed, batched=("ans",))
+def grad_seed(fn, ans):
+    return B.seed_examples(ans)
+
+
+@vmap_rule(A.zeros_like, batched=("x",))
+def zeros_like(fn, x):
+    return fn(x)
+
+
+@vmap_rule(TP.save, batched=("value",))
+def save(fn, value):
+    return fn(value)
+
+
+@vmap_rule(T.cast, batched=("v",))
+def cast(fn, v, dtype):
+    return fn(v, dtype)
+
+
+@vmap_rule(T.fit, batched=("v", "like"))
+def fit(fn, v, like):
+    if batched(like):       # examples of one shape: one stands for all
+        return B.fit_examples(lift(v), B.example_like(like))
+    return B.fit_examples(v, like)
+
+
+@vmap_rule(A.unbroadcast, batched=("g", "like"))
+def unbroadcast(fn, g, like):
+    if batched(like):
+        return B.unbroadcast_examples(lift(g), B.example_like(like))
+    return B.unbroadcast_examples(g, like)
+
+
+@vmap_rule(A.unreduce, batched=("g", "a"))
+def unreduce(fn, g, a, axis=None, keepdims=False):
+    if batched(a):
+        return B.unreduce_examples(lift(g), B.example_like(a), axis, keepdims)
+    return B.unreduce_examples(g, a, axis, keepdims)
+
+
+@vmap_rule(A.matmul_grad_a, A.dot_grad_a, batched=("g",))
+def matmul_grad_a(fn, g, a, b):
+    # the cotangent of a in a @ b is g @ b.T (outer(g, b) for a vector b)
+    if rank(a) == 2 and rank(b) == 1:
+        return B.outer_examples(g, lift(b))
+    if rank(b) == 2 and rank(a) in (1, 2):
+        return B.matmul_bu(g, A.matrix_transpose(b))
+    raise NotVectorizable
+
+
+@vmap_rule(A.matmul_grad_b, A.dot_grad_b, batched=("g",))
+def matmul_grad_b(fn, g, a, b):
+    # the cotangent of b in a @ b is a.T @ g (outer(a, g) for a vector a)
+    if rank(a) == 2 and rank(b) == 1:
+        return B.matmul_bu(g, a)
+    if rank(a) == 2 and rank(b) == 2:
+        return B.matmul_ub(A.matrix_transpose(a), g)
+    if rank(a) == 1 and rank(b) == 2:
+        return B.outer_examples(lift(a), g)
+    raise NotVectorizable
+
+
+@vmap_rule(A.add_at, batched=("target", "g"))
+def add_at(fn, target, index, g):
+    # a scatter-add into a fresh batch (the target is broadcast when shared)
+    if batched(index):
+        raise NotVectorizable
+    return B.add_at_examples(lift(target), index, lift(g))
+
+
+# vmap of the helpers above (vmap of vmapped derivative code: hessian =
+# jacfwd(jacrev)): the two batch axes merged into one and split again
+
+@vmap_rule(B.fit_examples, B.unbroadcast_examples, batched=("g",))
+def examples_like(fn, g, like):
+    return B.split_examples(fn(B.merge_examples(g), like), g)
+
+
+@vmap_rule(B.unreduce_examples, batched=("g",))
+def unreduce_examples(fn, g, a, axis=None, keepdims=False):
+    return B.split_examples(fn(B.merge_examples(g), a, axis, keepdims), g)
+
+
+@vmap_rule(B.add_at_examples, batched=("target", "g"))
+def add_at_examples(fn, target, index, g):
+    if batched(index):
+        raise NotVectorizable
+    tt = lift(target)
+    return B.split_examples(fn(B.merge_examples(tt), index, B.merge_examples(lift(g))), tt)

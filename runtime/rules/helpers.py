@@ -179,14 +179,8 @@ def matrix_trace(ans, m):
     d[m] = T.matrix_trace(t(m))
 
 
-@tangent(T.jac_set_col)
-def jac_set_col(ans, J, k, v):
-    d[J, v] = T.jac_set_col(t(J), k, t(v))
 
 
-@tangent(T.jac_set_row)
-def jac_set_row(ans, J, k, b):
-    d[J, b] = T.jac_set_row(t(J), k, t(b))
 
 
 @tangent(T.jac_shape)
@@ -196,5 +190,19 @@ def jac_shape(ans, J, y, x):
     d[x] = None
 
 
-nondifferentiable(T.unit, T.size, T.jac_new)
+@tangent(T.jac_from_cols)
+def jac_from_cols(ans, T_, y, x):
+    d[T_] = T.jac_from_cols(t(T_), y, x)
+    d[y] = None
+    d[x] = None
+
+
+@tangent(T.jac_from_rows)
+def jac_from_rows(ans, B, y, x):
+    d[B] = T.jac_from_rows(t(B), y, x)
+    d[y] = None
+    d[x] = None
+
+
+nondifferentiable(T.unit, T.size, T.basis)
 _ = np  # templates may name np

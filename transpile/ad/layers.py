@@ -10,10 +10,18 @@ Python of the same language (ANF, loops, lists as tapes, runtime helpers
 that have tangent rules):
 
     grad           g(x)   -> grad_f(x)       (reverse; returns the cotangent)
-    jacrev         J(x)   -> one VJP per output element, a row each
-    jacfwd         J(x)   -> one JVP per input element, a column each
+    jacrev         J(x)   -> the VJP vmapped over the basis cotangents of
+                             the output, a row each (a number out: the VJP
+                             along 1.0, the gradient)
+    jacfwd         J(x)   -> the JVP vmapped over the basis tangents of each
+                             input, a column each (a number in: the JVP
+                             along 1.0)
     grad of g      = jacfwd of g with a scalar-output check (g is generated)
     hessian        = jacfwd(jacrev(f))
+
+The vmap is JAX's `vmap(jvp)`/`vmap(vjp)`, by transpile/batching: where the
+code is straight-line the primal part runs once and the tangents run as one
+batch; elsewhere it is a loop, one JVP (VJP) per basis vector.
 
 Wrappers are written in ANF, so forward mode reads them as they are.
 """
@@ -149,27 +157,59 @@ def grad_wrapper(program, base, grad, kind, argnums_int, has_aux):
     return _wrapper(program, base, name, params, "\n".join(lines) + "\n", {})
 
 
-def jacfwd_wrapper(program, base, current, wrt, argnums_int, kind, registry):
+def _batched(program, fn, over, rank, out_axes, registry, ranks):
+    """`fn` vmapped over its parameter `over` (a stack of basis tangents or
+    cotangents whose examples have rank `rank`), every other parameter shared:
+    JAX's `vmap(jvp)` / `vmap(vjp)`. Straight-line code is vectorized, so
+    the primal part runs once; code that branches runs example by example."""
+    from .. import batching
+    from ..batching import analysis as An
+    params = params_of(fn)
+    axes = {p: (0 if p == over else None) for p in params}
+    if out_axes == (None, 0):   # (primal, tangent): the primal is shared unless the analysis cannot tell
+        summary = An.Analysis(program).function(fn, {p: An.from_axes(a) for p, a in axes.items()})
+        result = summary.result if summary is not None else None
+        if not (isinstance(result, An.Tup) and len(result.items) == 2 and not An.any_batched(result.items[0])):
+            out_axes = (0, 0)
+    layer = {"kind": "vmap", "axes": axes,
+             "ranks": {p: (rank if p == over else (ranks or {}).get(p)) for p in params},
+             "out_axes": out_axes, "axis_size": None, "strategy": "auto"}
+    return batching.vmap_layer(program, fn, layer, registry), out_axes
+
+
+def _tuple(items, as_int):
+    return items[0] if as_int else "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+
+
+def jacfwd_wrapper(program, base, current, wrt, argnums_int, kind, registry, ranks=None):
     """Jacobian (or, for kind grad/value_and_grad, gradient of a scalar
-    output) of `current` by one JVP per input element."""
+    output) of `current`: its JVP batched over the basis tangents of each
+    argument, a column of the Jacobian each."""
     _prepare(program)
     params = params_of(current)
-    lines = _primal_call(current, params)
-    if kind in ("grad", "value_and_grad"):
-        lines.append("    tape.grad_seed(_y)")
-    outs = []
+    lines, outs = [], []
     for j, x in enumerate(wrt):
         jvp = forward.jvp_function(program, current, (params.index(x),), registry, entry=True)
-        lines += [f"    _J{j} = tangent.jac_new(_y, {x})",
-                  f"    _n{j} = tangent.size({x})",
-                  f"    for _i{j} in range(_n{j}):",
-                  f"        _e{j} = tangent.unit({x}, _i{j})",
-                  f"        _r{j} = {_call(jvp, params, [f'_e{j}'])}",
-                  f"        _t{j} = _r{j}[1]",
-                  f"        _J{j} = tangent.jac_set_col(_J{j}, _i{j}, _t{j})",
-                  f"    _D{j} = tangent.jac_shape(_J{j}, _y, {x})"]
+        rank = (ranks or {}).get(x)
+        if rank == 0:       # a number: one JVP along 1.0 gives the column
+            lines += [f"    _r{j} = {_call(jvp, params, ['1.0'])}",
+                      f"    _D{j} = _r{j}[1]"]
+        else:
+            jvp = next(e for e in program.extra if e.gen_name == jvp)
+            batched, axes = _batched(program, jvp, params_of(jvp)[-1], rank, (None, 0), registry, ranks)
+            lines += [f"    _E{j} = tangent.basis({x})",
+                      f"    _r{j} = {_call(batched.gen_name, params, [f'_E{j}'])}",
+                      f"    _T{j} = _r{j}[1]"]
+            if j == 0 and axes[0] == 0:     # the primal of every example (the same)
+                lines += ["    _Y = _r0[0]", "    _y = _Y[0]"]
+        if j == 0 and not lines[-1].startswith("    _y ="):
+            lines.append("    _y = _r0[0]")
+            if kind in ("grad", "value_and_grad"):
+                lines.append("    tape.grad_seed(_y)")
+        if rank != 0:
+            lines.append(f"    _D{j} = tangent.jac_from_cols(_T{j}, _y, {x})")
         outs.append(f"_D{j}")
-    result = outs[0] if argnums_int else "(" + ", ".join(outs) + ("," if len(outs) == 1 else "") + ")"
+    result = _tuple(outs, argnums_int)
     if kind == "value_and_grad":
         result = f"(_y, {result})"
     lines.append(f"    return {result}")
@@ -177,25 +217,29 @@ def jacfwd_wrapper(program, base, current, wrt, argnums_int, kind, registry):
     return _wrapper(program, base, name, params, "\n".join(lines) + "\n", {})
 
 
-def jacrev_wrapper(program, primal, vjp, wrt, argnums_int):
-    """Jacobian of the user's function by one VJP per output element."""
+def jacrev_wrapper(program, primal, vjp, wrt, argnums_int, registry, ranks=None):
+    """Jacobian of the user's function: its VJP batched over the basis
+    cotangents of the output, a row of the Jacobian each."""
+    from ..batching.vectorize import result_rank
     params = params_of(primal)
     lines = _primal_call(primal, params)
-    for j, x in enumerate(wrt):
-        lines.append(f"    _J{j} = tangent.jac_new(_y, {x})")
-    lines += ["    _m = tangent.size(_y)",
-              "    for _i in range(_m):",
-              "        _e = tangent.unit(_y, _i)",
-              f"        _b = {_call(vjp.gen_name, params, ['_e'])}"]
-    for j, x in enumerate(wrt):
-        lines += [f"        _b{j} = _b[{j}]",
-                  f"        _J{j} = tangent.jac_set_row(_J{j}, _i, _b{j})"]
     outs = []
-    for j, x in enumerate(wrt):
-        lines.append(f"    _D{j} = tangent.jac_shape(_J{j}, _y, {x})")
-        outs.append(f"_D{j}")
-    result = outs[0] if argnums_int else "(" + ", ".join(outs) + ("," if len(outs) == 1 else "") + ")"
-    lines.append(f"    return {result}")
+    if ranks and result_rank(program, primal, ranks) == 0:
+        # a number out: one VJP along 1.0 gives the row (the gradient)
+        lines += ["    _e = tangent.unit(_y, 0)",
+                  f"    _b = {_call(vjp.gen_name, params, ['_e'])}"]
+        for j, x in enumerate(wrt):
+            lines.append(f"    _D{j} = _b[{j}]")
+            outs.append(f"_D{j}")
+    else:
+        batched, _ = _batched(program, vjp, params_of(vjp)[-1], None, 0, registry, ranks)
+        lines += ["    _E = tangent.basis(_y)",
+                  f"    _b = {_call(batched.gen_name, params, ['_E'])}"]
+        for j, x in enumerate(wrt):
+            lines += [f"    _b{j} = _b[{j}]",
+                      f"    _D{j} = tangent.jac_from_rows(_b{j}, _y, {x})"]
+            outs.append(f"_D{j}")
+    lines.append(f"    return {_tuple(outs, argnums_int)}")
     name = _unique(program, f"jacrev_{primal.gen_name}")
     return _wrapper(program, primal, name, params, "\n".join(lines) + "\n", {})
 
@@ -237,7 +281,7 @@ def build(program, base, layers, registry, name=None):
             current = grad_wrapper(program, base, g, kind, as_int, layer.get("has_aux", False))
         elif i == 0 and kind == "jacrev" and not forward_only:
             v = reverse.run(program, wrt, "vjp", base=base)
-            current = jacrev_wrapper(program, base, v, wrt, as_int)
+            current = jacrev_wrapper(program, base, v, wrt, as_int, registry, layer.get("ranks"))
         elif kind == "jvp":
             _prepare(program)
             params = params_of(current)
@@ -248,7 +292,7 @@ def build(program, base, layers, registry, name=None):
             if layer.get("has_aux"):
                 raise NotImplementedError("has_aux=True over forward mode is not supported yet")
             current = jacfwd_wrapper(program, base, current, wrt, as_int,
-                                     "jacfwd" if kind == "jacrev" else kind, registry)
+                                     "jacfwd" if kind == "jacrev" else kind, registry, layer.get("ranks"))
     if name is not None and current.gen_name != name:
         current.gen_name = name
         current.node.name = name

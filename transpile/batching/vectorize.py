@@ -529,6 +529,8 @@ class Vectorizer:
                     or isinstance(s.value, gast.Call) and self.resolve(s.value.func) is len:
                 is_batched = False              # the shape of one example
         if self.batched(name) and not is_batched:
+            if isinstance(s.value, gast.Call) and self.resolve(s.value.func) is _tape_alloc():
+                raise NotVectorizable("a tape of batched values", self.where(s))
             if isinstance(value, (gast.Tuple, gast.List)):
                 value = self.lift_display(value, self.env.get(name), pre, s)
             elif isinstance(value, gast.Name) or _is_const(value):
@@ -593,14 +595,10 @@ class Vectorizer:
                 and isinstance(call.func.value, gast.Name) and call.func.attr in _LIST_METHODS \
                 and call.func.value.id in self.locals and self.resolve(call.func) is None:
             lst = call.func.value.id
-            if call.func.attr == "append" and self.batched(lst) and call.args \
-                    and not self.atom_batched(call.args[0]):
-                tmp = self.fresh("_u")
-                new = copy.copy(call)
-                new.args = [A.name(tmp)]
-                return self.located([A.assign(tmp, A.call(self.helper("broadcast"),
-                                                         [call.args[0], A.name(self.n)])),
-                                     gast.Expr(value=new)], s)
+            if self.batched(lst) or any(self.atom_batched(a) for a in call.args):
+                # a list of batched values (a tape of a derivative): indexing
+                # it is not indexing the batch axis
+                raise NotVectorizable("a list of batched values", self.where(s))
             return [s]
         if isinstance(call, gast.Call):
             fn = self.resolve(call.func)
@@ -758,9 +756,64 @@ class Vectorizer:
             return A.call(f, new_args, [gast.keyword(arg=k, value=v) for k, v in kws.items()])
         if kind == "template":
             f = copy.deepcopy(func) if func is not None else self.emit_global(fn)
-            return _Instance(self, _Template.of(tpl), f, args, kws, s, pre).run()
+            mark = len(pre)
+            try:
+                return _Instance(self, _Template.of(tpl), f, args, kws, s, pre).run()
+            except NotVectorizable:
+                if not _loopable(fn):
+                    raise
+                del pre[mark:]
+        if _loopable(fn):
+            f = copy.deepcopy(func) if func is not None else self.emit_global(fn)
+            return self.each_example(f, args, kws, s, pre)
         from ..ad.analysis import _describe_fn
         raise NotVectorizable(f"no batching rule for {_describe_fn(fn, None)}", self.where(s))
+
+    def each_example(self, f, args, kws, s, pre):
+        """A call with no vectorized form as a loop over the examples of its
+        batched arguments, the rest of the function staying vectorized (ANF):
+
+            _e1 = a[0]                 # example 0 gives the shape
+            _x1 = f(_e1, w)
+            _o1 = batching.alloc(_x1, _n)
+            _o1[0] = _x1
+            for _b1 in range(1, _n):
+                _e1 = a[_b1]
+                _x1 = f(_e1, w)
+                _o1[_b1] = _x1
+        """
+        if any(isinstance(a, gast.Name) and isinstance(self.env.get(a.id), An.Tup) for a in args):
+            raise NotVectorizable("a tuple passed to a runtime helper", self.where(s))
+        items = list(args) + list(kws.values())
+        picks = {}
+        for k, a in enumerate(items):
+            if self.atom_batched(a):
+                if not isinstance(a, gast.Name):
+                    raise NotVectorizable("a batched expression as an argument", self.where(s))
+                picks[k] = self.fresh("_e")
+        first, out, b = self.fresh("_x"), self.fresh("_o"), self.fresh("_b")
+        n = A.name(self.n)
+
+        def example(k):
+            stmts = [A.assign(picks[j], _in_bounds(gast.Subscript(value=A.name(items[j].id), slice=k,
+                                                                  ctx=gast.Load())))
+                     for j in sorted(picks)]
+            chosen = [A.name(picks[j]) if j in picks else copy.deepcopy(a) for j, a in enumerate(items)]
+            call = A.call(copy.deepcopy(f), chosen[:len(args)],
+                          [gast.keyword(arg=key, value=v) for key, v in zip(kws, chosen[len(args):])])
+            return stmts + [A.assign(first, call)]
+
+        def put(k):
+            return gast.Assign(targets=[_in_bounds(gast.Subscript(value=A.name(out), slice=k, ctx=gast.Store()))],
+                               value=A.name(first), type_comment=None)
+
+        body = [A.expr_stmt(A.call(self.helper("check_nonempty"), [n]))] + example(A.const(0)) + [
+            A.assign(out, A.call(self.helper("alloc"), [A.name(first), copy.deepcopy(n)])), put(A.const(0))]
+        loop = gast.For(target=A.store(b), iter=A.call(A.name("range"), [A.const(1), copy.deepcopy(n)]),
+                        body=self.located(example(A.name(b)) + [put(A.name(b))], s), orelse=[],
+                        type_comment=None)
+        pre.extend(self.located(body + [loop], s))
+        return A.name(out)
 
     def align(self, args, s, pre):
         """Element-wise arguments with the ranks of their examples lined up."""
@@ -1035,6 +1088,29 @@ class _Instance:
         return None
 
 
+#: runtime helpers of generated derivative code that return one array or
+#: number shaped by their arguments' shapes and change nothing: a call with
+#: no vectorized form loops over the examples (`Vectorizer.each_example`)
+_LOOP_MODULES = ("runtime.adjoint", "runtime.tangent", "runtime.tape")
+_NOT_LOOPABLE = ("split_like", "unstack_like", "einsum_vjps", "einsum_vjps_tangent", "add_at", "alloc",
+                 "grad_seed")
+
+
+def _tape_alloc():
+    from runtime import tape
+    return tape.alloc
+
+
+def _in_bounds(subscript):
+    """Mark an index into the batch axis (0 .. _n-1): the checks pass leaves it."""
+    subscript.in_bounds = True
+    return subscript
+
+
+def _loopable(fn):
+    return getattr(fn, "__module__", None) in _LOOP_MODULES and getattr(fn, "__name__", "") not in _NOT_LOOPABLE
+
+
 def _same_batching(a, b):
     if isinstance(a, An.Tup) and isinstance(b, An.Tup) and len(a.items) == len(b.items):
         return all(_same_batching(x, y) for x, y in zip(a.items, b.items))
@@ -1057,6 +1133,18 @@ def _mm_rank(a, b):
     if b == 1:
         return a - 1
     return max(a, b)
+
+
+def result_rank(program, spec, ranks):
+    """The rank of what `spec` returns, from the ranks of its parameters
+    (None when unknown or when its returns disagree)."""
+    vec = Vectorizer(program, spec, {}, ranks, {}, None)
+    vec.env = {}
+    vec.intlike = vec.find_intlike()
+    final = vec.propagate_ranks()
+    found = {vec.rank_of(n.value, final) for n in gast.walk(spec.node)
+             if isinstance(n, gast.Return) and n.value is not None}
+    return found.pop() if len(found) == 1 else None
 
 
 def vectorize_function(program, spec, pattern, ranks, registry, batching):

@@ -49,6 +49,8 @@ class _Checks(gast.NodeTransformer):
         return A.attr(self.mod, name)
 
     def checkable(self, node):
+        if getattr(node, "in_bounds", False):
+            return False  # generated with an index valid by construction
         if isinstance(node, gast.Subscript) and isinstance(node.value, gast.Name) \
                 and _generated(node.value.id):
             return False  # tapes and adjoints: indexed only where the user's code was checked
