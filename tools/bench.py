@@ -35,11 +35,12 @@ from typing import Callable, Optional
 
 import numpy as np
 
-try:
-    import transpile as tp
-except ImportError:  # run from a checkout without installing
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    import transpile as tp
+# The checkout these tools belong to comes first (after tools/ itself, where the
+# other tools find this module as `from bench import ...`), before an installed copy.
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(1, ROOT)
+import transpile as tp  # noqa: E402
 
 
 def _identity(fn):

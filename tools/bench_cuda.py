@@ -34,21 +34,7 @@ import time
 
 import numpy as np
 
-_TOOLS = os.path.dirname(os.path.abspath(__file__))
-# tools/ must not shadow packages (tools/coverage.py vs coverage, which Numba imports)
-sys.path[:] = [os.path.dirname(_TOOLS)] + [p for p in sys.path if os.path.abspath(p or ".") != _TOOLS]
-
-
-def _load_bench():
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("_tp_bench", os.path.join(_TOOLS, "bench.py"))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-_bench = _load_bench()
-fmt, _table = _bench.fmt, _bench._table
+from bench import ROOT, _table, fmt  # tools/bench.py (tools/ is on sys.path)
 
 # Peak memory bandwidth (bytes/s) by device name, when the driver does not report
 # the memory clock (recent CUDA releases deprecate that attribute).
@@ -59,7 +45,7 @@ PEAK_BY_NAME = {"H100 80GB HBM3": 3.35e12, "H100 PCIe": 2.0e12, "H100 NVL": 3.9e
 
 
 # the user's functions (plain NumPy): those of the CUDA backend's tests
-sys.path.insert(0, os.path.join(os.path.dirname(_TOOLS), "tests", "cuda"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "cuda"))
 from cuda_examples import ALPHA, SCALE as LAMBDA, branchy, selu  # noqa: E402
 
 

@@ -12,29 +12,12 @@ in interleaved rounds in one process, so a busy machine slows them alike.
 "same grads": eager == jit (1e-9) and JAX agrees (1e-7).
 """
 import argparse
-import os
-import sys
 
 import numpy as np
 
-_TOOLS = os.path.dirname(os.path.abspath(__file__))
-# tools/ must not shadow packages (tools/coverage.py vs coverage, which Numba imports);
-# the checkout this file belongs to comes first.
-sys.path[:] = [os.path.dirname(_TOOLS)] + [p for p in sys.path if os.path.abspath(p or ".") != _TOOLS]
+from bench import _jax, _table, fmt, machine, median_time  # tools/bench.py (tools/ is on sys.path)
 
-def _load_bench():
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("_tp_bench", os.path.join(_TOOLS, "bench.py"))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-_bench = _load_bench()
-_jax, _table, fmt, machine, median_time = (_bench._jax, _bench._table, _bench.fmt, _bench.machine,
-                                           _bench.median_time)
-
-import transpile as tp  # noqa: E402
+import transpile as tp
 
 
 def mlp_loss(W1, b1, W2, b2, x, y):

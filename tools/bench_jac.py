@@ -9,28 +9,12 @@ R^8 (the other way round). Times are medians measured side by side in one
 process; the ratio columns are JAX time / transpile time (above 1: faster).
 """
 import argparse
-import os
-import sys
 
 import numpy as np
 
-_TOOLS = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [os.path.dirname(_TOOLS)] + [p for p in sys.path if os.path.abspath(p or ".") != _TOOLS]
+from bench import _jax, _table, fmt, machine, median_time  # tools/bench.py (tools/ is on sys.path)
 
-
-def _load_bench():
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("_tp_bench", os.path.join(_TOOLS, "bench.py"))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-_bench = _load_bench()
-_jax, _table, fmt, machine, median_time = (_bench._jax, _bench._table, _bench.fmt, _bench.machine,
-                                           _bench.median_time)
-
-import transpile as tp  # noqa: E402
+import transpile as tp
 
 _A_TALL = np.random.default_rng(0).normal(size=(400, 8)) / 3
 _A_WIDE = np.random.default_rng(1).normal(size=(8, 400)) / 20

@@ -20,28 +20,13 @@ OPENBLAS_NUM_THREADS=1 there (it applies to NumPy and Numba's np.dot).
 """
 import argparse
 import os
-import sys
 import time
 
 import numpy as np
 
-_TOOLS = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [os.path.dirname(_TOOLS)] + [p for p in sys.path if os.path.abspath(p or ".") != _TOOLS]
+from bench import _jax, _ratio, _table, fmt, machine, median_time  # tools/bench.py (tools/ is on sys.path)
 
-
-def _load_bench():
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("_tp_bench", os.path.join(_TOOLS, "bench.py"))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-_bench = _load_bench()
-_jax, _table, fmt, machine, median_time = (_bench._jax, _bench._table, _bench.fmt, _bench.machine,
-                                           _bench.median_time)
-
-import transpile as tp  # noqa: E402
+import transpile as tp
 
 
 def forward(params, x):
@@ -142,9 +127,9 @@ def main(argv=None):
     else:
         ok = None
     agree = "-" if ok is None else ("ok" if ok else "MISMATCH")
-    rows.append(["FNN step, first call", fmt(first), fmt(j_first), _bench._ratio(j_first, first), agree])
-    rows.append(["FNN step, steady", fmt(steady), fmt(j_steady), _bench._ratio(j_steady, steady), agree])
-    rows.append([f"FNN {a.steps} steps (Python loop)", fmt(t_loop), fmt(j_loop), _bench._ratio(j_loop, t_loop),
+    rows.append(["FNN step, first call", fmt(first), fmt(j_first), _ratio(j_first, first), agree])
+    rows.append(["FNN step, steady", fmt(steady), fmt(j_steady), _ratio(j_steady, steady), agree])
+    rows.append([f"FNN {a.steps} steps (Python loop)", fmt(t_loop), fmt(j_loop), _ratio(j_loop, t_loop),
                  agree])
 
     # -- regression fit, jitted whole --
@@ -173,9 +158,9 @@ def main(argv=None):
         j_steady = median_time(lambda: jax.block_until_ready(jfit_(jnp.asarray(b0), jnp.asarray(X),
                                                                    jnp.asarray(yy))), a.repeat)
         ok = ok and np.allclose(b_t, np.asarray(jb), rtol=1e-8)
-    rows.append(["regression fit 250, first call", fmt(first), fmt(j_first), _bench._ratio(j_first, first),
+    rows.append(["regression fit 250, first call", fmt(first), fmt(j_first), _ratio(j_first, first),
                  "ok" if ok else "MISMATCH"])
-    rows.append(["regression fit 250, steady", fmt(steady), fmt(j_steady), _bench._ratio(j_steady, steady),
+    rows.append(["regression fit 250, steady", fmt(steady), fmt(j_steady), _ratio(j_steady, steady),
                  "ok" if ok else "MISMATCH"])
     _table(["workload", "transpile", "JAX", "JAX/tp", "agree"], rows)
 

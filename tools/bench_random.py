@@ -19,20 +19,11 @@ import argparse
 import os
 import platform
 import statistics
-import sys
 import time
 
-# tools/coverage.py would shadow the `coverage` package that Numba probes for
-_HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != _HERE]
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-try:
-    import transpile as tp
-except ImportError:  # run from a checkout without installing
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    import transpile as tp
+from bench import tp  # tools/bench.py: this checkout's transpile
 
 
 def draw(key, n, dtype):

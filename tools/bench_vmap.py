@@ -17,32 +17,15 @@ tp/JAX. Times are medians measured in one process, one after the other;
 `--small` divides the sizes by 10 (a quick check).
 """
 import argparse
-import os
-import sys
 import time
 
 import numpy as np
 
-_TOOLS = os.path.dirname(os.path.abspath(__file__))
-# tools/ must not shadow packages (tools/coverage.py vs coverage, which Numba imports)
-sys.path[:] = [os.path.dirname(_TOOLS)] + [p for p in sys.path if os.path.abspath(p or ".") != _TOOLS]
+from bench import _jax, _table, fmt, machine, median_time  # tools/bench.py (tools/ is on sys.path)
 
+import numba
 
-def _load_bench():
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("_tp_bench", os.path.join(_TOOLS, "bench.py"))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-_bench = _load_bench()
-_jax, _table, fmt, machine, median_time = (_bench._jax, _bench._table, _bench.fmt, _bench.machine,
-                                           _bench.median_time)
-
-import numba  # noqa: E402
-
-import transpile as tp  # noqa: E402
+import transpile as tp
 
 SCALE = 1
 

@@ -662,7 +662,7 @@ def test_coverage_tool_prints_a_computed_table():
     import subprocess
     import sys
     tool = os.path.join(os.path.dirname(__file__), '..', '..', 'tools',
-                        'coverage.py')
+                        'rule_coverage.py')
     out = subprocess.run([sys.executable, tool], capture_output=True,
                          text=True, check=True).stdout
     lines = dict(line.split()[:2] for line in out.splitlines()

@@ -1,9 +1,9 @@
 """Which NumPy / math functions reverse mode can differentiate: a table
 computed from the registry in runtime.rules, not kept by hand.
 
-    python tools/coverage.py              # every function, then a summary
-    python tools/coverage.py --missing    # only those with no rule
-    python tools/coverage.py --summary    # only the counts
+    python tools/rule_coverage.py              # every function, then a summary
+    python tools/rule_coverage.py --missing    # only those with no rule
+    python tools/rule_coverage.py --summary    # only the counts
 
 Status: ``rule`` (an adjoint template is registered), ``nondiff`` (declared
 non-differentiable: zero gradient) or ``missing``.
