@@ -11,7 +11,10 @@
 First call (generation + compile) and steady state are reported for both;
 first calls are measured in this process, so the on-disk Numba cache of an
 earlier run makes transpile's look faster: --cold uses a new, empty cache
-directory (TRANSPILE_CACHE_DIR) instead.
+directory (TRANSPILE_CACHE_DIR) instead. transpile imports Numba (and
+through it SciPy's BLAS) at its first jitted call, JAX imports XLA at
+`import jax`: the row "import + first call" times both from a fresh
+process (median of --fresh runs after one untimed run that fills the cache).
 Ratios are JAX time / transpile time (above 1: transpile is faster).
 
 On a small shared machine, multi-threaded BLAS fights the other processes
@@ -20,6 +23,7 @@ OPENBLAS_NUM_THREADS=1 there (it applies to NumPy and Numba's np.dot).
 """
 import argparse
 import os
+import sys
 import time
 
 import numpy as np
@@ -71,11 +75,73 @@ def _timed_first(call):
     return out, time.perf_counter() - t0
 
 
+# The FNN step's first call in a fresh process, imports included.
+_FRESH_TP = """
+import time
+t0 = time.perf_counter()
+import importlib.util
+import os
+import sys
+sys.path.insert(0, os.path.dirname({path!r}))     # tools/: bench_pytrees imports bench
+spec = importlib.util.spec_from_file_location("bench_pytrees", {path!r})
+bp = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(bp)
+import numpy as np
+rng = np.random.default_rng(0)
+params = bp._fnn_params(rng)
+x = rng.uniform(-1, 1, size=(128, 1))
+bp.tp.jit(bp.step)(params, x, x ** 2)
+print(time.perf_counter() - t0)
+"""
+_FRESH_JAX = """
+import time
+t0 = time.perf_counter()
+import numpy as np
+import jax
+import jax.numpy as jnp
+jax.config.update("jax_enable_x64", True)
+
+
+def forward(ps, v):
+    *hidden, last = ps
+    for layer in hidden:
+        v = jnp.maximum(v @ layer["W"] + layer["b"], 0)
+    return v @ last["W"] + last["b"]
+
+
+@jax.jit
+def step(ps, v, w):
+    g = jax.grad(lambda q: jnp.mean((forward(q, v) - w) ** 2))(ps)
+    return jax.tree_util.tree_map(lambda q, h: q - 0.0001 * h, ps, g)
+
+
+rng = np.random.default_rng(0)
+params = [dict(W=rng.normal(size=(a, b)) * np.sqrt(2 / a), b=np.ones(b))
+          for a, b in zip((1, 128, 128), (128, 128, 1))]
+x = rng.uniform(-1, 1, size=(128, 1))
+jax.block_until_ready(step(params, x, x ** 2))
+print(time.perf_counter() - t0)
+"""
+
+
+def _fresh(code, runs):
+    """Median seconds printed by `code` run in `runs` fresh interpreters,
+    after one untimed run (it compiles what the cache lacks)."""
+    import subprocess
+    times = []
+    for _ in range(runs + 1):
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+        times.append(float(out.stdout.split()[-1]))
+    return float(np.median(times[1:]))
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--repeat", type=int, default=7)
     p.add_argument("--steps", type=int, default=1000)
     p.add_argument("--cold", action="store_true", help="first calls with an empty cache directory")
+    p.add_argument("--fresh", type=int, default=3, help="fresh processes timed for import + first call "
+                                                        "(0: skip)")
     a = p.parse_args(argv)
     if a.cold:
         import tempfile
@@ -128,6 +194,10 @@ def main(argv=None):
         ok = None
     agree = "-" if ok is None else ("ok" if ok else "MISMATCH")
     rows.append(["FNN step, first call", fmt(first), fmt(j_first), _ratio(j_first, first), agree])
+    if a.fresh:
+        f_tp = _fresh(_FRESH_TP.format(path=os.path.abspath(__file__)), a.fresh)
+        f_jax = _fresh(_FRESH_JAX, a.fresh) if jaxmods is not None else None
+        rows.append(["FNN step, import + first call", fmt(f_tp), fmt(f_jax), _ratio(f_jax, f_tp), agree])
     rows.append(["FNN step, steady", fmt(steady), fmt(j_steady), _ratio(j_steady, steady), agree])
     rows.append([f"FNN {a.steps} steps (Python loop)", fmt(t_loop), fmt(j_loop), _ratio(j_loop, t_loop),
                  agree])
