@@ -97,15 +97,65 @@ def _unit(x, k):
     return impl
 
 
+def _tuple_impl(params, n, item, sizes=None, start='0'):
+    """The implementation (exec'd) of a helper on a tuple of `n` items:
+    `impl(params)` returns the tuple of `item` formatted for k = 0..n-1. With
+    `sizes` (the size of item k, formatted), `o{k}` is item k's offset from
+    `start`, the items laid one after the other."""
+    lines = ['def impl(%s):' % ', '.join(params)]
+    if sizes is not None:
+        lines.append('    o0 = %s' % start)
+        lines += ['    o%d = o%d + %s' % (k + 1, k, sizes.format(k=k)) for k in range(n)]
+    items = ', '.join(item.format(k=k, k1=k + 1) for k in range(n))
+    lines.append('    return (%s%s)' % (items, ',' if n == 1 else ''))
+    g = {'T': T, 'np': np}
+    exec('\n'.join(lines), g)
+    return g['impl']
+
+
 @overload(T.size)
 def _size(x):
+    if isinstance(x, types.BaseTuple):
+        g = {'T': T}
+        exec('def impl(x):\n    return 0%s' % ''.join(' + T.size(x[%d])' % k for k in range(len(x))), g)
+        return g['impl']
     if isinstance(x, types.Array):
         return lambda x: x.size
     return lambda x: 1
 
 
+@overload(T.basis_block)
+def _basis_block(x, n, k):
+    if isinstance(x, types.BaseTuple):
+        return _tuple_impl(['x', 'n', 'k'], len(x), 'T.basis_block(x[{k}], n, o{k})', 'T.size(x[{k}])', 'k')
+    dt = _fdt(x)
+    if not isinstance(x, types.Array):
+        def scalar(x, n, k):
+            B = np.zeros(n, dt)
+            B[k] = 1.0
+            return B
+        return scalar
+
+    def impl(x, n, k):
+        m = x.size
+        B = np.zeros((n, m), dt)
+        for i in range(m):
+            B[k + i, i] = 1.0
+        return B.reshape((n,) + x.shape)
+    return impl
+
+
+@overload(T.first_example)
+def _first_example(Y):
+    if isinstance(Y, types.BaseTuple):
+        return _tuple_impl(['Y'], len(Y), 'T.first_example(Y[{k}])')
+    return lambda Y: Y[0]
+
+
 @overload(T.basis)
 def _basis(x):
+    if isinstance(x, types.BaseTuple):
+        return lambda x: T.basis_block(x, T.size(x), 0)
     if not isinstance(x, types.Array):
         return lambda x: np.ones((1,))
     dt = _fdt(x)
@@ -118,6 +168,9 @@ def _basis(x):
 
 @overload(T.jac_from_cols)
 def _jac_from_cols(T_, y, x):
+    if isinstance(y, types.BaseTuple):
+        return _tuple_impl(['T_', 'y', 'x'], len(y), 'T.jac_from_cols(T_[{k}], y[{k}], x)')
+
     def impl(T_, y, x):
         J = np.ascontiguousarray(np.ascontiguousarray(T_).reshape((T.size(x), T.size(y))).T)
         return T.jac_shape(J, y, x)
@@ -126,6 +179,10 @@ def _jac_from_cols(T_, y, x):
 
 @overload(T.jac_from_rows)
 def _jac_from_rows(B, y, x):
+    if isinstance(y, types.BaseTuple):     # the rows of each item, one after the other
+        return _tuple_impl(['B', 'y', 'x'], len(y), 'T.jac_from_rows(B[o{k}:o{k1}], y[{k}], x)',
+                           'T.size(y[{k}])')
+
     def impl(B, y, x):
         return T.jac_shape(np.ascontiguousarray(B).reshape((T.size(y), T.size(x))), y, x)
     return impl

@@ -142,20 +142,56 @@ def unit(x, k):
 
 
 def size(x):
-    """The number of elements of ``x`` (1 for a scalar)."""
+    """The number of elements of ``x`` (1 for a scalar; for a tuple, of
+    all its items)."""
+    if type(x) is tuple:
+        return sum(size(e) for e in x)
     return int(np.size(x))
 
 
+# A function's output may be a tuple (a pytree returned flat, nested for a
+# Jacobian of a Jacobian): its basis spans all items, a Jacobian is a tuple
+# like the output with one Jacobian per item (the dispatcher nests it as JAX).
+
 def basis(x):
     """Every basis tangent of ``x`` at once: the ``(size(x),) + x.shape``
-    stack of the ``unit(x, k)``."""
+    stack of the ``unit(x, k)``; for a tuple, a tuple of such stacks with
+    ``size(x)`` rows each, row k nonzero in the item holding flat index k."""
+    if type(x) is tuple:
+        return basis_block(x, size(x), 0)
     n = size(x)
     return np.eye(n, dtype=_float(np.result_type(x))).reshape((n,) + np.shape(x))
 
 
+def basis_block(x, n, k):
+    """Rows ``k .. k + size(x)`` of an ``n``-row identity, shaped
+    ``(n,) + x.shape`` (a tuple of those for a tuple, its items one after
+    the other)."""
+    if type(x) is tuple:
+        out = []
+        for e in x:
+            out.append(basis_block(e, n, k))
+            k += size(e)
+        return tuple(out)
+    m = size(x)
+    B = np.zeros((n, m), _float(np.result_type(x)))
+    B[np.arange(k, k + m), np.arange(m)] = 1.0
+    return B.reshape((n,) + np.shape(x))
+
+
+def first_example(Y):
+    """The first example of a batched value (of each item of a tuple)."""
+    if type(Y) is tuple:
+        return tuple(first_example(e) for e in Y)
+    return Y[0]
+
+
 def jac_from_cols(T, y, x):
     """The Jacobian ``y.shape + x.shape`` (a float when both are scalars)
-    from ``T``, the tangents of ``y`` along ``basis(x)``, one per row."""
+    from ``T``, the tangents of ``y`` along ``basis(x)``, one per row (a
+    tuple of them for a tuple ``y``)."""
+    if type(y) is tuple:
+        return tuple(jac_from_cols(t, e, x) for t, e in zip(T, y))
     n, m = size(x), size(y)
     J = np.reshape(T, (n, m)).T
     return jac_shape(J, y, x)
@@ -163,7 +199,13 @@ def jac_from_cols(T, y, x):
 
 def jac_from_rows(B, y, x):
     """The Jacobian from ``B``, the cotangents of ``x`` along ``basis(y)``,
-    one per row."""
+    one per row (a tuple like ``y`` for a tuple, from its items' rows)."""
+    if type(y) is tuple:
+        out, k = [], 0
+        for e in y:
+            out.append(jac_from_rows(B[k:k + size(e)], e, x))
+            k += size(e)
+        return tuple(out)
     return jac_shape(np.reshape(B, (size(y), size(x))), y, x)
 
 

@@ -197,6 +197,11 @@ def jac_from_cols(ans, T_, y, x):
     d[x] = None
 
 
+@tangent(T.first_example)
+def first_example(ans, Y):
+    d[Y] = T.first_example(t(Y))
+
+
 @tangent(T.jac_from_rows)
 def jac_from_rows(ans, B, y, x):
     d[B] = T.jac_from_rows(t(B), y, x)
@@ -204,5 +209,5 @@ def jac_from_rows(ans, B, y, x):
     d[x] = None
 
 
-nondifferentiable(T.unit, T.size, T.basis)
+nondifferentiable(T.unit, T.size, T.basis, T.basis_block)
 _ = np  # templates may name np

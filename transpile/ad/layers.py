@@ -157,15 +157,16 @@ def grad_wrapper(program, base, grad, kind, argnums_int, has_aux):
     return _wrapper(program, base, name, params, "\n".join(lines) + "\n", {})
 
 
-def _batched(program, fn, over, rank, out_axes, registry, ranks):
+def _batched(program, fn, over, rank, out_axes, registry, ranks, over_axes=0):
     """`fn` vmapped over its parameter `over` (a stack of basis tangents or
-    cotangents whose examples have rank `rank`), every other parameter shared:
-    JAX's `vmap(jvp)` / `vmap(vjp)`. Straight-line code is vectorized, so
-    the primal part runs once; code that branches runs example by example."""
+    cotangents whose examples have rank `rank`; `over_axes` a tuple of 0s
+    for a tuple), every other parameter shared: JAX's `vmap(jvp)` /
+    `vmap(vjp)`. Straight-line code is vectorized, so the primal part runs
+    once; code that branches runs example by example."""
     from .. import batching
     from ..batching import analysis as An
     params = params_of(fn)
-    axes = {p: (0 if p == over else None) for p in params}
+    axes = {p: (over_axes if p == over else None) for p in params}
     if out_axes == (None, 0):   # (primal, tangent): the primal is shared unless the analysis cannot tell
         summary = An.Analysis(program).function(fn, {p: An.from_axes(a) for p, a in axes.items()})
         result = summary.result if summary is not None else None
@@ -175,6 +176,17 @@ def _batched(program, fn, over, rank, out_axes, registry, ranks):
              "ranks": {p: (rank if p == over else (ranks or {}).get(p)) for p in params},
              "out_axes": out_axes, "axis_size": None, "strategy": "auto"}
     return batching.vmap_layer(program, fn, layer, registry), out_axes
+
+
+def _result_axes(program, fn):
+    """The batch axes of a stack of `fn`'s outputs: 0, or a tuple of them
+    like a tuple output (a pytree returned flat)."""
+    from ..batching import analysis as An
+    summary = An.Analysis(program).function(fn, {p: An.from_axes(None) for p in params_of(fn)})
+
+    def axes(r):
+        return tuple(axes(i) for i in r.items) if isinstance(r, An.Tup) else 0
+    return axes(summary.result) if summary is not None and summary.result is not None else 0
 
 
 def _tuple(items, as_int):
@@ -201,7 +213,7 @@ def jacfwd_wrapper(program, base, current, wrt, argnums_int, kind, registry, ran
                       f"    _r{j} = {_call(batched.gen_name, params, [f'_E{j}'])}",
                       f"    _T{j} = _r{j}[1]"]
             if j == 0 and axes[0] == 0:     # the primal of every example (the same)
-                lines += ["    _Y = _r0[0]", "    _y = _Y[0]"]
+                lines += ["    _Y = _r0[0]", "    _y = tangent.first_example(_Y)"]
         if j == 0 and not lines[-1].startswith("    _y ="):
             lines.append("    _y = _r0[0]")
             if kind in ("grad", "value_and_grad"):
@@ -232,7 +244,8 @@ def jacrev_wrapper(program, primal, vjp, wrt, argnums_int, registry, ranks=None)
             lines.append(f"    _D{j} = _b[{j}]")
             outs.append(f"_D{j}")
     else:
-        batched, _ = _batched(program, vjp, params_of(vjp)[-1], None, 0, registry, ranks)
+        batched, _ = _batched(program, vjp, params_of(vjp)[-1], None, 0, registry, ranks,
+                              _result_axes(program, primal))
         lines += ["    _E = tangent.basis(_y)",
                   f"    _b = {_call(batched.gen_name, params, ['_E'])}"]
         for j, x in enumerate(wrt):
