@@ -191,17 +191,14 @@ def base_output(out, layers):
 def rebuild_result(out, layers, out_tree):
     """The generated result `out` of `layers` in JAX's structure; `out_tree`:
     the pytree the function returns flat (None: it returns a plain value)."""
-    first = next((kind for kind, _, _ in layers if kind != "vmap"), None)
-    if first == "grad":     # the gradient of a scalar: the output is not in the result
-        if not any(tupled for _, _, tupled in layers):
-            return out
-        base_def = _LEAF
+    if out_tree is None and not any(tupled for _, _, tupled in layers):
+        return out      # no tuple over inputs, no pytree returned flat: the nesting is JAX's already
+    if next((kind for kind, _, _ in layers if kind != "vmap"), None) == "grad":
+        base_def = _LEAF    # the gradient of a scalar: the output is not in the result
     else:
         base = base_output(out, layers)
         if out_tree is not None:
             base = tree_unflatten(out_tree, list(base))
-        elif type(base) is not tuple and not any(tupled for _, _, tupled in layers):
-            return out          # arrays in, an array out: nothing to rebuild
         base_def = tree_flatten(base)[1]
     treedef, order = result_structure(base_def, layers)
     leaves = tree_flatten(out)[0]
