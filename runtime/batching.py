@@ -13,7 +13,7 @@ import numpy as np
 from runtime.random import KeyArray, key_batch
 
 __all__ = ["axis_size", "check_size", "check_nonempty", "alloc", "moveaxis", "broadcast",
-           "VmapError"]
+           "number_lanes", "set_lane", "copy_lanes", "VmapError"]
 
 
 class VmapError(ValueError):
@@ -81,6 +81,33 @@ def broadcast(v, n):
     out = np.empty((n,) + np.shape(v), dtype=np.result_type(v))
     out[...] = v
     return out
+
+
+# ---- helpers of the lanes strategy (transpile/batching/lanes.py) -------------
+#
+# Examples that are numbers, one array slot per example ("lane"): generated
+# code loads `x = x_lanes[b]`, computes on numbers, and stores the result back.
+
+def number_lanes(x, n):
+    """An uninitialised array for the values of the number `x` in `n` examples
+    (its dtype); anything but a number is a TypeError (an array per example
+    would need copies that break aliasing: such code runs example by example)."""
+    if not isinstance(x, (bool, int, float, complex, np.bool_, np.number)):
+        raise TypeError(f"number_lanes: one example's value must be a number, not {type(x).__name__}")
+    return np.empty(n, dtype=np.result_type(x))
+
+
+def set_lane(lanes, b, x):
+    """`lanes[b] = x`, where `x` must have the dtype of `lanes` already (no
+    cast: a store that would cast is a TypeError)."""
+    if np.result_type(x) != lanes.dtype:
+        raise TypeError(f"set_lane: a {np.result_type(x)} value into {lanes.dtype} lanes")
+    lanes[b] = x
+
+
+def copy_lanes(lanes):
+    """A copy of `lanes` that generated code may write (an input is never written)."""
+    return np.array(lanes)
 
 
 # ---- helpers of vectorized code (transpile/batching/vectorize.py) ------------

@@ -122,6 +122,29 @@ def _broadcast(v, n):
     _fail("broadcast", "cannot broadcast a %s over the batch" % (v,))
 
 
+@overload(B.number_lanes, jit_options=JIT)
+def _number_lanes(x, n):
+    if not is_scalar(x):
+        _fail("number_lanes", "one example's value must be a number, not %s" % (x,))
+    dt = types.unliteral(x)
+    return lambda x, n: np.empty(n, dt)
+
+
+@overload(B.set_lane, jit_options=JIT)
+def _set_lane(lanes, b, x):
+    if not is_array(lanes) or types.unliteral(x) != lanes.dtype:
+        _fail("set_lane", "a %s value into %s lanes (the example's type changed)" % (x, lanes))
+
+    def impl(lanes, b, x):
+        lanes[b] = x
+    return impl
+
+
+@overload(B.copy_lanes, jit_options=JIT)
+def _copy_lanes(lanes):
+    return lambda lanes: lanes.copy()
+
+
 def _perm(nd, s, d):
     order = [k for k in range(nd) if k != s]
     order.insert(d, s)

@@ -194,6 +194,33 @@ def median_time(call, repeat, min_seconds=0.05):
     return statistics.median(samples)
 
 
+def interleaved(calls, rounds, min_seconds=0.05):
+    """{name: [seconds per call, one per round]} of `calls` ({name: callable}),
+    measured round-robin: each round times every callable (looped long enough
+    to be measured), so that the load of a shared machine falls on all of them
+    alike. Each is called once first (compiles, warms caches)."""
+    number = {}
+    for name, call in calls.items():
+        start = time.perf_counter()
+        call()
+        number[name] = max(1, int(min_seconds / max(time.perf_counter() - start, 1e-9)))
+    samples = {name: [] for name in calls}
+    for _ in range(rounds):
+        for name, call in calls.items():
+            start = time.perf_counter()
+            for _ in range(number[name]):
+                call()
+            samples[name].append((time.perf_counter() - start) / number[name])
+    return samples
+
+
+def spread(samples):
+    """'median (min-max)' of a list of seconds."""
+    if not samples:
+        return "-"
+    return f"{fmt(statistics.median(samples))} ({fmt(min(samples))}-{fmt(max(samples))})"
+
+
 def fmt(seconds):
     if seconds is None:
         return "-"

@@ -8,20 +8,24 @@ Workloads (issue 5):
   newton     vmap of a while-loop Newton iteration over 1e5 inputs
   euler      vmap over 1,000 parameters of the gradient of a 2,000-step Euler loop
 
-For each: the first call of the jitted vmap (generation + Numba compile, or a
-disk-cache hit), its steady-state time, the eager vmap (the same generated
-source run with NumPy) where it is quick, the hand-written Numba version,
-`jax.jit(jax.vmap(...))` when JAX is installed (float64), the strategy the
-vmap used (vectorized, or the per-example loop), and the ratios tp/Numba and
-tp/JAX. Times are medians measured in one process, one after the other;
-`--small` divides the sizes by 10 (a quick check).
+For each: the strategy the jitted vmap used (lanes, vectorized, or the
+per-example loop), the first call of the jitted vmap (generation + Numba
+compile, or a disk-cache hit) and of JAX's, the steady-state time of the
+jitted vmap, of the hand-written Numba version and of
+`jax.jit(jax.vmap(...))` when JAX is installed (float64), and the ratios
+tp/Numba and tp/JAX. Steady-state times are medians (and ranges) over rounds
+that each time every implementation, interleaved in one process, so that the
+load of a shared machine falls on all alike; the eager vmap (the same vmap
+run with NumPy) is timed too where it is quick. `--small` divides the sizes
+by 10 (a quick check).
 """
 import argparse
+import statistics
 import time
 
 import numpy as np
 
-from bench import _jax, _table, fmt, machine, median_time  # tools/bench.py (tools/ is on sys.path)
+from bench import _jax, _table, fmt, interleaved, machine, spread  # tools/bench.py (tools/ is on sys.path)
 
 import numba
 
@@ -147,16 +151,18 @@ def workloads():
     ]
 
 
-def strategy_of(vm, args):
-    src = vm.source(*args)
-    kind = "vectorized" if "def vec_" in src else "loop"
+def strategy_of(compiled, args):
+    """What tp.jit(tp.vmap(...)) generated: the lanes form, vectorizing rules
+    or the per-example loop (fwd: the gradient by forward mode)."""
+    src = compiled.source(*args)
+    kind = "lanes" if "def lanes_" in src else "vectorized" if "def vec_" in src else "loop"
     return kind + (" (fwd)" if "def jvp_" in src else "")
 
 
 def main(argv=None):
     global SCALE
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--repeat", type=int, default=7)
+    p.add_argument("--repeat", type=int, default=11, help="rounds (each times every implementation)")
     p.add_argument("--only", default="")
     p.add_argument("--small", action="store_true", help="sizes / 10")
     ns = p.parse_args(argv)
@@ -166,7 +172,7 @@ def main(argv=None):
     print(machine())
     jaxmods = _jax()
     jx = jax_versions(*jaxmods) if jaxmods else {}
-    rows = []
+    rows, notes = [], []
     for name, what, vm, args, hand, hargs, eager_too in workloads():
         if only and name not in only:
             continue
@@ -177,22 +183,34 @@ def main(argv=None):
         got = compiled(*args)
         first = time.perf_counter() - start
         ok = bool(np.allclose(got, expected, rtol=1e-9, atol=1e-12))
-        t_tp = median_time(lambda: compiled(*args), ns.repeat)
-        t_eager = median_time(lambda: vm(*args), max(1, ns.repeat // 2)) if eager_too else None
-        t_nb = median_time(lambda: hand(*hargs), ns.repeat)
-        t_jax = None
+        calls = {"tp": lambda: compiled(*args), "numba": lambda: hand(*hargs)}
+        j_first = None
         if name in jx:
             jax, jnp = jaxmods
             jargs = tuple(jnp.asarray(v) for v in args)
+            start = time.perf_counter()
             jgot = jax.block_until_ready(jx[name](*jargs))
+            j_first = time.perf_counter() - start
             ok &= bool(np.allclose(np.asarray(jgot), expected, rtol=1e-9, atol=1e-12))
-            t_jax = median_time(lambda: jax.block_until_ready(jx[name](*jargs)), ns.repeat)
-        rows.append([name, strategy_of(vm, args), fmt(first), fmt(t_tp), fmt(t_eager), fmt(t_nb), fmt(t_jax),
-                     f"{t_tp / t_nb:.2f}", "-" if t_jax is None else f"{t_tp / t_jax:.2f}",
-                     "yes" if ok else "NO"])
+            calls["jax"] = lambda: jax.block_until_ready(jx[name](*jargs))
+        if eager_too:
+            calls["eager"] = lambda: vm(*args)
+        t = interleaved(calls, ns.repeat)
+        med = {k: statistics.median(v) for k, v in t.items()}
+        rows.append([name, strategy_of(compiled, args), fmt(first), fmt(j_first), spread(t["tp"]),
+                     spread(t["numba"]), spread(t.get("jax")), f"{med['tp'] / med['numba']:.2f}",
+                     f"{med['tp'] / med['jax']:.2f}" if "jax" in med else "-", "yes" if ok else "NO"])
+        if eager_too:
+            notes.append(f"  {name}: tp eager (the same vmap, NumPy) {spread(t['eager'])}")
     print()
-    _table(["workload", "strategy", "tp first", "tp.jit", "tp eager", "numba", "jax", "tp/numba", "tp/jax",
+    _table(["workload", "strategy", "tp 1st", "jax 1st", "tp.jit", "numba", "jax", "tp/numba", "tp/jax",
             "same"], rows)
+    print(f"  steady state: median (min-max) of {ns.repeat} interleaved rounds; ratios of the medians "
+          f"(below 1: tp faster)")
+    print("  1st: the first call in this process (tp: generation + Numba compile, or Numba's disk cache; "
+          "jax: trace + XLA compile)")
+    for line in notes:
+        print(line)
 
 
 if __name__ == "__main__":

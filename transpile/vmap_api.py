@@ -315,7 +315,7 @@ class Vmapped(Transformed):
     def _layer_dicts(self, args, key, axes):
         """(layer dicts for transpile/ad/layers.py, how to rebuild the result:
         see structure.rebuild_result)."""
-        axes, ranks, _ = axes
+        axes, ranks, values = axes
         layers, shapes, it, rit = [], [], iter(axes), iter(ranks)
         for i, ((kind, argnums, has_aux), nums) in enumerate(zip(self.layers, self._layer_argnums)):
             if kind == "vmap":
@@ -326,7 +326,9 @@ class Vmapped(Transformed):
                 layers.append({"kind": "vmap", "wrt": [], "argnums_int": True, "has_aux": False,
                                "axes": dict(next(it)), "ranks": dict(next(rit)), "out_axes": out_axes,
                                "axis_size": spec.axis_size,
-                               "strategy": "loop" if key in self._fallback else spec.strategy})
+                               "strategy": "loop" if key in self._fallback else spec.strategy,
+                               "lanes": self.backend == "numba" and i == len(self.layers) - 1
+                               and _numeric(values)})
                 shapes.append(("vmap", None, False))
                 continue
             wrt, in_def, tupled = differentiated(self, argnums, nums, args, key[0])
@@ -445,6 +447,13 @@ class Vmapped(Transformed):
             raise
 
 
+def _numeric(values):
+    """True if every argument is a NumPy array of numbers or a number (the
+    lanes strategy's slot arrays hold numbers: transpile/batching/lanes.py)."""
+    return all((type(v) is np.ndarray and v.dtype.kind in "biufc") or type(v) in (bool, int, float, complex)
+               for _, v in values.values())
+
+
 def _forward_inner_grad(layers):
     """vmap(grad(f)) where every differentiated argument is a scalar in each
     example: the gradient is one JVP per argument, cheaper than reverse mode
@@ -463,7 +472,7 @@ def _layers_key(layers):
         item = (l["kind"], tuple(l["wrt"]), l["argnums_int"], l["has_aux"])
         if l["kind"] == "vmap":
             item += (tuple(sorted(l["axes"].items())), tuple(sorted(l["ranks"].items())), l["out_axes"],
-                     l["axis_size"], l["strategy"])
+                     l["axis_size"], l["strategy"], l.get("lanes", False))
             if l.get("inner"):
                 item += (("inner",) + _layers_key([l["inner"]]),)
         out.append(item)

@@ -3,7 +3,7 @@
 A vmap layer turns the program's current entry function `f(params)` into a
 generated function with the same parameters that takes every mapped argument
 with one more axis (where `in_axes` says) and returns every output with the
-batch axis where `out_axes` says. Two strategies give the same numbers:
+batch axis where `out_axes` says. Three strategies give the same numbers:
 
 * **per-example loop** (batching/loop.py): call `f` on each example in a
   loop. Always correct: each example takes its own branches.
@@ -12,6 +12,11 @@ batch axis where `out_axes` says. Two strategies give the same numbers:
   the batch axis through array code (a batched matvec becomes one matmul).
   Used when every statement has a rule and no test or trip count depends
   on a mapped value.
+* **lanes** (batching/lanes.py), compiled code whose examples are numbers:
+  the per-example loop moved inside `f`'s own loops, so that each of their
+  iterations runs every example (an ODE's time steps over 1,000 parameters).
+  Where `f` has no such loop, the per-example loop itself (on numbers,
+  vectorizing would only add whole-batch temporaries).
 
 Because the result is an ordinary generated function in ANF, every layer
 composes with every other: `vmap(grad(f))` batches the gradient wrapper,
@@ -24,7 +29,7 @@ from .. import astutil as A
 from ..ad.analysis import _Extra
 from ..errors import TranspileError
 from . import analysis as An
-from . import loop
+from . import lanes, loop
 from .vectorize import NotVectorizable, vectorize_function
 
 STRATEGIES = ("auto", "loop", "vectorize")
@@ -86,6 +91,22 @@ def vmap_layer(program, current, layer, registry):
     taken = set(program.names) | {s.gen_name for s in program.functions} \
         | {e.gen_name for e in program.extra} | set(program.imports.values())
     name = unique(program, f"vmap_{current.gen_name}")
+    if strategy == "auto" and layer.get("lanes") and lanes.scalar_examples(params, axes, layer.get("ranks") or {}):
+        # compiled, every example a number: the per-example loop, or its loop
+        # moved inside the function's own loops; vectorizing would only add
+        # whole-batch temporaries to code on numbers
+        if hasattr(L, "_prepare"):
+            L._prepare(program)
+        saved = (list(program.extra), set(program.names))
+        try:
+            lines = entry_source(program, current, params, axes, tree, out_axes, layer, taken,
+                                 lanes.lanes_function(program, current, {p: An.from_axes(axes[p]) for p in params},
+                                                      registry, batching, An.Analysis(program)))
+            program.vmap_vectorized = True      # Numba may not type it: the loop then (vmap_api)
+            return wrapper(program, current, name, params, lines, {"batching": batching})
+        except lanes.NotLanes:
+            program.extra[:], program.names = saved[0], saved[1] | {name}
+        strategy = "loop"
     if strategy in ("auto", "vectorize"):
         if hasattr(L, "_prepare"):
             L._prepare(program)        # reverse-mode output is not ANF yet
@@ -110,6 +131,13 @@ def vectorized_source(program, current, params, axes, tree, out_axes, layer, reg
     pattern = {p: An.from_axes(axes[p]) for p in params}
     ranks = {p: (layer.get("ranks") or {}).get(p) for p in params}
     vec = vectorize_function(program, current, pattern, ranks, registry, batching)
+    return entry_source(program, current, params, axes, tree, out_axes, layer, taken, vec)
+
+
+def entry_source(program, current, params, axes, tree, out_axes, layer, taken, vec):
+    """The wrapper around `vec`, a version of `current` that takes the batch
+    axis of each mapped argument first and the batch size last (vectorized,
+    or lanes): its lines."""
     em = loop.Emitter(set(taken) | set(params))
     nodes, leaves = loop.decompose(em, params, axes)
     n = loop.size_lines(em, leaves, layer.get("axis_size"))

@@ -1,0 +1,599 @@
+"""Lanes: `jit(vmap(f))` of examples that are numbers, with the loop over the
+examples moved inside f's own loops.
+
+The per-example loop runs each example's whole computation in turn: a loop
+of f (an ODE's time steps, a fixed number of iterations) is a chain of
+dependent operations, one example after the other. Here f's loops run once
+and each of their iterations runs every example, one after the other
+("lanes"): the examples are independent, so the CPU overlaps them and LLVM
+vectorizes across them. Each statement stays as written, on numbers; a
+variable that carries an example's value from one loop over the examples to
+another lives in an array with one slot per example (`x_lanes`):
+
+    def f(k):                           def lanes_f(k_lanes, _n):
+        x = 1.0                             batching.check_nonempty(_n)
+        v = 0.0                             for _b in range(_n):
+        for i in range(100):                    x = 1.0
+            x = x + 0.1 * v                     v = 0.0
+            v = v - 0.1 * k * x                 if _b == 0:
+        return x                                    x_lanes = batching.number_lanes(x, _n)
+                                                    v_lanes = batching.number_lanes(v, _n)
+                                                x_lanes[_b] = x
+                                                v_lanes[_b] = v
+                                            for i in range(100):
+                                                for _b in range(_n):
+                                                    k = k_lanes[_b]
+                                                    x = x_lanes[_b]
+                                                    v = v_lanes[_b]
+                                                    x = x + 0.1 * v
+                                                    v = v - 0.1 * k * x
+                                                    batching.set_lane(x_lanes, _b, x)
+                                                    batching.set_lane(v_lanes, _b, v)
+                                            return x_lanes
+
+Statements whose values do not depend on the example (`i`, a step size)
+stay outside the loops over the examples and run once, as in the vectorized
+strategy; control flow that depends on the example (`if x > 0`, a `while`
+on a value) stays inside them, example by example. A call of a user
+function that itself has such a loop calls its lanes version.
+
+Only under Numba (the loops over examples are compiled) and only where every
+example is a number. A slot array holds numbers only and a store never
+casts (`set_lane`): when a variable's type changes, or one example's value
+is an array, Numba's typing fails and the vmap falls back to the
+per-example loop (transpile/vmap_api.py). `NotLanes` says why the lanes
+form does not apply (the per-example loop runs then).
+"""
+import builtins
+import copy
+
+import gast
+import numpy as np
+
+from .. import astutil as A
+from ..ad.analysis import _Extra, resolve_static
+from . import analysis as An
+
+
+class NotLanes(Exception):
+    """Why a function has no lanes form (the per-example loop runs it)."""
+
+
+_PURE_BUILTINS = {"abs", "min", "max", "float", "int", "bool", "complex", "round", "len"}
+
+
+def _loads(node):
+    return A.names_in(node, gast.Load)
+
+
+def _targets(s):
+    return A.names_in(s.targets[0], gast.Store) if isinstance(s, gast.Assign) else set()
+
+
+def _flow(stmts):
+    """(exposed, definite, assigned) names of a statement list: read before
+    any assignment in it, assigned on every path, assigned on some path."""
+    exposed, definite, assigned = set(), set(), set()
+    for s in stmts:
+        e, d, a = _flow_stmt(s)
+        exposed |= e - definite
+        definite |= d
+        assigned |= a
+    return exposed, definite, assigned
+
+
+def _flow_stmt(s):
+    if isinstance(s, gast.Assign):
+        target = s.targets[0]
+        reads = _loads(s.value)
+        if isinstance(target, gast.Subscript):      # an element written: the array is read
+            return reads | _loads(target), set(), set()
+        names = A.names_in(target, gast.Store)
+        return reads | _loads(target), names, names
+    if isinstance(s, gast.If):
+        eb, db, ab = _flow(s.body)
+        eo, do, ao = _flow(s.orelse)
+        return _loads(s.test) | eb | eo, db & do, ab | ao
+    if isinstance(s, gast.While):
+        eb, _, ab = _flow(s.body)
+        eo, _, ao = _flow(s.orelse)
+        return _loads(s.test) | eb | eo, set(), ab | ao
+    if isinstance(s, gast.For):
+        target = A.names_in(s.target, gast.Store)
+        eb, _, ab = _flow(s.body)
+        eo, _, ao = _flow(s.orelse)
+        return _loads(s.iter) | (eb - target) | eo, set(), target | ab | ao
+    return _loads(s), set(), set()
+
+
+def _escapes_loop(stmts, depth=0):
+    """True if a `break`/`continue` in `stmts` leaves a loop that encloses them."""
+    for s in stmts:
+        if isinstance(s, (gast.Break, gast.Continue)) and depth == 0:
+            return True
+        if isinstance(s, (gast.For, gast.While)):
+            if _escapes_loop(s.body, depth + 1) or _escapes_loop(s.orelse, depth):
+                return True
+        elif isinstance(s, gast.If):
+            if _escapes_loop(s.body, depth) or _escapes_loop(s.orelse, depth):
+                return True
+    return False
+
+
+class _Run:
+    """Consecutive statements that depend on the example: one loop over the examples."""
+
+    def __init__(self):
+        self.stmts = []
+        self.sunk = []          # statements that do not, moved after the loop
+
+    def reads(self):
+        return set().union(*(_loads(s) for s in self.stmts))
+
+
+class _Call:
+    """`y = g(args)` where g has a lanes form: called once on the slot arrays."""
+
+    def __init__(self, stmt, callee):
+        self.stmt = stmt
+        self.callee = callee    # the lanes `_Extra` of g
+
+
+class _Compound:
+    """A loop or `if` whose test does not depend on the example, with its blocks planned."""
+
+    def __init__(self, stmt, body, orelse):
+        self.stmt = stmt
+        self.body = body
+        self.orelse = orelse
+
+
+class _Scope:
+    """Slot arrays at a point of the generated code: `exists` may be bound
+    there, `writable` are bound on every path and owned by the function."""
+
+    def __init__(self, exists, writable):
+        self.exists = set(exists)
+        self.writable = set(writable)
+
+    def inner(self):
+        return _Scope(self.exists, self.writable)
+
+
+class Lanes:
+    """The lanes version of one function for one pattern of batched parameters
+    (every parameter a number per example or unbatched)."""
+
+    def __init__(self, program, spec, pattern, registry, batching, analysis):
+        self.program = program
+        self.spec = spec
+        self.pattern = pattern
+        self.registry = registry
+        self.bt = batching
+        self.analysis = analysis
+        self.node = spec.node
+        self.params = [a.id for a in self.node.args.args]
+        self.locals = set(getattr(spec, "locals", set())) | A.names_in(self.node) | set(self.params)
+        self.slots = {}         # batched variable -> its slot array's name
+        self.trees = {}         # variable bound to a lanes call's result -> the result's abstract tree
+        self.interchanges = False   # a loop over the examples inside a loop of f (or of a callee)
+
+    # -- names ----------------------------------------------------------------
+    def fresh(self, base):
+        name, i = base, 1
+        while name in self.locals:
+            i += 1
+            name = f"{base}{i}"
+        self.locals.add(name)
+        return name
+
+    def slot(self, var):
+        if var not in self.slots:
+            self.slots[var] = self.fresh(f"{var.lstrip('_')}_lanes" if var.startswith("_") else f"{var}_lanes")
+        return self.slots[var]
+
+    def batched(self, var):
+        return An.any_batched(self.env.get(var))
+
+    def helper(self, name):
+        return A.attr(A.name(self.bt), name)
+
+    # -- driver ---------------------------------------------------------------
+    def run(self, gen_name):
+        summary = self.analysis.function(self.spec, self.pattern)
+        if summary is None:
+            raise NotLanes("recursion")
+        self.summary = summary
+        self.env = summary.env
+        assigned = A.names_in(self.node, gast.Store)
+        self.assigned = assigned
+        for n in gast.walk(self.node):
+            if isinstance(n, gast.Call) and isinstance(n.func, gast.Name) and n.func.id == "print" \
+                    and "print" not in assigned | set(self.params):
+                raise NotLanes("it prints (the per-example loop keeps the order of the output)")
+        for p in self.params:
+            if isinstance(self.pattern.get(p), An.Tup):
+                raise NotLanes(f"tuple parameter {p}")
+        self.n = self.fresh("_n")
+        self.b = self.fresh("_b")
+        plan = self.plan(self.node.body, in_loop=False)
+        self.exposed = self.exposed_all(plan)
+        batched_params = [p for p in self.params if self.batched(p)]
+        for p in batched_params:
+            self.slot(p)
+        # a parameter that the function assigns gets its own slots (an input is never written)
+        written = [p for p in batched_params if p in assigned]
+        prologue = [A.assign(self.slots[p], A.call(self.helper("copy_lanes"), [A.name(self.slots[p])]))
+                    for p in written]
+        scope = _Scope(batched_params, written)
+        body = prologue + self.emit(plan, scope)
+        self.allocates = any(isinstance(n, gast.Attribute) and n.attr == "number_lanes" for s in body
+                             for n in gast.walk(s))
+        if self.allocates:
+            body.insert(0, A.expr_stmt(A.call(self.helper("check_nonempty"), [A.name(self.n)])))
+        node = copy.copy(self.node)
+        node.body = [A.located(s, self.node) if not hasattr(s, "lineno") else s for s in body] or [gast.Pass()]
+        node.args = copy.copy(self.node.args)
+        node.args.args = [A.param(self.slots[p] if self.batched(p) else p) for p in self.params] \
+            + [A.param(self.n)]
+        node.name = gen_name
+        node.decorator_list = []
+        return node
+
+    # -- planning: which statements run once, which once per example ----------
+    def kind(self, s):
+        if isinstance(s, gast.Return):
+            return "return"
+        if isinstance(s, gast.Pass):
+            return "pass"
+        if isinstance(s, (gast.If, gast.While, gast.For)):
+            return "batched" if any(s is c for c in self.summary.control) else "compound"
+        if isinstance(s, (gast.Assign, gast.Expr)):
+            names = _loads(s) | (_targets(s) if isinstance(s, gast.Assign) else set())
+            if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Subscript):
+                names |= A.names_in(s.targets[0])
+            if any(self.batched(v) for v in names):
+                return "batched"
+            if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) and self.pure(s.value):
+                return "plain"
+            self.check_once(s)
+        return "fixed"
+
+    def pure(self, value):
+        """True if evaluating `value` has no effect but its result (calls of
+        NumPy's ufuncs, `math` and numeric builtins only): it may move."""
+        for n in gast.walk(value):
+            if isinstance(n, gast.Call):
+                fn = resolve_static(self.program, n.func, lambda name: name not in self.assigned
+                                    and name in _PURE_BUILTINS)
+                if not (isinstance(fn, np.ufunc) or getattr(fn, "__module__", None) == "math"
+                        or (fn is not None and getattr(builtins, getattr(fn, "__name__", ""), None) is fn
+                            and fn.__name__ in _PURE_BUILTINS)):
+                    return False
+        return True
+
+    def check_once(self, s):
+        """A statement that does not depend on the example runs once, not once per
+        example: that is the same unless it changes an argument in place."""
+        if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Subscript):
+            base = s.targets[0].value
+        elif isinstance(s, gast.Expr) and isinstance(s.value, gast.Call) \
+                and isinstance(s.value.func, gast.Attribute):
+            base = s.value.func.value
+        else:
+            return
+        if isinstance(base, gast.Name) and (base.id in self.params or base.id not in self.assigned):
+            raise NotLanes(f"it changes {base.id} in place (once per example)")
+
+    def plan(self, stmts, in_loop):
+        items, run = [], None
+
+        def close():
+            nonlocal run
+            if run is not None:
+                items.append(run)
+                items.extend(("stmt", s) for s in run.sunk)
+                run = None
+
+        for s in stmts:
+            k = self.kind(s)
+            if k == "pass":
+                continue
+            if k == "batched":
+                call = self.lanes_call(s)
+                if call is not None:
+                    close()
+                    items.append(call)
+                    continue
+                if run is not None and run.sunk and _loads(s) & set().union(*(_targets(u) for u in run.sunk)):
+                    close()
+                if run is None:
+                    run = _Run()
+                run.stmts.append(s)
+                if in_loop:
+                    self.interchanges = True
+                continue
+            if k == "plain" and run is not None:
+                if not run.sunk and not (run.reads() & _targets(s)):
+                    items.append(("stmt", s))           # hoisted: the loop over the examples does not read it
+                else:
+                    run.sunk.append(s)
+                continue
+            close()
+            if k == "compound":
+                loop = in_loop or isinstance(s, (gast.For, gast.While))
+                items.append(_Compound(s, self.plan(s.body, loop), self.plan(s.orelse, loop)))
+            elif k == "return":
+                items.append(("return", s))
+            else:
+                items.append(("stmt", s))
+        close()
+        for item in items:
+            if isinstance(item, _Run):
+                self.check_run(item)
+        return items
+
+    def check_run(self, run):
+        for s in run.stmts:
+            if any(isinstance(n, gast.Return) for n in gast.walk(s)):
+                raise NotLanes("a return that depends on the example")
+        if _escapes_loop(run.stmts):
+            raise NotLanes("a break or continue that depends on the example")
+
+    def lanes_call(self, s):
+        """A `_Call` if `s` calls a user function that has a lanes form worth calling."""
+        if not (isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name)
+                and isinstance(s.value, gast.Call) and isinstance(s.value.func, gast.Name)
+                and not s.value.keywords):
+            return None
+        callee = self.analysis.callee_of(s.value.func)
+        if callee is None or len(s.value.args) != len(callee.node.args.args):
+            return None
+        pattern = {}
+        for p, a in zip((x.id for x in callee.node.args.args), s.value.args):
+            if isinstance(a, gast.Name):
+                v = self.env.get(a.id)
+                if isinstance(v, An.Tup) and An.any_batched(v):
+                    return None
+                pattern[p] = An.Leaf(An.any_batched(v))
+            elif isinstance(a, gast.Constant):
+                pattern[p] = An.Leaf(False)
+            else:
+                return None
+        try:
+            extra = lanes_function(self.program, callee, pattern, self.registry, self.bt, self.analysis)
+        except NotLanes:
+            return None
+        self.interchanges = True
+        if isinstance(extra.lanes_result, An.Tup):
+            self.trees[s.targets[0].id] = extra.lanes_result
+        return _Call(s, extra)
+
+    def exposed_all(self, plan):
+        """Batched variables read where the loop over the examples that
+        assigned them is not: they need slot arrays."""
+        out = set()
+
+        def walk(items):
+            for item in items:
+                if isinstance(item, _Run):
+                    exposed, definite, assigned = _flow(item.stmts)
+                    out.update(exposed)
+                    out.update(assigned - definite)     # stored back: loaded first where not assigned
+                elif isinstance(item, _Call):
+                    out.update(_loads(item.stmt.value))
+                elif isinstance(item, _Compound):
+                    walk(item.body)
+                    walk(item.orelse)
+                elif item[0] == "return" and item[1].value is not None:
+                    out.update(_loads(item[1].value))
+        walk(plan)
+        return {v for v in out if self.batched(v)}
+
+    # -- emission -------------------------------------------------------------
+    def emit(self, plan, scope):
+        out = []
+        for item in plan:
+            if isinstance(item, _Run):
+                out.extend(self.emit_run(item, scope))
+            elif isinstance(item, _Call):
+                out.append(self.emit_call(item, scope))
+            elif isinstance(item, _Compound):
+                s = copy.copy(item.stmt)
+                inner = scope.inner()
+                s.body = self.emit(item.body, inner) or [gast.Pass()]
+                other = scope.inner()
+                s.orelse = self.emit(item.orelse, other)
+                scope.exists |= inner.exists | other.exists      # maybe bound after it: readable only
+                out.append(s)
+            elif item[0] == "return":
+                out.append(self.emit_return(item[1]))
+            else:
+                out.append(copy.deepcopy(item[1]))
+        return out
+
+    def tree_of(self, var):
+        """What `var`'s slots hold: a leaf (one slot array), or for a tuple a tree
+        of leaves, batched where a slot array holds that item (a lanes call's
+        result keeps the items common to all examples as they are)."""
+        if var in self.trees:
+            return self.trees[var]
+        value = self.env.get(var)
+        return An.all_batched(value) if isinstance(value, An.Tup) else An.Leaf(True)
+
+    def lane(self, var, b):
+        """The load of example `b` of `var` from its slots."""
+        return _build(self.tree_of(var), lambda path, leaf: _at(A.name(self.slots[var]), path, b if leaf.batched
+                                                                 else None))
+
+    def emit_run(self, run, scope):
+        exposed, definite, assigned = _flow(run.stmts)
+        stored = [v for v in _ordered(run.stmts, assigned) if v in self.exposed and self.batched(v)]
+        loads = [v for v in _ordered(run.stmts, exposed | (set(stored) - definite)) if self.batched(v)]
+        for v in loads:
+            if v not in scope.exists:
+                raise NotLanes(f"{v} is read before it is assigned")
+        for v in stored:
+            if v in self.trees:
+                raise NotLanes(f"{v} is assigned after a lanes call returned it")
+        first = run.stmts[0]
+        before, body, allocs, stores = [], [], [], []
+        for v in loads:
+            body.append(A.assign(v, self.lane(v, self.b)))
+        body.extend(copy.deepcopy(s) for s in run.stmts)
+        for v in stored:
+            slot, leaves = self.slot(v), An.leaves(self.tree_of(v))
+            if v not in scope.writable and v in scope.exists and v in loads:
+                copied = _build(self.tree_of(v), lambda path, leaf: A.call(self.helper("copy_lanes"),
+                                                                         [_at(A.name(slot), path)]))
+                before.append(A.assign(slot, copied))
+                scope.writable.add(v)
+            if v in scope.writable:
+                stores.extend(A.expr_stmt(A.call(self.helper("set_lane"), [_at(A.name(slot), path), A.name(self.b),
+                                                                         _at(A.name(v), path)]))
+                              for path, _ in leaves)
+            else:
+                allocs.append(A.assign(slot, _build(self.tree_of(v), lambda path, leaf: A.call(
+                    self.helper("number_lanes"), [_at(A.name(v), path), A.name(self.n)]))))
+                stores.extend(A.assign(_at(A.name(slot), path, self.b, gast.Store()), _at(A.name(v), path))
+                              for path, _ in leaves)
+        if allocs:
+            test = gast.Compare(left=A.name(self.b), ops=[gast.Eq()], comparators=[A.const(0)])
+            body.append(gast.If(test=test, body=allocs, orelse=[]))
+        body.extend(stores)
+        for v in stored:
+            scope.exists.add(v)
+            scope.writable.add(v)
+        loop = gast.For(target=A.store(self.b), iter=A.call(A.name("range"), [A.name(self.n)]),
+                        body=[A.located(s, first) for s in body], orelse=[], type_comment=None)
+        return [A.located(s, first) for s in before] + [A.located(loop, first)]
+
+    def emit_call(self, call, scope):
+        s = call.stmt
+        args = []
+        for a in s.value.args:
+            if isinstance(a, gast.Name) and self.batched(a.id):
+                if a.id not in scope.exists:
+                    raise NotLanes(f"{a.id} is read before it is assigned")
+                args.append(A.name(self.slots[a.id]))
+            else:
+                args.append(copy.deepcopy(a))
+        target = s.targets[0].id
+        value = A.call(A.name(call.callee.gen_name), args + [A.name(self.n)])
+        if not An.any_batched(call.callee.lanes_result):
+            return A.located(A.assign(target, value), s)
+        scope.exists.add(target)        # not writable: it may be the caller's own array
+        return A.located(A.assign(self.slot(target), value), s)
+
+    def emit_return(self, s):
+        result = self.summary.result
+
+        def from_slots(var, tree):
+            """`var`'s slots as `tree` says the result is: slot arrays where it is
+            batched, example 0's item where it is not (the same in every example)."""
+            held = self.tree_of(var)
+            if len(An.leaves(held)) != len(An.leaves(tree)) or \
+                    [p for p, _ in An.leaves(held)] != [p for p, _ in An.leaves(tree)]:
+                raise NotLanes(f"returns {var}, whose structure is not that of the result")
+            flags = dict(An.leaves(held))
+            base = A.name(self.slots[var])
+            if var in self.params:          # a copy, as the per-example loop's output
+                base = A.call(self.helper("copy_lanes"), [base])
+
+            def leaf(path, out):
+                if flags[path].batched:
+                    return _at(base, path) if out.batched else _at(base, path, 0)
+                item = _at(base, path)
+                return A.call(self.helper("broadcast"), [item, A.name(self.n)]) if out.batched else item
+            return _build(tree, leaf)
+
+        def build(node, tree):
+            if isinstance(node, gast.Tuple) and isinstance(tree, An.Tup) and len(node.elts) == len(tree.items):
+                return A.tuple_([build(e, t) for e, t in zip(node.elts, tree.items)])
+            if isinstance(node, gast.Name) and self.batched(node.id):
+                return from_slots(node.id, tree)
+            if An.any_batched(tree):
+                if isinstance(tree, An.Tup):
+                    raise NotLanes("returns a tuple where another return has a batched one")
+                return A.call(self.helper("broadcast"), [copy.deepcopy(node), A.name(self.n)])
+            return copy.deepcopy(node)
+
+        value = build(s.value, result) if s.value is not None else None
+        return A.located(gast.Return(value=value), s)
+
+
+def _build(tree, leaf, path=()):
+    """A tuple display shaped like `tree` whose items are `leaf(path, Leaf)`."""
+    if isinstance(tree, An.Tup):
+        return A.tuple_([_build(t, leaf, path + (k,)) for k, t in enumerate(tree.items)])
+    return leaf(path, tree)
+
+
+def _at(base, path, b=None, ctx=None):
+    """`base[p0][p1]...` (items of tuples), then `[b]` (an example) when `b` is given."""
+    node = base
+    for k in path:
+        node = _sub(node, A.const(k))
+    if b is None:
+        return node
+    return _sub(node, A.name(b) if isinstance(b, str) else A.const(b), ctx)
+
+
+def _sub(base, index, ctx=None):
+    node = gast.Subscript(value=base, slice=index, ctx=ctx or gast.Load())
+    node.in_bounds = True       # an example of a slot array: no check (transforms/checks.py)
+    return node
+
+
+def _ordered(stmts, names):
+    """`names` in the order they first appear in `stmts`."""
+    out = []
+    for s in stmts:
+        for n in gast.walk(s):
+            if isinstance(n, gast.Name) and n.id in names and n.id not in out:
+                out.append(n.id)
+    return out
+
+
+def lanes_function(program, spec, pattern, registry, batching, analysis):
+    """The `_Extra` lanes version of `spec` for this pattern (memoised);
+    raises NotLanes."""
+    key = ("lanes", spec.gen_name, tuple(sorted(pattern.items(), key=lambda kv: kv[0])))
+    if key in registry:
+        found = registry[key]
+        if isinstance(found, NotLanes):
+            raise found
+        if found is None:
+            raise NotLanes("recursion")
+        return found
+    registry[key] = None
+    from . import unique
+    name = unique(program, f"lanes_{spec.gen_name}")
+    lanes = Lanes(program, spec, pattern, registry, batching, analysis)
+    try:
+        node = lanes.run(name)
+        if not lanes.interchanges:
+            raise NotLanes("no loop of the function runs the examples (the per-example loop is the same)")
+    except NotLanes as exc:
+        registry[key] = exc
+        program.names.discard(name)
+        raise
+    extra = _Extra(spec, name, node)
+    extra.anf_done = True
+    extra.locals = lanes.locals
+    extra.vec_result = lanes.summary.result if lanes.summary.result is not None else An.Leaf(False)
+    extra.lanes_result = extra.vec_result
+    if not any(isinstance(n, gast.Subscript) and not getattr(n, "in_bounds", False) for n in gast.walk(node)):
+        extra.numba_options = {"boundscheck": False}    # only slot arrays are indexed, by construction in bounds
+    registry[key] = extra
+    program.extra.append(extra)
+    return extra
+
+
+def scalar_examples(params, axes, ranks):
+    """True if every parameter is a number in each example (mapped at an
+    int axis, or unmapped), the condition for the lanes form."""
+    for p in params:
+        if isinstance(axes.get(p), tuple) or ranks.get(p) != 0:
+            return False
+    return True
