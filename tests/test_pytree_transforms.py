@@ -397,3 +397,38 @@ def test_pytree_jacobians_jitted():
     _close(tp.jit(tp.hessian(scalar_of_tree))(p, x), tp.hessian(scalar_of_tree)(p, x), rtol=1e-12, atol=1e-14)
     x3 = RNG.normal(size=3)
     _close(tp.jit(tp.jacrev(tuple_valued))(x3), tp.jacrev(tuple_valued)(x3), rtol=1e-12, atol=1e-14)
+
+
+# -- has_aux with a pytree aux, under vmap and inside jitted code --------------------
+def loss_with_metrics(w, x):
+    pred = x * w
+    return np.sum(pred ** 2), {"pred": pred, "top": np.max(pred)}
+
+
+def grads_and_top(w, x):
+    g, aux = tp.grad(loss_with_metrics, has_aux=True)(w, x)
+    (v, aux2), g2 = tp.value_and_grad(loss_with_metrics, has_aux=True)(w, x)
+    return g, aux["top"], v + aux2["top"], g2 * aux2["pred"]
+
+
+def test_has_aux_pytree_under_vmap():
+    w, X = RNG.normal(size=2), RNG.normal(size=(4, 2))
+    per = [tp.grad(loss_with_metrics, has_aux=True)(w, x) for x in X]
+    g, aux = tp.vmap(tp.grad(loss_with_metrics, has_aux=True), in_axes=(None, 0))(w, X)
+    np.testing.assert_allclose(g, [2 * x * x * w for x in X], rtol=1e-14)
+    _close(aux, {"pred": np.stack([a["pred"] for _, a in per]), "top": np.array([a["top"] for _, a in per])},
+           rtol=1e-15)
+    (v, aux2), g2 = tp.vmap(tp.value_and_grad(loss_with_metrics, has_aux=True), in_axes=(None, 0))(w, X)
+    np.testing.assert_allclose(v, [loss_with_metrics(w, x)[0] for x in X], rtol=1e-14)
+    np.testing.assert_allclose(g2, g, rtol=1e-15)
+    _close(aux2, aux, rtol=1e-15)
+
+
+@pytest.mark.parametrize("backend", ["python", "numba"])
+def test_has_aux_pytree_inside_jitted_code(backend):
+    w, x = RNG.normal(size=2), RNG.normal(size=2)
+    g, top, s, gp = tp.jit(grads_and_top, backend=backend)(w, x)
+    pred = x * w
+    np.testing.assert_allclose(g, 2 * pred * x, rtol=1e-14)
+    assert top == pytest.approx(np.max(pred)) and s == pytest.approx(np.sum(pred ** 2) + np.max(pred))
+    np.testing.assert_allclose(gp, 2 * pred * x * pred, rtol=1e-14)

@@ -14,7 +14,7 @@ import numpy as np
 from .ad_api import Differentiated, _check_inexact, _like
 from .api import _DYN, call_args_of
 from .structure import is_container, mirror, rebuild_result, tree_key, tuple_structure
-from .tree import tree_flatten, tree_leaves, tree_map, tree_structure
+from .tree import tree_flatten, tree_leaves, tree_map, tree_structure, tree_unflatten
 
 _LEAF = tree_structure(0)
 
@@ -144,12 +144,19 @@ class Transformed(Differentiated):
 
     def _result(self, out, gen, args):
         """The generated result in JAX's structure; gradients typed like their inputs."""
-        if self.layers[0][2]:       # has_aux (vmap(grad(f, has_aux=True))): (result, aux)
-            if gen.out_tree is not None:
-                raise NotImplementedError("has_aux=True with a pytree output under vmap is not supported "
-                                          "yet")
-            g, aux = out
-            return self._result_of(rebuild_result(g, gen.shapes, None), args), aux
+        kind, _, has_aux = self.layers[0]
+        if has_aux:     # vmap(grad(f, has_aux=True)): (gradients, aux) or ((value, aux), gradients)
+            shapes = [("grad",) + gen.shapes[0][1:]] + gen.shapes[1:]
+            flat = gen.out_tree         # (loss, aux) returned flat
+            if kind == "grad":
+                g, aux = out
+                if flat is not None:
+                    aux = tree_unflatten(flat.children[1], list(aux))
+                return self._result_of(rebuild_result(g, shapes, None), args), aux
+            value, g = out
+            if flat is not None:
+                value = tree_unflatten(flat, list(value))
+            return self._result_of((value, rebuild_result(g, shapes, None)), args)
         return self._result_of(rebuild_result(out, gen.shapes, gen.out_tree), args)
 
     def _result_of(self, out, args):

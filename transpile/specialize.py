@@ -44,7 +44,7 @@ from .resolve import param_names, resolve
 from .source import FunctionSource, get_source, unwrap
 from .values import describe, is_dynamic, is_module, static_key
 from . import structure as S
-from .tree import tree_unflatten
+from .tree import tree_structure, tree_unflatten
 
 # Module aliases used in generated code.
 _ALIASES = {"numpy": "np", "math": "math", "runtime.npx": "npx", "runtime.checks": "checks",
@@ -853,11 +853,22 @@ class _Specializer(gast.NodeTransformer):
                                          self.location(node))
                 out_tree = trees[0]
                 if kind == "value_and_grad":     # (value, (cotangents...)) -> (value, tree)
-                    from .tree import tree_structure
                     n = trees[0].num_leaves
                     out_tree = tree_structure((0.0, tree_unflatten(trees[0], [0.0] * n)))
                     out_paths = [(0,)] + [(1, k) for k in range(n)]
         kinds = {kind for kind, _, _ in layers}
+        if callee.out_tree is not None and len(layers) == 1 and layers[0][2] and out_tree is None:
+            # has_aux: (loss, aux) returned flat -> (gradients, aux) or ((loss, aux), gradients)
+            flat, n = callee.out_tree, callee.out_tree.num_leaves
+            leaf = tree_structure(0)
+            g_def = leaf if as_int else S.tuple_structure([leaf] * len(wrt))
+            g_paths = [()] if as_int else [(j,) for j in range(len(wrt))]
+            if layers[0][0] == "grad":
+                out_tree = S.tuple_structure((g_def, flat.children[1]))
+                out_paths = [(0,) + p for p in g_paths] + [(1, k) for k in range(n - 1)]
+            else:
+                out_tree = S.tuple_structure((flat, g_def))
+                out_paths = [(0, k) for k in range(n)] + [(1,) + p for p in g_paths]
         if callee.out_tree is not None and kinds <= {"vmap", "jvp"}:   # the callee's pytree, flat
             out_tree = callee.out_tree
             if kinds == {"jvp"}:        # (outputs, tangents), each flat

@@ -147,8 +147,10 @@ def grad_wrapper(program, base, grad, kind, argnums_int, has_aux):
         lines.append("    _g0 = _b[0]")
         g = "_g0"
     if kind == "grad":
-        if has_aux:
-            lines += ["    _aux = _v[1]", f"    return ({g}, _aux)"]
+        if has_aux:     # a pytree (loss, aux) is returned flat: the aux is every leaf after the loss
+            flat = getattr(base, "out_tree", None)
+            aux = "_v[1]" if flat is None else _tuple([f"_v[{k}]" for k in range(1, flat.num_leaves)], False)
+            lines += [f"    _aux = {aux}", f"    return ({g}, _aux)"]
         else:
             lines.append(f"    return {g}")
     else:
