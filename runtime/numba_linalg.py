@@ -45,16 +45,42 @@ def _trace_impl(acc, rt):
     return trace
 
 
+@functools.lru_cache(maxsize=None)
+def _stack_trace_impl(acc, rt):
+    """The traces of a stack of matrices (3-D ``a``, one matrix per index
+    of the axis that is neither axis1 nor axis2), as ``vmap`` of trace."""
+    RT = np.dtype(rt).type
+    one = njit(**INNER)(_trace_impl(acc, rt))
+
+    def trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
+        ax1 = norm_axis(axis1, 3)
+        ax2 = norm_axis(axis2, 3)
+        if ax1 == ax2:
+            raise ValueError('axis1 and axis2 cannot be the same')
+        t = np.swapaxes(a, ax2, 2)          # axis2 last, then axis1 before it:
+        if ax1 == 2:                        # the other axis is left first
+            ax1 = ax2
+        t = np.swapaxes(t, ax1, 1)
+        res = np.empty(t.shape[0], RT)
+        for k in range(t.shape[0]):
+            res[k] = one(t[k], offset, 0, 1)
+        return res
+    return trace
+
+
 @overload(npx.trace, jit_options=JIT)
 def _trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
     reject('trace', dtype=dtype, out=out)
-    if not (is_array(a) and a.ndim == 2):
-        fail('trace', 'compiled code takes the trace of a matrix (2-D array), got %s' % (a,))
+    if not (is_array(a) and a.ndim in (2, 3)):
+        fail('trace', 'compiled code takes the trace of a matrix (2-D array) or of a stack of '
+             'matrices (3-D), got %s' % (a,))
     for name, t in (('offset', offset), ('axis1', axis1), ('axis2', axis2)):
         if not isinstance(types.unliteral(t), types.Integer) and not isinstance(const(t), int):
             fail('trace', '%s must be an int, got %s' % (name, t))
     rt = np.sum(np.zeros(1, dtype_of(a))).dtype
     acc = np.float64 if rt.kind == 'f' else rt
+    if a.ndim == 3:
+        return _stack_trace_impl(np.dtype(acc).str, rt.str)
     return _trace_impl(np.dtype(acc).str, rt.str)
 
 
