@@ -13,7 +13,8 @@ import numpy as np
 from runtime.random import KeyArray, key_batch
 
 __all__ = ["axis_size", "check_size", "check_nonempty", "alloc", "moveaxis", "broadcast",
-           "number_lanes", "set_lane", "copy_lanes", "VmapError"]
+           "number_lanes", "set_lane", "copy_lanes", "guard_divisor", "zero_divisor", "check_zero_divisor",
+           "VmapError"]
 
 
 class VmapError(ValueError):
@@ -108,6 +109,26 @@ def set_lane(lanes, b, x):
 def copy_lanes(lanes):
     """A copy of `lanes` that generated code may write (an input is never written)."""
     return np.array(lanes)
+
+
+# A masked loop (transpile/batching/masked.py) runs its body for finished
+# examples too and discards their values: their divisions must not fail, and
+# the ZeroDivisionError of an active example is raised after the pass.
+
+def guard_divisor(b, active):
+    """`b`, or 1 where the example is finished (`active` false) and `b` is 0."""
+    return b if active or b != 0 else 1
+
+
+def zero_divisor(flag, b, active):
+    """`flag`, or True if the example is active and divides by `b == 0`."""
+    return flag | (bool(active) & (b == 0))
+
+
+def check_zero_divisor(flag, where):
+    """Python's ZeroDivisionError at `where` (file:line) if `flag`."""
+    if flag:
+        raise ZeroDivisionError(f"division by zero (at {where})")
 
 
 # ---- helpers of vectorized code (transpile/batching/vectorize.py) ------------

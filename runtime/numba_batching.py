@@ -9,6 +9,7 @@ import numpy as np
 from numba import types
 from numba.core.errors import TypingError
 from numba.extending import overload, register_jitable
+from numba.np.numpy_support import as_dtype
 
 from runtime import batching as B
 from runtime import npx
@@ -143,6 +144,25 @@ def _set_lane(lanes, b, x):
 @overload(B.copy_lanes, jit_options=JIT)
 def _copy_lanes(lanes):
     return lambda lanes: lanes.copy()
+
+
+@overload(B.guard_divisor, jit_options=JIT)
+def _guard_divisor(b, active):
+    one = as_dtype(types.unliteral(b)).type(1)      # branch-free: the loop over the examples vectorizes
+    return lambda b, active: b if active | (b != 0) else one
+
+
+@overload(B.zero_divisor, jit_options=JIT)
+def _zero_divisor(flag, b, active):
+    return lambda flag, b, active: flag | (active & (b == 0))
+
+
+@overload(B.check_zero_divisor, jit_options=JIT)
+def _check_zero_divisor(flag, where):
+    def impl(flag, where):
+        if flag:
+            raise ZeroDivisionError("division by zero (at " + where + ")")
+    return impl
 
 
 def _perm(nd, s, d):

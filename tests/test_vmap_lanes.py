@@ -78,6 +78,29 @@ def euler(k):
     return x
 
 
+def newton_sqrt(a):
+    x = a
+    while abs(x * x - a) > 1e-12 * a:   # each example its own number of steps
+        x = 0.5 * (x + a / x)
+    return x
+
+
+def reciprocal_steps(a):
+    x = a
+    n = 0
+    while x > 0.5:
+        x = 1.0 / x - 0.1               # an example that has stopped (x == 0) must not raise
+        n = n + 1
+    return x, n
+
+
+def climb(a):
+    x = a
+    while x < 3.0:
+        x = x + 1.0 / x                 # ZeroDivisionError for an example that starts at 0
+    return x
+
+
 def clip_low(k):
     return np.maximum(k, 1.0)
 
@@ -147,3 +170,27 @@ def test_no_lanes_eagerly_or_without_a_loop():
     assert "def lanes_" not in tp.jit(tp.vmap(clip_low)).source(ks)      # no loop: the per-example loop
     with pytest.raises(ValueError, match="size 0"):
         tp.jit(tp.vmap(euler))(np.ones(0))
+
+
+def test_a_while_on_the_example_runs_masked_and_equals_the_loop():
+    a = np.concatenate([RNG.uniform(0.5, 100.0, 600), [1e-300, 1e300, 4.0]])     # more than a block
+    f = lanes_of(newton_sqrt, (a,))
+    assert "_active" in f.source(a)
+    np.testing.assert_array_equal(f(a), loop_of(newton_sqrt)(a))
+    np.testing.assert_allclose(f(a), np.sqrt(a), rtol=1e-12)
+    b = np.array([3.0, 0.0, 0.7, 100.0, -1.0])
+    x, n = lanes_of(reciprocal_steps, (b,))(b)
+    x0, n0 = loop_of(reciprocal_steps)(b)
+    np.testing.assert_array_equal(x, x0)
+    np.testing.assert_array_equal(n, n0)
+    assert n.dtype == n0.dtype == np.int64
+
+
+def test_a_masked_division_by_zero_raises_for_an_active_example_only():
+    f = lanes_of(climb, (np.ones(2),))
+    np.testing.assert_array_equal(f(np.array([5.0, 1.0, 0.5])), loop_of(climb)(np.array([5.0, 1.0, 0.5])))
+    line = climb.__code__.co_firstlineno + 3
+    with pytest.raises(ZeroDivisionError, match=f"test_vmap_lanes.py:{line}"):
+        f(np.array([5.0, 0.0]))
+    with pytest.raises(ZeroDivisionError, match=f"test_vmap_lanes.py:{line}"):
+        loop_of(climb)(np.array([5.0, 0.0]))

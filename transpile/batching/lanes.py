@@ -53,6 +53,7 @@ import numpy as np
 from .. import astutil as A
 from ..ad.analysis import _Extra, resolve_static
 from . import analysis as An
+from . import masked
 
 
 class NotLanes(Exception):
@@ -146,6 +147,13 @@ class _Compound:
         self.stmt = stmt
         self.body = body
         self.orelse = orelse
+
+
+class _Masked:
+    """A `while` whose test depends on the example, run masked (batching/masked.py)."""
+
+    def __init__(self, stmt):
+        self.stmt = stmt
 
 
 class _Scope:
@@ -301,9 +309,10 @@ class Lanes:
                 continue
             if k == "batched":
                 call = self.lanes_call(s)
-                if call is not None:
+                if call is not None or (isinstance(s, gast.While) and masked.maskable(self, s)):
                     close()
-                    items.append(call)
+                    items.append(call or _Masked(s))
+                    self.interchanges = True
                     continue
                 if run is not None and run.sunk and _loads(s) & set().union(*(_targets(u) for u in run.sunk)):
                     close()
@@ -382,6 +391,8 @@ class Lanes:
                     out.update(assigned - definite)     # stored back: loaded first where not assigned
                 elif isinstance(item, _Call):
                     out.update(_loads(item.stmt.value))
+                elif isinstance(item, _Masked):
+                    out.update(_flow([item.stmt])[0])
                 elif isinstance(item, _Compound):
                     walk(item.body)
                     walk(item.orelse)
@@ -398,6 +409,9 @@ class Lanes:
                 out.extend(self.emit_run(item, scope))
             elif isinstance(item, _Call):
                 out.append(self.emit_call(item, scope))
+            elif isinstance(item, _Masked):
+                exposed, _, assigned = _flow([item.stmt])
+                out.extend(masked.emit(self, item.stmt, scope, exposed, assigned))
             elif isinstance(item, _Compound):
                 s = copy.copy(item.stmt)
                 inner = scope.inner()
@@ -430,17 +444,30 @@ class Lanes:
         exposed, definite, assigned = _flow(run.stmts)
         stored = [v for v in _ordered(run.stmts, assigned) if v in self.exposed and self.batched(v)]
         loads = [v for v in _ordered(run.stmts, exposed | (set(stored) - definite)) if self.batched(v)]
+        first = run.stmts[0]
+        before, stores = self.slots_of(loads, stored, scope)
+        body = self.loads(loads) + [copy.deepcopy(s) for s in run.stmts] + stores
+        return [A.located(s, first) for s in before] + [A.located(self.over_examples(body), first)]
+
+    def over_examples(self, body, stop=None):
+        """`for _b in range(stop or _n): body`."""
+        return gast.For(target=A.store(self.b), iter=A.call(A.name("range"), [A.name(stop or self.n)]), body=body,
+                        orelse=[], type_comment=None)
+
+    def loads(self, loads):
+        return [A.assign(v, self.lane(v, self.b)) for v in loads]
+
+    def slots_of(self, loads, stored, scope):
+        """(statements before the loop over the examples, its last statements):
+        the slot arrays of `stored` written with each example's value, from
+        `_b == 0` on where they are new; `loads` are read from theirs."""
         for v in loads:
             if v not in scope.exists:
                 raise NotLanes(f"{v} is read before it is assigned")
         for v in stored:
             if v in self.trees:
                 raise NotLanes(f"{v} is assigned after a lanes call returned it")
-        first = run.stmts[0]
-        before, body, allocs, stores = [], [], [], []
-        for v in loads:
-            body.append(A.assign(v, self.lane(v, self.b)))
-        body.extend(copy.deepcopy(s) for s in run.stmts)
+        before, allocs, stores = [], [], []
         for v in stored:
             slot, leaves = self.slot(v), An.leaves(self.tree_of(v))
             if v not in scope.writable and v in scope.exists and v in loads:
@@ -459,14 +486,11 @@ class Lanes:
                               for path, _ in leaves)
         if allocs:
             test = gast.Compare(left=A.name(self.b), ops=[gast.Eq()], comparators=[A.const(0)])
-            body.append(gast.If(test=test, body=allocs, orelse=[]))
-        body.extend(stores)
+            stores.insert(0, gast.If(test=test, body=allocs, orelse=[]))
         for v in stored:
             scope.exists.add(v)
             scope.writable.add(v)
-        loop = gast.For(target=A.store(self.b), iter=A.call(A.name("range"), [A.name(self.n)]),
-                        body=[A.located(s, first) for s in body], orelse=[], type_comment=None)
-        return [A.located(s, first) for s in before] + [A.located(loop, first)]
+        return before, stores
 
     def emit_call(self, call, scope):
         s = call.stmt

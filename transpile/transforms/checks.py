@@ -119,6 +119,8 @@ class _Checks(gast.NodeTransformer):
 
     def visit_BinOp(self, node):
         self.generic_visit(node)
+        if getattr(node, "divisor_checked", False):
+            return node  # generated with its own check (a masked loop's: transpile/batching/masked.py)
         if isinstance(node.op, (gast.Div, gast.FloorDiv, gast.Mod)) and not _safe_divisor(node.right):
             where = _where(self.spec, node)
             if isinstance(node.left, (gast.Name, gast.Constant)):
