@@ -10,6 +10,8 @@
 """
 __version__ = "0.1.0"
 
+from . import _malloc  # noqa: E402,F401  (glibc keeps heap slack: see transpile/_malloc.py)
+
 from .api import jit  # noqa: E402
 from .ad_api import grad, stop_gradient, value_and_grad, vjp  # noqa: E402
 from .derivatives import hessian, jacfwd, jacrev, jvp  # noqa: E402
