@@ -85,32 +85,30 @@ class VmapSpec:
         return f"vmap(in_axes={self.in_axes}, out_axes={self.out_axes}, axis_size={self.axis_size})"
 
     # -- binding to a call -----------------------------------------------------
-    def given(self, n_user):
-        """The in_axes entry of each of the `n_user` positional arguments."""
+    def per_parameter(self, names, npos, kwnames, offset):
+        """[(index, name, axis tree)] of a call's parameters `names`: `npos`
+        of them given positionally (after `offset` bound ones, not mapped),
+        the ones in `kwnames` by keyword (mapped along axis 0, as in JAX),
+        the rest defaults (not arguments of the call: not mapped)."""
+        n_user = npos - offset
         if isinstance(self.in_axes, tuple):
             if len(self.in_axes) != n_user:
                 raise ValueError(f"vmap in_axes must be an int, None, or a tuple of entries corresponding "
                                  f"to the positional arguments passed to the function, but got "
                                  f"len(in_axes)={len(self.in_axes)}, len(args)={n_user}")
-            return list(self.in_axes)
-        return [self.in_axes] * n_user
+            given = list(self.in_axes)
+        else:
+            given = [self.in_axes] * n_user
+        return [(i, name, given[i - offset] if offset <= i < npos else 0 if i >= npos and name in kwnames
+                 else None) for i, name in enumerate(names)]
 
     def resolve(self, names, args, npos, kwnames, offset, key):
         """{generated parameter: axis tree} for a call: `args` bound to `names`,
         `npos` of them given positionally (after `offset` bound ones), the
         ones in `kwnames` by keyword, the rest defaults (not mapped); `key`
         the call's signature (a pytree argument is one parameter per leaf)."""
-        given = self.given(npos - offset)
         out = {}
-        for i, name in enumerate(names):
-            if i < offset:
-                tree = None
-            elif i < npos:
-                tree = given[i - offset]
-            elif name in kwnames:
-                tree = 0                    # JAX maps keyword arguments along axis 0
-            else:
-                tree = None                 # defaults are not arguments of the call
+        for i, name, tree in self.per_parameter(names, npos, kwnames, offset):
             k = key[i]
             if _is_tree_key(k):
                 entries = broadcast_prefix(tree, args[i], "vmap in_axes", (i - offset,))
@@ -515,13 +513,7 @@ def embedded_layer(spec, names, n_positional, keyword_names, statics=(), offset=
     code does not depend on them."""
     from .structure import TreeParam
     axes = {}
-    given = spec.given(n_positional - offset)
-    for i, name in enumerate(names):
-        tree = None
-        if offset <= i < n_positional:
-            tree = given[i - offset]
-        elif i >= n_positional and name in keyword_names:
-            tree = 0
+    for i, name, tree in spec.per_parameter(names, n_positional, keyword_names, offset):
         static = statics.get(name) if isinstance(statics, dict) else None
         if isinstance(static, TreeParam):       # a pytree: one axis per leaf parameter
             dummy = tree_unflatten(static.treedef, [0] * static.treedef.num_leaves)
