@@ -432,3 +432,24 @@ def test_has_aux_pytree_inside_jitted_code(backend):
     np.testing.assert_allclose(g, 2 * pred * x, rtol=1e-14)
     assert top == pytest.approx(np.max(pred)) and s == pytest.approx(np.sum(pred ** 2) + np.max(pred))
     np.testing.assert_allclose(gp, 2 * pred * x * pred, rtol=1e-14)
+
+
+def test_vmap_of_grad_with_pytree_out_axes():
+    p = {"W": RNG.normal(size=(3, 2)), "b": RNG.normal(size=2)}
+    X = RNG.normal(size=(5, 3))
+    per = [tp.grad(affine_loss)(p, x) for x in X]
+    g = tp.vmap(tp.grad(affine_loss), in_axes=(None, 0), out_axes={"W": 2, "b": 1})(p, X)
+    _close(g, {"W": np.stack([r["W"] for r in per], axis=2), "b": np.stack([r["b"] for r in per], axis=1)},
+           rtol=1e-13)
+    v, (gp, gx) = tp.vmap(tp.value_and_grad(affine_loss, argnums=(0, 1)), in_axes=(None, 0),
+                          out_axes=(0, ({"W": 0, "b": 1}, 1)))(p, X)
+    np.testing.assert_allclose(v, [affine_loss(p, x) for x in X], rtol=1e-13)
+    np.testing.assert_allclose(gp["b"], g["b"], rtol=1e-13)
+    assert gp["W"].shape == (5, 3, 2) and gx.shape == (3, 5)
+    with pytest.raises(ValueError, match=r"(?s)vmap out_axes specification must be a tree prefix.*"
+                                         r"\('W', 'c'\)"):
+        tp.vmap(tp.grad(affine_loss), in_axes=(None, 0), out_axes={"W": 2, "c": 1})(p, X)
+
+
+def affine_loss(p, x):
+    return np.sum(affine(p, x) ** 2)

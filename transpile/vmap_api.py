@@ -30,7 +30,7 @@ from .ad_api import Differentiated, _GENERATED
 from .api import Jitted, _DYN, _relocate, arg_plan, call_args_of, statics_of
 from .derivatives import Transformed, differentiated
 from .errors import TranspileError, TranspileTypingError
-from .structure import mirror
+from .structure import mirror, tuple_structure
 from .tree import (broadcast_prefix, keystr, tree_flatten, tree_leaves, tree_structure,
                    tree_unflatten)
 
@@ -320,7 +320,7 @@ class Vmapped(Transformed):
                 spec = argnums
                 out_axes = spec.out_axes
                 if not (out_axes is None or isinstance(out_axes, int)):
-                    out_axes = flat_out_axes(out_axes, self._out_tree_below(i, args, key))
+                    out_axes = self._flat_out_axes(i, out_axes, args, key, shapes)
                 layers.append({"kind": "vmap", "wrt": [], "argnums_int": True, "has_aux": False,
                                "axes": dict(next(it)), "ranks": dict(next(rit)), "out_axes": out_axes,
                                "axis_size": spec.axis_size,
@@ -334,14 +334,23 @@ class Vmapped(Transformed):
             shapes.append((kind, in_def, tupled))
         return _forward_inner_grad(layers), shapes
 
-    def _out_tree_below(self, index, args, key):
-        """The pytree that the function under layer `index` returns flat (None:
-        a plain value), for out_axes given as a pytree prefix."""
-        if any(kind != "vmap" for kind, _, _ in self.layers[:index]):
-            raise NotImplementedError("vmap out_axes given as a pytree (not an int, None or a tuple) over "
-                                      "a derivative transformation is not supported yet")
-        from .specialize import specialize
-        return specialize(self._fn, statics_of(self._names, args, key[0])).entry.out_tree
+    def _flat_out_axes(self, index, spec, args, key, shapes):
+        """out_axes `spec`, a pytree prefix, as the batching layer `index`
+        takes it: one axis per leaf of what the layers below return, nested as
+        the generated code returns it (`shapes`: theirs, see _layer_dicts)."""
+        below = [(kind, has_aux) for kind, _, has_aux in self.layers[:index] if kind != "vmap"]
+        if not below:               # the function's own output (a pytree returned flat)
+            from .specialize import specialize
+            return flat_out_axes(spec, specialize(self._fn, statics_of(self._names, args, key[0])).entry.out_tree)
+        if below in ([("grad", False)], [("value_and_grad", False)]):
+            kind, in_def, tupled = next(s for s in shapes if s[0] != "vmap")
+            out_def = in_def if kind == "grad" else tuple_structure((tree_structure(0), in_def))
+            flat = [axis for _, axis, _ in broadcast_prefix(spec, tree_unflatten(out_def, [0] * out_def.num_leaves),
+                                                            "vmap out_axes")]
+            grads = tuple(flat[-in_def.num_leaves:]) if tupled else flat[-1]
+            return grads if kind == "grad" else (flat[0], grads)
+        raise NotImplementedError("vmap out_axes given as a pytree (not an int, None or a tuple) over a "
+                                  "Jacobian or has_aux=True is not supported yet")
 
     def _generate(self, args, key, axes=None):
         from . import pipeline
