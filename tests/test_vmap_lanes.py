@@ -101,6 +101,32 @@ def climb(a):
     return x
 
 
+def branch_steps(k):
+    x = k
+    y = 0.0
+    for i in range(20):
+        if x > 1.0:                     # each example its own branch
+            y = y + x                   # assigned in one branch: stored back, its value kept otherwise
+            z = x * 2.0                 # only in the branch, not read after it: no slots
+            x = x - z * 0.1
+        else:
+            x = x + 0.5
+    return x, y
+
+
+def scale(i):
+    return 0.5 + 0.1 * i
+
+
+def split_by_call(k):
+    x = k
+    for i in range(10):
+        a = x * x                       # read after the call: slots, allocated each step
+        c = scale(i)                    # the same for every example: once per step
+        x = a * c - x
+    return x
+
+
 def clip_low(k):
     return np.maximum(k, 1.0)
 
@@ -194,3 +220,15 @@ def test_a_masked_division_by_zero_raises_for_an_active_example_only():
         f(np.array([5.0, 0.0]))
     with pytest.raises(ZeroDivisionError, match=f"test_vmap_lanes.py:{line}"):
         loop_of(climb)(np.array([5.0, 0.0]))
+
+
+def test_branches_and_a_call_between_statements_on_examples():
+    ks = RNG.uniform(0.0, 3.0, 11)
+    x, y = lanes_of(branch_steps, (ks,))(ks)
+    x0, y0 = loop_of(branch_steps)(ks)
+    np.testing.assert_array_equal(x, x0)
+    np.testing.assert_array_equal(y, y0)
+    ks = RNG.uniform(0.0, 1.0, 7)
+    f = lanes_of(split_by_call, (ks,))
+    np.testing.assert_array_equal(f(ks), loop_of(split_by_call)(ks))
+    np.testing.assert_allclose(f(ks), [split_by_call(k) for k in ks], rtol=1e-13)

@@ -265,6 +265,8 @@ class Lanes:
             if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Name) and self.pure(s.value):
                 return "plain"
             self.check_once(s)
+        elif any(self.batched(v) for v in A.names_in(s)):       # raise, assert, ... on an example's values
+            return "batched"
         return "fixed"
 
     def pure(self, value):
@@ -290,8 +292,10 @@ class Lanes:
             base = s.value.func.value
         else:
             return
-        if isinstance(base, gast.Name) and (base.id in self.params or base.id not in self.assigned):
-            raise NotLanes(f"it changes {base.id} in place (once per example)")
+        modules = set(self.program.imports.values())
+        if isinstance(base, gast.Name) and base.id not in modules \
+                and (base.id in self.params or base.id not in self.assigned):
+            raise NotLanes(f"it may change {base.id} in place (once, not once per example)")
 
     def plan(self, stmts, in_loop):
         items, run = [], None
@@ -386,9 +390,7 @@ class Lanes:
         def walk(items):
             for item in items:
                 if isinstance(item, _Run):
-                    exposed, definite, assigned = _flow(item.stmts)
-                    out.update(exposed)
-                    out.update(assigned - definite)     # stored back: loaded first where not assigned
+                    out.update(_flow(item.stmts)[0])
                 elif isinstance(item, _Call):
                     out.update(_loads(item.stmt.value))
                 elif isinstance(item, _Masked):
@@ -447,7 +449,7 @@ class Lanes:
         first = run.stmts[0]
         before, stores = self.slots_of(loads, stored, scope)
         body = self.loads(loads) + [copy.deepcopy(s) for s in run.stmts] + stores
-        return [A.located(s, first) for s in before] + [A.located(self.over_examples(body), first)]
+        return [gast.copy_location(s, first) for s in before + [self.over_examples(body)]]
 
     def over_examples(self, body, stop=None):
         """`for _b in range(stop or _n): body`."""

@@ -124,7 +124,7 @@ def emit(lanes, s, scope, exposed, assigned):
                                                                A.name(lanes.n)])),
                            A.assign(size, gast.BinOp(left=A.name(stop), op=gast.Sub(), right=A.name(start)))]
                      + cut + [A.assign(more, A.const(True)), passes], orelse=[], type_comment=None)
-    return [A.located(st, s) for st in before] + [A.located(block, s)]
+    return [gast.copy_location(st, s) for st in before + [block]]
 
 
 class _Rename(gast.NodeTransformer):
