@@ -34,8 +34,12 @@ another lives in an array with one slot per example (`x_lanes`):
 Statements whose values do not depend on the example (`i`, a step size)
 stay outside the loops over the examples and run once, as in the vectorized
 strategy; control flow that depends on the example (`if x > 0`, a `while`
-on a value) stays inside them, example by example. A call of a user
-function that itself has such a loop calls its lanes version.
+on a value) stays inside them, example by example. A `while` on the
+example's values whose body only computes values runs masked over blocks of
+examples instead (batching/masked.py: JAX's vmap of `while_loop`). A call of
+a user function that itself has such a loop calls its lanes version.
+Slot arrays are batching/slots.py; which names a loop over the examples
+reads and assigns, batching/flow.py.
 
 Only under Numba (the loops over examples are compiled) and only where every
 example is a number. A slot array holds numbers only and a store never
@@ -54,71 +58,11 @@ from .. import astutil as A
 from ..ad.analysis import _Extra, resolve_static
 from . import analysis as An
 from . import masked
-
-
-class NotLanes(Exception):
-    """Why a function has no lanes form (the per-example loop runs it)."""
+from .flow import escapes_loop, flow, loads, targets
+from .slots import NotLanes, Slots
 
 
 _PURE_BUILTINS = {"abs", "min", "max", "float", "int", "bool", "complex", "round", "len"}
-
-
-def _loads(node):
-    return A.names_in(node, gast.Load)
-
-
-def _targets(s):
-    return A.names_in(s.targets[0], gast.Store) if isinstance(s, gast.Assign) else set()
-
-
-def _flow(stmts):
-    """(exposed, definite, assigned) names of a statement list: read before
-    any assignment in it, assigned on every path, assigned on some path."""
-    exposed, definite, assigned = set(), set(), set()
-    for s in stmts:
-        e, d, a = _flow_stmt(s)
-        exposed |= e - definite
-        definite |= d
-        assigned |= a
-    return exposed, definite, assigned
-
-
-def _flow_stmt(s):
-    if isinstance(s, gast.Assign):
-        target = s.targets[0]
-        reads = _loads(s.value)
-        if isinstance(target, gast.Subscript):      # an element written: the array is read
-            return reads | _loads(target), set(), set()
-        names = A.names_in(target, gast.Store)
-        return reads | _loads(target), names, names
-    if isinstance(s, gast.If):
-        eb, db, ab = _flow(s.body)
-        eo, do, ao = _flow(s.orelse)
-        return _loads(s.test) | eb | eo, db & do, ab | ao
-    if isinstance(s, gast.While):
-        eb, _, ab = _flow(s.body)
-        eo, _, ao = _flow(s.orelse)
-        return _loads(s.test) | eb | eo, set(), ab | ao
-    if isinstance(s, gast.For):
-        target = A.names_in(s.target, gast.Store)
-        eb, _, ab = _flow(s.body)
-        eo, _, ao = _flow(s.orelse)
-        return _loads(s.iter) | (eb - target) | eo, set(), target | ab | ao
-    return _loads(s), set(), set()
-
-
-def _escapes_loop(stmts, depth=0):
-    """True if a `break`/`continue` in `stmts` leaves a loop that encloses them."""
-    for s in stmts:
-        if isinstance(s, (gast.Break, gast.Continue)) and depth == 0:
-            return True
-        if isinstance(s, (gast.For, gast.While)):
-            if _escapes_loop(s.body, depth + 1) or _escapes_loop(s.orelse, depth):
-                return True
-        elif isinstance(s, gast.If):
-            if _escapes_loop(s.body, depth) or _escapes_loop(s.orelse, depth):
-                return True
-    return False
 
 
 class _Run:
@@ -129,7 +73,7 @@ class _Run:
         self.sunk = []          # statements that do not, moved after the loop
 
     def reads(self):
-        return set().union(*(_loads(s) for s in self.stmts))
+        return set().union(*(loads(s) for s in self.stmts))
 
 
 class _Call:
@@ -168,7 +112,7 @@ class _Scope:
         return _Scope(self.exists, self.writable)
 
 
-class Lanes:
+class Lanes(Slots):
     """The lanes version of one function for one pattern of batched parameters
     (every parameter a number per example or unbatched)."""
 
@@ -257,7 +201,7 @@ class Lanes:
         if isinstance(s, (gast.If, gast.While, gast.For)):
             return "batched" if any(s is c for c in self.summary.control) else "compound"
         if isinstance(s, (gast.Assign, gast.Expr)):
-            names = _loads(s) | (_targets(s) if isinstance(s, gast.Assign) else set())
+            names = loads(s) | (targets(s) if isinstance(s, gast.Assign) else set())
             if isinstance(s, gast.Assign) and isinstance(s.targets[0], gast.Subscript):
                 names |= A.names_in(s.targets[0])
             if any(self.batched(v) for v in names):
@@ -318,7 +262,7 @@ class Lanes:
                     items.append(call or _Masked(s))
                     self.interchanges = True
                     continue
-                if run is not None and run.sunk and _loads(s) & set().union(*(_targets(u) for u in run.sunk)):
+                if run is not None and run.sunk and loads(s) & set().union(*(targets(u) for u in run.sunk)):
                     close()
                 if run is None:
                     run = _Run()
@@ -327,7 +271,7 @@ class Lanes:
                     self.interchanges = True
                 continue
             if k == "plain" and run is not None:
-                if not run.sunk and not (run.reads() & _targets(s)):
+                if not run.sunk and not (run.reads() & targets(s)):
                     items.append(("stmt", s))           # hoisted: the loop over the examples does not read it
                 else:
                     run.sunk.append(s)
@@ -350,7 +294,7 @@ class Lanes:
         for s in run.stmts:
             if any(isinstance(n, gast.Return) for n in gast.walk(s)):
                 raise NotLanes("a return that depends on the example")
-        if _escapes_loop(run.stmts):
+        if escapes_loop(run.stmts):
             raise NotLanes("a break or continue that depends on the example")
 
     def lanes_call(self, s):
@@ -390,16 +334,16 @@ class Lanes:
         def walk(items):
             for item in items:
                 if isinstance(item, _Run):
-                    out.update(_flow(item.stmts)[0])
+                    out.update(flow(item.stmts)[0])
                 elif isinstance(item, _Call):
-                    out.update(_loads(item.stmt.value))
+                    out.update(loads(item.stmt.value))
                 elif isinstance(item, _Masked):
-                    out.update(_flow([item.stmt])[0])
+                    out.update(flow([item.stmt])[0])
                 elif isinstance(item, _Compound):
                     walk(item.body)
                     walk(item.orelse)
                 elif item[0] == "return" and item[1].value is not None:
-                    out.update(_loads(item[1].value))
+                    out.update(loads(item[1].value))
         walk(plan)
         return {v for v in out if self.batched(v)}
 
@@ -412,7 +356,7 @@ class Lanes:
             elif isinstance(item, _Call):
                 out.append(self.emit_call(item, scope))
             elif isinstance(item, _Masked):
-                exposed, _, assigned = _flow([item.stmt])
+                exposed, _, assigned = flow([item.stmt])
                 out.extend(masked.emit(self, item.stmt, scope, exposed, assigned))
             elif isinstance(item, _Compound):
                 s = copy.copy(item.stmt)
@@ -427,159 +371,6 @@ class Lanes:
             else:
                 out.append(copy.deepcopy(item[1]))
         return out
-
-    def tree_of(self, var):
-        """What `var`'s slots hold: a leaf (one slot array), or for a tuple a tree
-        of leaves, batched where a slot array holds that item (a lanes call's
-        result keeps the items common to all examples as they are)."""
-        if var in self.trees:
-            return self.trees[var]
-        value = self.env.get(var)
-        return An.all_batched(value) if isinstance(value, An.Tup) else An.Leaf(True)
-
-    def lane(self, var, b):
-        """The load of example `b` of `var` from its slots."""
-        return _build(self.tree_of(var), lambda path, leaf: _at(A.name(self.slots[var]), path, b if leaf.batched
-                                                                 else None))
-
-    def emit_run(self, run, scope):
-        exposed, definite, assigned = _flow(run.stmts)
-        stored = [v for v in _ordered(run.stmts, assigned) if v in self.exposed and self.batched(v)]
-        loads = [v for v in _ordered(run.stmts, exposed | (set(stored) - definite)) if self.batched(v)]
-        first = run.stmts[0]
-        before, stores = self.slots_of(loads, stored, scope)
-        body = self.loads(loads) + [copy.deepcopy(s) for s in run.stmts] + stores
-        return [gast.copy_location(s, first) for s in before + [self.over_examples(body)]]
-
-    def over_examples(self, body, stop=None):
-        """`for _b in range(stop or _n): body`."""
-        return gast.For(target=A.store(self.b), iter=A.call(A.name("range"), [A.name(stop or self.n)]), body=body,
-                        orelse=[], type_comment=None)
-
-    def loads(self, loads):
-        return [A.assign(v, self.lane(v, self.b)) for v in loads]
-
-    def slots_of(self, loads, stored, scope):
-        """(statements before the loop over the examples, its last statements):
-        the slot arrays of `stored` written with each example's value, from
-        `_b == 0` on where they are new; `loads` are read from theirs."""
-        for v in loads:
-            if v not in scope.exists:
-                raise NotLanes(f"{v} is read before it is assigned")
-        for v in stored:
-            if v in self.trees:
-                raise NotLanes(f"{v} is assigned after a lanes call returned it")
-        before, allocs, stores = [], [], []
-        for v in stored:
-            slot, leaves = self.slot(v), An.leaves(self.tree_of(v))
-            if v not in scope.writable and v in scope.exists and v in loads:
-                copied = _build(self.tree_of(v), lambda path, leaf: A.call(self.helper("copy_lanes"),
-                                                                         [_at(A.name(slot), path)]))
-                before.append(A.assign(slot, copied))
-                scope.writable.add(v)
-            if v in scope.writable:
-                stores.extend(A.expr_stmt(A.call(self.helper("set_lane"), [_at(A.name(slot), path), A.name(self.b),
-                                                                         _at(A.name(v), path)]))
-                              for path, _ in leaves)
-            else:
-                allocs.append(A.assign(slot, _build(self.tree_of(v), lambda path, leaf: A.call(
-                    self.helper("number_lanes"), [_at(A.name(v), path), A.name(self.n)]))))
-                stores.extend(A.assign(_at(A.name(slot), path, self.b, gast.Store()), _at(A.name(v), path))
-                              for path, _ in leaves)
-        if allocs:
-            test = gast.Compare(left=A.name(self.b), ops=[gast.Eq()], comparators=[A.const(0)])
-            stores.insert(0, gast.If(test=test, body=allocs, orelse=[]))
-        for v in stored:
-            scope.exists.add(v)
-            scope.writable.add(v)
-        return before, stores
-
-    def emit_call(self, call, scope):
-        s = call.stmt
-        args = []
-        for a in s.value.args:
-            if isinstance(a, gast.Name) and self.batched(a.id):
-                if a.id not in scope.exists:
-                    raise NotLanes(f"{a.id} is read before it is assigned")
-                args.append(A.name(self.slots[a.id]))
-            else:
-                args.append(copy.deepcopy(a))
-        target = s.targets[0].id
-        value = A.call(A.name(call.callee.gen_name), args + [A.name(self.n)])
-        if not An.any_batched(call.callee.lanes_result):
-            return A.located(A.assign(target, value), s)
-        scope.exists.add(target)        # not writable: it may be the caller's own array
-        return A.located(A.assign(self.slot(target), value), s)
-
-    def emit_return(self, s):
-        result = self.summary.result
-
-        def from_slots(var, tree):
-            """`var`'s slots as `tree` says the result is: slot arrays where it is
-            batched, example 0's item where it is not (the same in every example)."""
-            held = self.tree_of(var)
-            if len(An.leaves(held)) != len(An.leaves(tree)) or \
-                    [p for p, _ in An.leaves(held)] != [p for p, _ in An.leaves(tree)]:
-                raise NotLanes(f"returns {var}, whose structure is not that of the result")
-            flags = dict(An.leaves(held))
-            base = A.name(self.slots[var])
-            if var in self.params:          # a copy, as the per-example loop's output
-                base = A.call(self.helper("copy_lanes"), [base])
-
-            def leaf(path, out):
-                if flags[path].batched:
-                    return _at(base, path) if out.batched else _at(base, path, 0)
-                item = _at(base, path)
-                return A.call(self.helper("broadcast"), [item, A.name(self.n)]) if out.batched else item
-            return _build(tree, leaf)
-
-        def build(node, tree):
-            if isinstance(node, gast.Tuple) and isinstance(tree, An.Tup) and len(node.elts) == len(tree.items):
-                return A.tuple_([build(e, t) for e, t in zip(node.elts, tree.items)])
-            if isinstance(node, gast.Name) and self.batched(node.id):
-                return from_slots(node.id, tree)
-            if An.any_batched(tree):
-                if isinstance(tree, An.Tup):
-                    raise NotLanes("returns a tuple where another return has a batched one")
-                return A.call(self.helper("broadcast"), [copy.deepcopy(node), A.name(self.n)])
-            return copy.deepcopy(node)
-
-        value = build(s.value, result) if s.value is not None else None
-        return A.located(gast.Return(value=value), s)
-
-
-def _build(tree, leaf, path=()):
-    """A tuple display shaped like `tree` whose items are `leaf(path, Leaf)`."""
-    if isinstance(tree, An.Tup):
-        return A.tuple_([_build(t, leaf, path + (k,)) for k, t in enumerate(tree.items)])
-    return leaf(path, tree)
-
-
-def _at(base, path, b=None, ctx=None):
-    """`base[p0][p1]...` (items of tuples), then `[b]` (an example) when `b` is given."""
-    node = base
-    for k in path:
-        node = _sub(node, A.const(k))
-    if b is None:
-        return node
-    return _sub(node, A.name(b) if isinstance(b, str) else A.const(b), ctx)
-
-
-def _sub(base, index, ctx=None):
-    node = gast.Subscript(value=base, slice=index, ctx=ctx or gast.Load())
-    node.in_bounds = True       # an example of a slot array: no check (transforms/checks.py)
-    return node
-
-
-def _ordered(stmts, names):
-    """`names` in the order they first appear in `stmts`."""
-    out = []
-    for s in stmts:
-        for n in gast.walk(s):
-            if isinstance(n, gast.Name) and n.id in names and n.id not in out:
-                out.append(n.id)
-    return out
-
 
 def lanes_function(program, spec, pattern, registry, batching, analysis):
     """The `_Extra` lanes version of `spec` for this pattern (memoised);

@@ -42,6 +42,7 @@ import os
 import gast
 
 from .. import astutil as A
+from .slots import in_order, slot_item, tree_display
 
 BLOCK = 256
 _VALUES = (gast.Name, gast.Constant, gast.BinOp, gast.UnaryOp, gast.Compare, gast.BoolOp, gast.IfExp,
@@ -80,9 +81,8 @@ def _called(value, attribute):
 
 def emit(lanes, s, scope, exposed, assigned):
     """The masked form of the `while` statement `s` (see the module's docstring)."""
-    from .lanes import _at, _build, _ordered
-    stored = [v for v in _ordered(s.body, assigned) if v in lanes.exposed and lanes.batched(v)]
-    loads = [v for v in _ordered([s], exposed | set(stored)) if lanes.batched(v)]
+    stored = [v for v in in_order(s.body, assigned) if v in lanes.exposed and lanes.batched(v)]
+    loads = [v for v in in_order([s], exposed | set(stored)) if lanes.batched(v)]
     before, stores = lanes.slots_of(loads, stored, scope)
     active, more = lanes.fresh("_active"), lanes.fresh("_more")
     start, stop = lanes.fresh("_s"), lanes.fresh("_e")
@@ -109,9 +109,9 @@ def emit(lanes, s, scope, exposed, assigned):
     inner = [_Rename(views).visit(st) for st in inner]
     size = lanes.fresh("_m")
     window = gast.Slice(lower=A.name(start), upper=A.name(stop), step=None)
-    cut = [A.assign(views[lanes.slots[v]], _build(lanes.tree_of(v), lambda path, leaf, v=v: gast.Subscript(
-        value=_at(A.name(lanes.slots[v]), path), slice=copy.deepcopy(window), ctx=gast.Load())
-        if leaf.batched else _at(A.name(lanes.slots[v]), path))) for v in loads]
+    cut = [A.assign(views[lanes.slots[v]], tree_display(lanes.tree_of(v), lambda path, leaf, v=v: gast.Subscript(
+        value=slot_item(A.name(lanes.slots[v]), path), slice=copy.deepcopy(window), ctx=gast.Load())
+        if leaf.batched else slot_item(A.name(lanes.slots[v]), path))) for v in loads]
     passes = gast.While(test=A.name(more), body=[A.assign(more, A.const(False))]
                         + [A.assign(flag, A.const(False)) for flag, _ in flags]
                         + [lanes.over_examples(inner, stop=size)]
