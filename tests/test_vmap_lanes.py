@@ -131,6 +131,10 @@ def clip_low(k):
     return np.maximum(k, 1.0)
 
 
+def pair(k):
+    return np.array([k, 2.0 * k])
+
+
 # -- tests -----------------------------------------------------------------------
 def test_lanes_equal_the_per_example_loop_bit_for_bit():
     ks, cs = RNG.uniform(0.5, 4.0, 37), RNG.uniform(0.0, 0.3, 37)
@@ -194,6 +198,8 @@ def test_no_lanes_eagerly_or_without_a_loop():
     ks = RNG.uniform(0.5, 2.0, 5)
     assert "def lanes_" not in tp.vmap(euler).source(ks)                 # NumPy: vectorized
     assert "def lanes_" not in tp.jit(tp.vmap(clip_low)).source(ks)      # no loop: the per-example loop
+    assert "def vec_" not in tp.jit(tp.vmap(clip_low)).source(ks)
+    assert "def vec_" in tp.jit(tp.vmap(pair)).source(ks)              # an array per example: vectorized
     with pytest.raises(ValueError, match="size 0"):
         tp.jit(tp.vmap(euler))(np.ones(0))
 

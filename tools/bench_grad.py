@@ -12,10 +12,11 @@ in interleaved rounds in one process, so a busy machine slows them alike.
 "same grads": eager == jit (1e-9) and JAX agrees (1e-7).
 """
 import argparse
+import statistics
 
 import numpy as np
 
-from bench import _jax, _table, fmt, machine, median_time  # tools/bench.py (tools/ is on sys.path)
+from bench import _jax, _table, fmt, interleaved, machine, median_time  # tools/bench.py (tools/ is on sys.path)
 
 import transpile as tp
 
@@ -85,25 +86,9 @@ def _jax_version(name, jnp):
 
 
 def _interleaved(calls, repeat, stat):
-    """Time each call of `calls` (name -> callable) in `repeat` interleaved rounds, so that a
-    busy machine slows every candidate alike; `stat` ('median' or 'min') of the rounds."""
-    import statistics
-    import time
-    number = {}
-    for k, call in calls.items():
-        start = time.perf_counter()
-        call()
-        once = time.perf_counter() - start
-        number[k] = max(1, int(0.05 / max(once, 1e-9)))
-    samples = {k: [] for k in calls}
-    for _ in range(repeat):
-        for k, call in calls.items():
-            start = time.perf_counter()
-            for _ in range(number[k]):
-                call()
-            samples[k].append((time.perf_counter() - start) / number[k])
+    """`stat` ('median' or 'min') of `repeat` interleaved rounds of each of `calls` (bench.interleaved)."""
     pick = min if stat == "min" else statistics.median
-    return {k: pick(v) for k, v in samples.items()}
+    return {k: pick(v) for k, v in interleaved(calls, repeat).items()}
 
 
 def main(argv=None):

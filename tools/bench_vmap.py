@@ -1,6 +1,6 @@
 """vmap benchmark (not a test): tp.jit(tp.vmap(...)) against hand-written Numba and JAX.
 
-    python tools/bench_vmap.py [--repeat N] [--only a,b] [--small]
+    python tools/bench_vmap.py [--repeat N] [--only a,b] [--small] [--cold]
 
 Workloads (issue 5):
   relu_grad  jit(vmap(grad(relu))) over 1e6 points
@@ -20,6 +20,7 @@ run with NumPy) is timed too where it is quick. `--small` divides the sizes
 by 10 (a quick check).
 """
 import argparse
+import os
 import statistics
 import time
 
@@ -165,9 +166,14 @@ def main(argv=None):
     p.add_argument("--repeat", type=int, default=11, help="rounds (each times every implementation)")
     p.add_argument("--only", default="")
     p.add_argument("--small", action="store_true", help="sizes / 10")
+    p.add_argument("--cold", action="store_true", help="first calls with an empty cache directory "
+                                                       "(generation and Numba compile, no disk cache)")
     ns = p.parse_args(argv)
     if ns.small:
         SCALE = 10
+    if ns.cold:
+        import tempfile
+        os.environ["TRANSPILE_CACHE_DIR"] = tempfile.mkdtemp(prefix="tp-bench-vmap-")
     only = {s for s in ns.only.split(",") if s}
     print(machine())
     jaxmods = _jax()
@@ -207,8 +213,9 @@ def main(argv=None):
             "same"], rows)
     print(f"  steady state: median (min-max) of {ns.repeat} interleaved rounds; ratios of the medians "
           f"(below 1: tp faster)")
-    print("  1st: the first call in this process (tp: generation + Numba compile, or Numba's disk cache; "
-          "jax: trace + XLA compile)")
+    print("  1st: the first call in this process (tp: generation + Numba compile" +
+          (", empty cache directory" if ns.cold else ", or Numba's disk cache from an earlier run") +
+          "; jax: trace + XLA compile)")
     for line in notes:
         print(line)
 

@@ -30,7 +30,7 @@ from ..ad.analysis import _Extra
 from ..errors import TranspileError
 from . import analysis as An
 from . import lanes, loop
-from .vectorize import NotVectorizable, vectorize_function
+from .vectorize import NotVectorizable, result_rank, vectorize_function
 
 STRATEGIES = ("auto", "loop", "vectorize")
 
@@ -91,10 +91,11 @@ def vmap_layer(program, current, layer, registry):
     taken = set(program.names) | {s.gen_name for s in program.functions} \
         | {e.gen_name for e in program.extra} | set(program.imports.values())
     name = unique(program, f"vmap_{current.gen_name}")
-    if strategy == "auto" and layer.get("lanes") and lanes.scalar_examples(params, axes, layer.get("ranks") or {}):
-        # compiled, every example a number: the per-example loop, or its loop
-        # moved inside the function's own loops; vectorizing would only add
-        # whole-batch temporaries to code on numbers
+    ranks = layer.get("ranks") or {}
+    if strategy == "auto" and layer.get("lanes") and lanes.scalar_examples(params, axes, ranks):
+        # compiled, every example a number: the per-example loop moved inside
+        # the function's own loops, or the loop itself where the results are
+        # numbers too (vectorizing code on numbers only adds whole-batch temporaries)
         if hasattr(L, "_prepare"):
             L._prepare(program)
         saved = (list(program.extra), set(program.names))
@@ -106,7 +107,8 @@ def vmap_layer(program, current, layer, registry):
             return wrapper(program, current, name, params, lines, {"batching": batching})
         except lanes.NotLanes:
             program.extra[:], program.names = saved[0], saved[1] | {name}
-        strategy = "loop"
+        if layer.get("inner") or result_rank(program, current, ranks) == 0:
+            strategy = "loop"
     if strategy in ("auto", "vectorize"):
         if hasattr(L, "_prepare"):
             L._prepare(program)        # reverse-mode output is not ANF yet

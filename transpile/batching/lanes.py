@@ -57,7 +57,7 @@ import numpy as np
 from .. import astutil as A
 from ..ad.analysis import _Extra, resolve_static
 from . import analysis as An
-from . import masked
+from . import loop, masked
 from .flow import escapes_loop, flow, loads, targets
 from .slots import NotLanes, Slots
 
@@ -125,19 +125,14 @@ class Lanes(Slots):
         self.analysis = analysis
         self.node = spec.node
         self.params = [a.id for a in self.node.args.args]
-        self.locals = set(getattr(spec, "locals", set())) | A.names_in(self.node) | set(self.params)
+        self.names = loop.Emitter(set(getattr(spec, "locals", set())) | A.names_in(self.node) | set(self.params))
         self.slots = {}         # batched variable -> its slot array's name
         self.trees = {}         # variable bound to a lanes call's result -> the result's abstract tree
         self.interchanges = False   # a loop over the examples inside a loop of f (or of a callee)
 
     # -- names ----------------------------------------------------------------
     def fresh(self, base):
-        name, i = base, 1
-        while name in self.locals:
-            i += 1
-            name = f"{base}{i}"
-        self.locals.add(name)
-        return name
+        return self.names.fresh(base)
 
     def slot(self, var):
         if var not in self.slots:
@@ -397,7 +392,7 @@ def lanes_function(program, spec, pattern, registry, batching, analysis):
         raise
     extra = _Extra(spec, name, node)
     extra.anf_done = True
-    extra.locals = lanes.locals
+    extra.locals = lanes.names.taken
     extra.vec_result = lanes.summary.result if lanes.summary.result is not None else An.Leaf(False)
     extra.lanes_result = extra.vec_result
     if not any(isinstance(n, gast.Subscript) and not getattr(n, "in_bounds", False) for n in gast.walk(node)):
