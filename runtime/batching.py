@@ -277,6 +277,12 @@ def einsum_subscripts(subscripts, batched):
     return ",".join(parts) + "->" + letter + output
 
 
+def index_examples(a, index):
+    """`example[index]` for each example of batched `a` (`index`, an integer
+    array or a boolean mask, is shared): `a[:, index]`."""
+    return np.asarray(a)[:, index]
+
+
 def outer_examples(a, b):
     """`np.outer(example_a, example_b)` for each pair of examples."""
     a, b = flatten_examples(a), flatten_examples(b)

@@ -407,6 +407,17 @@ def _matmul_bb(a, b):
     return lambda a, b: npx.matmul(a, b)
 
 
+@overload(B.index_examples, jit_options=JIT)
+def _index_examples(a, index):
+    if is_array(index) and isinstance(index.dtype, types.Boolean) and index.ndim > 1:
+        # Numba indexes with 1-D masks only: flatten each example and the mask
+        def impl_mask(a, index):
+            c = np.ascontiguousarray(a)
+            return c.reshape((c.shape[0], -1))[:, np.ascontiguousarray(index).reshape(-1)]
+        return impl_mask
+    return lambda a, index: a[:, index]
+
+
 @overload(B.outer_examples, jit_options=JIT)
 def _outer_examples(a, b):
     from numba.np.numpy_support import as_dtype, from_dtype

@@ -91,6 +91,12 @@ def split_examples(ans, r, like):
     d[like] = None
 
 
+@tangent(B.index_examples)
+def index_examples(ans, a, index):
+    d[a] = B.index_examples(t(a), index)
+    d[index] = None
+
+
 nondifferentiable(B.example_like, B.seed_examples)
 
 

@@ -643,7 +643,13 @@ class Vectorizer:
             return node
         if not self.batched(base.id):
             raise NotVectorizable("an unbatched array indexed by a mapped value", self.where(s))
-        return gast.Subscript(value=A.name(base.id), slice=self.components(node.slice, s), ctx=gast.Load())
+        index = self.components(node.slice, s)
+        if isinstance(node.slice, gast.Name) and node.slice.id not in self.intlike:
+            # one array index (a mask or integers): a[:, index], through a
+            # helper because compiled code takes a mask of more than one axis
+            # only as a flat one
+            return A.call(self.helper("index_examples"), [A.name(base.id), copy.deepcopy(node.slice)])
+        return gast.Subscript(value=A.name(base.id), slice=index, ctx=gast.Load())
 
     def setitem(self, s):
         target = s.targets[0]
