@@ -28,15 +28,15 @@ updates such as `y_bar[i] = 0.0` never alias). Calls to user functions call
 their own generated VJP (`vjp_g`), which recomputes `g`'s forward sweep.
 """
 import copy
-import re
 
 import gast
+import numpy as np
 
 from .. import astutil as A
 from ..codegen.to_source import comment
 from ..errors import TranspileError
 from ..transforms import dce
-from . import templates
+from . import sweep, templates
 from .analysis import ADContext, _Extra, _describe_fn, _index_value, _rules
 
 
@@ -203,14 +203,14 @@ class ReverseAD(ADContext):
         full, _ = dce.block(full, set())
         cut = next(i for i, s in enumerate(full) if s is sentinel)
         fwd, adj = full[:cut], full[cut + 1:]
-        self.plan_loop_locals(fwd, adj, _reads(adj))
+        self.plan_loop_locals(fwd, adj, sweep.reads(adj))
         self.place_tops(adj)
-        reads = _reads(adj)
-        self.shape_only = {v for v in reads if v in self.multi} - _value_reads(adj)
+        reads = sweep.reads(adj)
+        self.shape_only = {v for v in reads if v in self.multi} - sweep.value_reads(adj)
         fwd = self.materialize(fwd, reads)
         adj = self.materialize(adj, reads)
-        fwd = _fuse(fwd, _reads(adj))
-        adj = _fuse(adj, set())
+        fwd = sweep.fuse(fwd, sweep.reads(adj))
+        adj = sweep.fuse(adj, set())
         # Stacks are created first.
         stacks = [A.assign(s, gast.List(elts=[], ctx=gast.Load())) for s in self.stacks]
         node.body = [comment("forward sweep")] + stacks + fwd + [comment("adjoint sweep")] + adj
@@ -228,7 +228,7 @@ class ReverseAD(ADContext):
     def place_tops(self, stmts):
         """Insert each adjoint loop's recomputations and pops (plan_loop_locals) at the top of
         its body, before the cotangent initialisations that may read them."""
-        for n in _walk_code(stmts):
+        for n in sweep.walk_code(stmts):
             top = getattr(n, "tp_top", None)
             if not top:
                 continue
@@ -302,10 +302,10 @@ class ReverseAD(ADContext):
             init = A.assign(bar, A.call(self.helper("runtime.adjoint", "zeros_like"), [A.name(var)]))
             self.block_adj[common].insert(0, init)
         bars = set(self.bars.values())
-        aliases = _Aliases(self.block_adj[("root",)], bars)
+        aliases = sweep.Aliases(self.block_adj[("root",)], bars)
         param_bars = {self.bars[p] for p in self.active_params if p in self.bars}
         for stmts in self.block_adj.values():
-            _prune_inits(stmts, bars, aliases, param_bars)
+            sweep.prune_inits(stmts, bars, aliases, param_bars)
         if getattr(self, "_result_stmt", None) is not None:
             self.block_adj[("root",)].insert(0, self._result_stmt)
 
@@ -435,7 +435,7 @@ class ReverseAD(ADContext):
         trip's adjoint they are recomputed when that is an index computation (`i - 1`,
         `x[i]` of an array nothing writes), else popped from their tape there."""
         defs, loads = {}, {}
-        for n in _walk_code(fwd):
+        for n in sweep.walk_code(fwd):
             if isinstance(n, gast.Name):
                 if isinstance(n.ctx, gast.Store):
                     defs[n.id] = defs.get(n.id, 0) + 1
@@ -443,11 +443,11 @@ class ReverseAD(ADContext):
                     loads[n.id] = loads.get(n.id, 0) + 1
         params = set(self.spec.dyn_params) | set(self.spec.hidden_names())
         stable_arrays = self.unwritten_arrays(fwd, params)
-        for loop in _loops(fwd):
+        for loop in sweep.loops(fwd):
             adj_loop = getattr(loop, "tp_adj", None)
             if adj_loop is None or any(isinstance(n, gast.Break) for st in loop.body for n in gast.walk(st)):
                 continue
-            ints = {t.target.id for t in _enclosing_ranges(fwd, loop) if defs.get(t.target.id) == 1}
+            ints = {t.target.id for t in sweep.enclosing_ranges(fwd, loop) if defs.get(t.target.id) == 1}
             assigned_in_loop = {n.id for st in loop.body for n in gast.walk(st)
                                 if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
             top = []
@@ -458,7 +458,7 @@ class ReverseAD(ADContext):
                 v = st.targets[0].id
                 if v not in reads or v not in self.multi or defs.get(v) != 1 or v in params:
                     continue
-                later = sum(1 for rest in loop.body[j + 1:] for n in _walk_code([rest])
+                later = sum(1 for rest in loop.body[j + 1:] for n in sweep.walk_code([rest])
                             if isinstance(n, gast.Name) and n.id == v and isinstance(n.ctx, gast.Load))
                 if later != loads.get(v, 0):
                     continue    # read before its definition in a trip, or after the loop
@@ -504,8 +504,8 @@ class ReverseAD(ADContext):
         name, when each name written in place (or passed where it could be) holds a fresh
         array; else none."""
         written = set()
-        effects = {id(n.value) for n in _walk_code(fwd) if isinstance(n, gast.Expr)}
-        for n in _walk_code(fwd):
+        effects = {id(n.value) for n in sweep.walk_code(fwd) if isinstance(n, gast.Expr)}
+        for n in sweep.walk_code(fwd):
             if isinstance(n, gast.Subscript) and isinstance(n.ctx, gast.Store):
                 if not isinstance(n.value, gast.Name):
                     return set()
@@ -521,7 +521,7 @@ class ReverseAD(ADContext):
                     written |= {a.id for a in gast.walk(n) if isinstance(a, gast.Name)
                                 and isinstance(a.ctx, gast.Load)}
         defs = {}
-        for n in _walk_code(fwd):
+        for n in sweep.walk_code(fwd):
             if isinstance(n, gast.Assign):
                 for t in n.targets:
                     for m in gast.walk(t):
@@ -538,7 +538,7 @@ class ReverseAD(ADContext):
                 return set()
             if not all(self.fresh_array(d) for d in defs.get(w, [])):
                 return set()
-        names = {n.id for n in _walk_code(fwd) if isinstance(n, gast.Name)}
+        names = {n.id for n in sweep.walk_code(fwd) if isinstance(n, gast.Name)}
         return names - written
 
     def fresh_array(self, value):
@@ -552,7 +552,7 @@ class ReverseAD(ADContext):
                 return True
             fn = self.resolve_func(value.func)
             from runtime import tape
-            return fn is tape.save or any(fn is getattr(_np(), f, None) for f in _FRESH)
+            return fn is tape.save or any(fn is getattr(np, f, None) for f in _FRESH)
         return False
 
     # -- blocks and statements ---------------------------------------------------
@@ -779,12 +779,12 @@ class ReverseAD(ADContext):
         binding = t.bind(what, st.args, st.keywords, self.location(stmt))
         out = t.instantiate(self, g, ans, binding, stmt)
         for s in out:
-            _relocate(s, stmt)
-        if _summed_template(tpl):
+            sweep.relocate(s, stmt)
+        if sweep.summed_template(tpl):
             for s in out:   # lazy operands take the cotangent unsummed (see lazy_operands)
                 v = s.value if isinstance(s, gast.Assign) else None
                 if isinstance(v, gast.BinOp) and isinstance(v.right, gast.Call) \
-                        and _is_helper(v.right, "unbroadcast") and isinstance(v.right.args[1], gast.Name) \
+                        and sweep.is_helper(v.right, "unbroadcast") and isinstance(v.right.args[1], gast.Name) \
                         and v.right.args[1].id in self.lazy \
                         and s.targets[0].id == self.bars.get(v.right.args[1].id):
                     v.right = v.right.args[0]
@@ -814,7 +814,7 @@ class ReverseAD(ADContext):
             if st.kind != "rule" or st.fn is None:
                 return False
             tpl = _rules().lookup(st.fn)
-            return tpl is not None and _summed_template(tpl)
+            return tpl is not None and sweep.summed_template(tpl)
 
         def walk(stmts):
             for j, st in enumerate(stmts):
@@ -877,26 +877,6 @@ class ReverseAD(ADContext):
         return fwd, adj + restore
 
 
-def _reads(stmts):
-    """Names the statements read, not counting tape markers."""
-    out = set()
-    for stmt in stmts:
-        if getattr(stmt, "tp_marker", None):
-            continue
-        if isinstance(stmt, gast.If):
-            out |= {n.id for n in gast.walk(stmt.test) if isinstance(n, gast.Name)}
-            out |= _reads(stmt.body) | _reads(stmt.orelse)
-        elif isinstance(stmt, gast.For):
-            out |= {n.id for n in gast.walk(stmt.iter) if isinstance(n, gast.Name)}
-            out |= _reads(stmt.body)
-        elif isinstance(stmt, gast.While):
-            out |= {n.id for n in gast.walk(stmt.test) if isinstance(n, gast.Name)}
-            out |= _reads(stmt.body)
-        else:
-            out |= {n.id for n in gast.walk(stmt) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load)}
-    return out
-
-
 #: array methods that write neither their receiver nor their arguments
 _SAFE_METHODS = {"copy", "astype", "dot", "ravel", "flatten", "transpose", "reshape", "sum", "mean",
                  "max", "min", "conj", "clip", "cumsum", "cumprod", "trace", "item", "tolist", "any",
@@ -906,356 +886,6 @@ _SAFE_METHODS = {"copy", "astype", "dot", "ravel", "flatten", "transpose", "resh
 _FRESH = ("zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like", "full_like",
           "array", "copy", "arange", "linspace", "eye", "identity")
 
-#: runtime.adjoint helpers -> positions of the arguments they read only for shape and dtype
-_SHAPE_ARGS = {"unbroadcast": (1,), "zeros_like": (0,), "unreduce": (1,), "reshape_like": (1,),
-               "like_dtype": (1,), "reduced_size": (0,), "split_like": (1,), "unstack_like": (1,)}
-
-
-def _np():
-    import numpy
-    return numpy
-
-
-_TEMP = re.compile(r"^_t\d+(_bar)?$")
-
-
-def _elementwise(node, cheap=False):
-    """An expression Numba fuses into one loop: arithmetic, comparisons and NumPy ufuncs of
-    names and constants (`cheap`: one operation on atoms, no ufunc call)."""
-    if isinstance(node, (gast.Name, gast.Constant)):
-        return True
-    if isinstance(node, gast.BinOp):
-        if cheap:
-            return all(isinstance(a, (gast.Name, gast.Constant)) for a in (node.left, node.right))
-        return _elementwise(node.left) and _elementwise(node.right)
-    if isinstance(node, gast.UnaryOp):
-        return _elementwise(node.operand, cheap) if not cheap else isinstance(
-            node.operand, (gast.Name, gast.Constant))
-    if isinstance(node, gast.Compare) and not cheap:
-        return _elementwise(node.left) and all(_elementwise(c) for c in node.comparators)
-    if isinstance(node, gast.Call) and not cheap and not node.keywords \
-            and isinstance(node.func, gast.Attribute) and isinstance(node.func.value, gast.Name) \
-            and node.func.value.id == "np" and isinstance(getattr(_np(), node.func.attr, None), _np().ufunc):
-        return all(_elementwise(a) for a in node.args)
-    return False
-
-
-def _fuse(stmts, keep):
-    """Inline generated temporaries (`_t3 = _t1 * x`, `_t3_bar = -_t4_bar`) into the
-    statements of the same user line that read them, so that Numba evaluates each line's
-    element-wise arithmetic in one loop, as it does the user's own line: a temporary read
-    once, or a single cheap operation read a few times, when nothing it reads changes in
-    between."""
-    for st in stmts:
-        for field in ("body", "orelse"):
-            inner = getattr(st, field, None)
-            if isinstance(inner, list) and inner and isinstance(inner[0], gast.stmt):
-                setattr(st, field, _fuse(inner, keep))
-    k = 0
-    while k < len(stmts):
-        st = stmts[k]
-        if not (isinstance(st, gast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], gast.Name)
-                and _TEMP.match(st.targets[0].id) and st.targets[0].id not in keep
-                and _elementwise(st.value)):
-            k += 1
-            continue
-        v = st.targets[0].id
-        operands = A.names_in(st.value)
-        line = getattr(st, "lineno", None)
-        uses, ok = [], True
-        for j in range(k + 1, len(stmts)):
-            later = stmts[j]
-            n_loads = sum(1 for n in gast.walk(later) if isinstance(n, gast.Name) and n.id == v
-                          and isinstance(n.ctx, gast.Load))
-            stored = {n.id for n in gast.walk(later) if isinstance(n, gast.Name)
-                      and isinstance(n.ctx, gast.Store)}
-            if n_loads:
-                if not isinstance(later, gast.Assign) or getattr(later, "lineno", None) != line \
-                        or getattr(later, "tp_marker", None):
-                    ok = False
-                    break
-                uses.append((j, n_loads))
-            if v in stored:
-                break
-            if stored & operands or (not isinstance(later, gast.Assign)
-                                     and any(isinstance(n, gast.Name) and n.id in operands
-                                             for n in gast.walk(later))):
-                # an operand changes (or may, in a call or a nested block) before later uses
-                if any(isinstance(n, gast.Name) and n.id == v for j2 in range(j + 1, len(stmts))
-                       for n in gast.walk(stmts[j2])):
-                    ok = False
-                break
-            if isinstance(later, gast.Assign) and isinstance(later.targets[0], gast.Subscript) \
-                    and A.names_in(later.targets[0]) & operands:
-                if any(isinstance(n, gast.Name) and n.id == v for j2 in range(j + 1, len(stmts))
-                       for n in gast.walk(stmts[j2])):
-                    ok = False
-                break
-        total = sum(n for _, n in uses)
-        if not ok or not uses or any(isinstance(n, gast.Name) and n.id == v
-                                     for j in range(uses[-1][0] + 1, len(stmts))
-                                     for n in gast.walk(stmts[j])) \
-                or not (total == 1 or (total <= 4 and _elementwise(st.value, cheap=True))):
-            k += 1
-            continue
-        value = st.value
-
-        class _Inline(gast.NodeTransformer):
-            def visit_Name(self, node):
-                if node.id == v and isinstance(node.ctx, gast.Load):
-                    return copy.deepcopy(value)
-                return node
-
-        for j, _ in uses:
-            stmts[j].value = _Inline().visit(stmts[j].value)
-        del stmts[k]
-    return stmts
-
-
-def _relocate(node, model):
-    """Every node of an inlined template at the user's statement (the template's own line
-    numbers would otherwise name lines of the rules module in checks and comments), and
-    constant arithmetic folded (`np.power(x, 2 - np.not_equal(2, 0))` -> `x`)."""
-    line, col = getattr(model, "lineno", None), getattr(model, "col_offset", 0)
-    for n in gast.walk(node):
-        if hasattr(n, "lineno"):
-            n.lineno, n.col_offset = line, col
-    _Fold().visit(node)
-    return node
-
-
-_FOLD_CALLS = {"not_equal": lambda a, b: a != b, "equal": lambda a, b: a == b}
-_FOLD_BINOPS = {gast.Add: lambda a, b: a + b, gast.Sub: lambda a, b: a - b,
-                gast.Mult: lambda a, b: a * b}
-
-
-def _number(node):
-    return isinstance(node, gast.Constant) and type(node.value) in (int, float, bool)
-
-
-class _Fold(gast.NodeTransformer):
-    """Constant folding of what rule templates compute from constant arguments."""
-
-    def visit_Call(self, node):
-        self.generic_visit(node)
-        f = node.func
-        if isinstance(f, gast.Attribute) and isinstance(f.value, gast.Name) and f.value.id == "np" \
-                and not node.keywords:
-            if f.attr in _FOLD_CALLS and len(node.args) == 2 and all(_number(a) for a in node.args):
-                return A.const(_FOLD_CALLS[f.attr](node.args[0].value, node.args[1].value))
-            if f.attr == "power" and len(node.args) == 2 and _number(node.args[1]) \
-                    and type(node.args[1].value) is int and node.args[1].value == 1:
-                return node.args[0]     # np.power(x, 1) is x, exactly
-        return node
-
-    def visit_BinOp(self, node):
-        self.generic_visit(node)
-        if _number(node.left) and _number(node.right) and type(node.op) in _FOLD_BINOPS \
-                and all(type(a.value) in (int, bool) for a in (node.left, node.right)):
-            return A.const(int(_FOLD_BINOPS[type(node.op)](node.left.value, node.right.value)))
-        return node
-
-
-def _is_helper(node, name):
-    """`adjoint.<name>(...)`."""
-    return isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) \
-        and isinstance(node.func.value, gast.Name) and node.func.value.id == "adjoint" \
-        and node.func.attr == name and len(node.args) >= 2
-
-
-_SUMMED = {}
-
-
-def _summed_template(tpl):
-    """True for a pointwise rule whose every contribution is `unbroadcast(g * ..., p)`."""
-    out = _SUMMED.get(tpl)
-    if out is None:
-        out = False
-        if tpl in _rules().POINTWISE:
-            body = templates.template(tpl).body
-            ds = [st for st in body if isinstance(st, gast.Assign)
-                  and isinstance(st.targets[0], gast.Subscript)
-                  and isinstance(st.targets[0].value, gast.Name) and st.targets[0].value.id == "d"]
-            out = bool(ds) and all(
-                isinstance(st.value, gast.Call) and isinstance(st.value.func, gast.Name)
-                and st.value.func.id == "unbroadcast" and len(st.value.args) == 2
-                and isinstance(st.value.args[1], gast.Name)
-                and isinstance(st.targets[0].slice, gast.Name)
-                and st.value.args[1].id == st.targets[0].slice.id for st in ds)
-        _SUMMED[tpl] = out
-    return out
-
-
-def _walk_code(stmts):
-    """gast.walk over statements, skipping tape markers (at any depth)."""
-    todo = [s for s in reversed(stmts) if not getattr(s, "tp_marker", None)]
-    while todo:
-        n = todo.pop()
-        yield n
-        todo.extend(c for c in reversed(list(gast.iter_child_nodes(n))) if not getattr(c, "tp_marker", None))
-
-
-def _loops(stmts):
-    return [n for n in _walk_code(stmts) if isinstance(n, (gast.For, gast.While))]
-
-
-def _enclosing_ranges(stmts, loop):
-    """The `for _ in range(...)` loops of `stmts` that contain `loop` or are it."""
-    out = []
-
-    def walk(body, chain):
-        for st in body:
-            if isinstance(st, (gast.For, gast.While)):
-                here = chain + ([st] if isinstance(st, gast.For) and isinstance(st.target, gast.Name)
-                                and getattr(getattr(st.iter, "func", None), "tp_value", None) is range
-                                else [])
-                if st is loop:
-                    out.extend(here)
-                    return True
-                if walk(st.body, here):
-                    return True
-            elif isinstance(st, gast.If):
-                if walk(st.body, chain) or walk(st.orelse, chain):
-                    return True
-        return False
-
-    walk(stmts, [])
-    return out
-
-
-def _value_names(node):
-    """Names `node` reads for their values (not those only read for shape, see _value_reads)."""
-    return _value_reads([gast.Expr(value=node)])
-
-
-def _value_reads(stmts):
-    """Names the statements read for their values: `_reads` less the arguments that
-    runtime.adjoint helpers read only for shape and dtype (`unbroadcast(g, like)`)."""
-    out = set()
-
-    def visit(n):
-        if isinstance(n, gast.Call) and isinstance(n.func, gast.Attribute) \
-                and isinstance(n.func.value, gast.Name) and n.func.value.id == "adjoint" \
-                and n.func.attr in _SHAPE_ARGS:
-            for k, a in enumerate(n.args):
-                if k in _SHAPE_ARGS[n.func.attr] and (
-                        isinstance(a, gast.Name) or isinstance(a, (gast.Tuple, gast.List))
-                        and all(isinstance(e, gast.Name) for e in a.elts)):
-                    continue
-                visit(a)
-            for kw in n.keywords:
-                visit(kw.value)
-            return
-        if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load):
-            out.add(n.id)
-        for child in gast.iter_child_nodes(n):
-            visit(child)
-
-    for stmt in stmts:
-        if getattr(stmt, "tp_marker", None):
-            continue
-        if isinstance(stmt, (gast.If, gast.While)):
-            visit(stmt.test)
-            out.update(_value_reads(stmt.body) | _value_reads(stmt.orelse))
-        elif isinstance(stmt, gast.For):
-            visit(stmt.iter)
-            out.update(_value_reads(stmt.body))
-        else:
-            visit(stmt)
-    return out
-
-
-def _fresh_value(node):
-    """True if `node` certainly evaluates to a new object (never an alias of an adjoint)."""
-    if isinstance(node, (gast.BinOp, gast.UnaryOp)):
-        return True
-    if isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) \
-            and isinstance(node.func.value, gast.Name):
-        mod, fn = node.func.value.id, node.func.attr
-        if mod == "tape" and fn == "grad_seed":
-            return True
-        if mod == "adjoint" and fn == "unbroadcast":
-            return _fresh_value(node.args[0])
-    return False
-
-
-class _Aliases:
-    """Which adjoint names may share an array, and whether one of them is written in place
-    (`b[i] = 0.0`, `b = add_at(b, ...)`): `b = e` may alias e's arrays only where none of
-    them ever is."""
-
-    def __init__(self, stmts, bars):
-        self.parent = {}
-        self.dirty = set()
-        for n in gast.walk(gast.Module(body=list(stmts), type_ignores=[])):
-            if not isinstance(n, gast.Assign) or len(n.targets) != 1:
-                continue
-            t = n.targets[0]
-            if isinstance(t, gast.Subscript) and isinstance(t.value, gast.Name):
-                self.dirty.add(self.find(t.value.id))
-            elif isinstance(t, gast.Name):
-                v = n.value
-                if isinstance(v, gast.Call) and getattr(v.func, "attr", None) == "add_at":
-                    self.dirty.add(self.find(t.id))
-                if not _fresh_value(v):
-                    for m in _value_names(v):
-                        self.union(t.id, m)
-
-    def find(self, a):
-        self.parent.setdefault(a, a)
-        while self.parent[a] != a:
-            self.parent[a] = self.parent[self.parent[a]]
-            a = self.parent[a]
-        return a
-
-    def union(self, a, b):
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[ra] = rb
-            if ra in self.dirty or rb in self.dirty:
-                self.dirty.add(rb)
-
-    def may_alias(self, b, names):
-        """Record `b = e` (e reading `names`) if no array of theirs is ever written in place."""
-        roots = {self.find(b)} | {self.find(n) for n in names}
-        if any(self.dirty_root(r) for r in roots):
-            return False
-        for n in names:
-            self.union(b, n)
-        return True
-
-    def dirty_root(self, r):
-        return any(self.find(d) == r for d in self.dirty)
-
-
-def _prune_inits(stmts, bars, aliases=None, keep_fresh=()):
-    """`b = zeros_like(v)` then `b = b + e` becomes `b = e` when e is a new value, or (b not
-    in `keep_fresh`, the cotangents a function returns) when the arrays b would share with
-    e are never written in place (`aliases`)."""
-    k = 0
-    while k < len(stmts):
-        init = stmts[k]
-        if isinstance(init, gast.Assign) and isinstance(init.targets[0], gast.Name) \
-                and init.targets[0].id in bars and isinstance(init.value, gast.Call) \
-                and getattr(init.value.func, "attr", None) == "zeros_like":
-            b = init.targets[0].id
-            for j in range(k + 1, len(stmts)):
-                nxt = stmts[j]
-                if b not in {n.id for n in gast.walk(nxt) if isinstance(n, gast.Name)}:
-                    continue
-                if isinstance(nxt, gast.Assign) and isinstance(nxt.targets[0], gast.Name) \
-                        and nxt.targets[0].id == b and isinstance(nxt.value, gast.BinOp) \
-                        and isinstance(nxt.value.op, gast.Add) \
-                        and isinstance(nxt.value.left, gast.Name) and nxt.value.left.id == b:
-                    names = {n.id for n in gast.walk(nxt.value.right) if isinstance(n, gast.Name)}
-                    if b not in names and (_fresh_value(nxt.value.right) or (
-                            aliases is not None and b not in keep_fresh
-                            and aliases.may_alias(b, _value_names(nxt.value.right)))):
-                        nxt.value = nxt.value.right
-                        del stmts[k]
-                        k -= 1
-                break
-        k += 1
 
 
 def vjp_function(program, spec, active, registry):
