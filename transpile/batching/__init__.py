@@ -236,6 +236,36 @@ def unique(program, base):
     return name
 
 
+def generated(program, spec, registry, key, stem, error, build):
+    """The `_Extra` version of `spec` that `registry[key]` memoises, made by
+    `build(name)` under a fresh name `stem...` if it is not there yet.
+    `build` returns the FunctionDef and a function that sets the extra's own
+    attributes. A failure (an `error`) is memoised too and raised again; a
+    request for a version that is still being built (recursion) raises
+    `error("recursion")`."""
+    if key in registry:
+        found = registry[key]
+        if isinstance(found, error):
+            raise found
+        if found is None:
+            raise error("recursion")
+        return found
+    registry[key] = None
+    name = unique(program, stem)
+    try:
+        node, fill = build(name)
+    except error as exc:
+        registry[key] = exc
+        program.names.discard(name)
+        raise
+    extra = _Extra(spec, name, node)
+    extra.anf_done = True
+    fill(extra)
+    registry[key] = extra
+    program.extra.append(extra)
+    return extra
+
+
 def wrapper(program, model, name, params, lines, subs):
     """An `_Extra` function `name(params)` (ANF) from source lines, located
     at the line of `model` (the function it batches)."""

@@ -55,7 +55,7 @@ import gast
 import numpy as np
 
 from .. import astutil as A
-from ..ad.analysis import _Extra, resolve_static
+from ..ad.analysis import resolve_static
 from . import analysis as An
 from . import loop, masked
 from .flow import escapes_loop, flow, loads, targets
@@ -370,36 +370,25 @@ class Lanes(Slots):
 def lanes_function(program, spec, pattern, registry, batching, analysis):
     """The `_Extra` lanes version of `spec` for this pattern (memoised);
     raises NotLanes."""
+    from . import generated
     key = ("lanes", spec.gen_name, tuple(sorted(pattern.items(), key=lambda kv: kv[0])))
-    if key in registry:
-        found = registry[key]
-        if isinstance(found, NotLanes):
-            raise found
-        if found is None:
-            raise NotLanes("recursion")
-        return found
-    registry[key] = None
-    from . import unique
-    name = unique(program, f"lanes_{spec.gen_name}")
-    lanes = Lanes(program, spec, pattern, registry, batching, analysis)
-    try:
+
+    def build(name):
+        lanes = Lanes(program, spec, pattern, registry, batching, analysis)
         node = lanes.run(name)
         if not lanes.interchanges:
             raise NotLanes("no loop of the function runs the examples (the per-example loop is the same)")
-    except NotLanes as exc:
-        registry[key] = exc
-        program.names.discard(name)
-        raise
-    extra = _Extra(spec, name, node)
-    extra.anf_done = True
-    extra.locals = lanes.names.taken
-    extra.vec_result = lanes.summary.result if lanes.summary.result is not None else An.Leaf(False)
-    extra.lanes_result = extra.vec_result
-    if not any(isinstance(n, gast.Subscript) and not getattr(n, "in_bounds", False) for n in gast.walk(node)):
-        extra.numba_options = {"boundscheck": False}    # only slot arrays are indexed, by construction in bounds
-    registry[key] = extra
-    program.extra.append(extra)
-    return extra
+
+        def fill(extra):
+            extra.locals = lanes.names.taken
+            extra.vec_result = lanes.summary.result if lanes.summary.result is not None else An.Leaf(False)
+            extra.lanes_result = extra.vec_result
+            if not any(isinstance(n, gast.Subscript) and not getattr(n, "in_bounds", False)
+                       for n in gast.walk(node)):
+                extra.numba_options = {"boundscheck": False}    # only slot arrays are indexed, in bounds
+        return node, fill
+
+    return generated(program, spec, registry, key, f"lanes_{spec.gen_name}", NotLanes, build)
 
 
 def scalar_examples(params, axes, ranks):

@@ -41,7 +41,7 @@ import gast
 import numpy as np
 
 from .. import astutil as A
-from ..ad.analysis import _Extra, find_callee, resolve_static
+from ..ad.analysis import find_callee, resolve_static
 from . import analysis as An
 
 _BINOPS = {gast.Add: np.add, gast.Sub: np.subtract, gast.Mult: np.multiply, gast.Div: np.true_divide,
@@ -1156,30 +1156,18 @@ def result_rank(program, spec, ranks):
 def vectorize_function(program, spec, pattern, ranks, registry, batching):
     """The `_Extra` vectorized version of `spec` for this pattern (memoised);
     raises NotVectorizable."""
+    from . import generated
     key = ("vec", spec.gen_name, tuple(sorted(pattern.items(), key=lambda kv: kv[0])),
            tuple(sorted(ranks.items(), key=lambda kv: kv[0])))
-    if key in registry:
-        found = registry[key]
-        if isinstance(found, NotVectorizable):
-            raise found
-        if found is None:
-            raise NotVectorizable("recursion")
-        return found
-    registry[key] = None
-    from . import unique
-    name = unique(program, f"vec_{spec.gen_name}")
-    vec = Vectorizer(program, spec, pattern, ranks, registry, batching)
-    try:
+
+    def build(name):
+        vec = Vectorizer(program, spec, pattern, ranks, registry, batching)
         node = vec.run(name)
-    except NotVectorizable as exc:
-        registry[key] = exc
-        program.names.discard(name)
-        raise
-    extra = _Extra(spec, name, node)
-    extra.anf_done = True
-    extra.locals = vec.locals
-    extra.vec_result = vec.result
-    extra.vec_ret_rank = vec.ret_rank
-    program.extra.append(extra)
-    registry[key] = extra
-    return extra
+
+        def fill(extra):
+            extra.locals = vec.locals
+            extra.vec_result = vec.result
+            extra.vec_ret_rank = vec.ret_rank
+        return node, fill
+
+    return generated(program, spec, registry, key, f"vec_{spec.gen_name}", NotVectorizable, build)
