@@ -7,7 +7,7 @@ import functools
 
 import numpy as np
 
-from .api import Jitted, _DYN, _DYNAMIC_TYPES
+from .api import Jitted, _DYN, _DYNAMIC_TYPES, compiled_as, unjitted
 from .structure import TreeParam, flatten_up_to, is_container, mirror
 from .tree import tree_flatten, tree_leaves, tree_map, tree_structure, tree_unflatten
 from runtime.adjoint import zeros_like
@@ -82,6 +82,14 @@ class Differentiated(Jitted):
     @property
     def __transpile_function__(self):
         return None     # generated code calls the transformation, not the function
+
+    def _set_statics(self, static_argnums=(), static_argnames=()):
+        super()._set_statics(static_argnums, static_argnames)
+        if hasattr(self, "_cache"):     # made already (jit(grad(f), static_argnames=...)): argnums stay dynamic
+            bad = sorted(set(self._diff_positions()) & self._static)
+            if bad:
+                raise ValueError(f"static argument {self._names[bad[0]]!r} of {self._fn.__qualname__}() "
+                                 f"is differentiated (argnums)")
 
     def _diff_positions(self):
         return self._argnums
@@ -223,7 +231,9 @@ def grad(fun, argnums=0, has_aux=False):
     if isinstance(fun, Differentiated):     # grad(grad(f)), grad(jacfwd(f)), ...
         from .derivatives import compose
         return compose(fun, "grad", argnums, has_aux)
-    return functools.update_wrapper(Differentiated(fun, "grad", argnums, has_aux), fun)
+    fun, backend, statics = unjitted(fun)
+    return compiled_as(functools.update_wrapper(Differentiated(fun, "grad", argnums, has_aux), fun),
+                       backend, statics)
 
 
 def value_and_grad(fun, argnums=0, has_aux=False):
@@ -231,7 +241,9 @@ def value_and_grad(fun, argnums=0, has_aux=False):
     if isinstance(fun, Differentiated):
         from .derivatives import compose
         return compose(fun, "value_and_grad", argnums, has_aux)
-    return functools.update_wrapper(Differentiated(fun, "value_and_grad", argnums, has_aux), fun)
+    fun, backend, statics = unjitted(fun)
+    return compiled_as(functools.update_wrapper(Differentiated(fun, "value_and_grad", argnums, has_aux), fun),
+                       backend, statics)
 
 
 class _VJP:
@@ -278,7 +290,8 @@ def vjp(fun, *primals, has_aux=False):
     `primals` (pytrees like them; `ct` is a pytree like the output). With
     `has_aux`, `fun` returns `(out, aux)` and vjp returns `(out, vjp_fn,
     aux)`, as JAX's."""
-    diff = Differentiated(fun, "vjp", tuple(range(len(primals))))
+    target, backend, statics = unjitted(fun)     # vjp(jit(f)): compiled as f is
+    diff = compiled_as(Differentiated(target, "vjp", tuple(range(len(primals)))), backend, statics)
     bound = (diff._self,) if diff._self is not None else ()
     args = diff._bind(bound + tuple(primals), {})
     for k in diff._argnums:

@@ -8,6 +8,7 @@ own compiled versions on the dynamic arguments' types.
 """
 import functools
 import re
+import types
 
 import numpy as np
 
@@ -101,12 +102,23 @@ class Jitted:
                             self._fn.__defaults__ or ()))
         defaults.update(self._fn.__kwdefaults__ or {})
         self._defaults = defaults
+        self._static = frozenset()
+        self._set_statics(static_argnums, static_argnames)
+        self.backend = backend
+        self.transform = "jit"
+        self._cache = {}
+        self._nargs = len(self._names)
+        self._all_dynamic = (_DYN,) * self._nargs
+        self.num_specializations = 0
+
+    def _set_statics(self, static_argnums=(), static_argnames=()):
+        """Add parameters that are static (specialized on by value)."""
         if isinstance(static_argnums, int):
             static_argnums = (static_argnums,)
         if isinstance(static_argnames, str):
             static_argnames = (static_argnames,)
         offset = 1 if self._self is not None else 0
-        static = {(i + offset if i >= 0 else len(self._names) + i) for i in static_argnums}
+        static = set(self._static) | {(i + offset if i >= 0 else len(self._names) + i) for i in static_argnums}
         for name in static_argnames:
             if name not in self._names:
                 raise ValueError(f"static_argnames names '{name}', which is not a parameter of "
@@ -114,12 +126,6 @@ class Jitted:
             static.add(self._names.index(name))
         self._static = frozenset(static)
         self.static_argnums = tuple(sorted(static))
-        self.backend = backend
-        self.transform = "jit"
-        self._cache = {}
-        self._nargs = len(self._names)
-        self._all_dynamic = (_DYN,) * self._nargs
-        self.num_specializations = 0
 
     # The specializer treats a Jitted called from generated code as its function.
     @property
@@ -266,8 +272,29 @@ def jit(fn=None, *, static_argnums=(), static_argnames=(), backend="numba"):
         if backend == "cuda":       # a kernel: vmap outermost (transpile/codegen/numba_cuda.py)
             from .codegen.numba_cuda import check_jittable
             check_jittable(fn)
-        return with_backend(backend)
+        out = with_backend(backend)
+        if isinstance(static_argnums, int) or static_argnums or static_argnames:
+            out._set_statics(static_argnums, static_argnames)
+        return out
     return Jitted(fn, static_argnums, static_argnames, backend)
+
+
+def unjitted(fun):
+    """(function, backend, static parameter names) of `fun`: a transformation
+    of `tp.jit(f)` is that of `f`, compiled the same way (`grad(jit(f))` is
+    `jit(grad(f))`, as in JAX)."""
+    if type(fun) is Jitted:
+        target = fun._fn if fun._self is None else types.MethodType(fun._fn, fun._self)
+        return target, fun.backend, tuple(fun._names[i] for i in sorted(fun._static))
+    return fun, "python", ()
+
+
+def compiled_as(out, backend, statics):
+    """`out`, a transformation of the function of `unjitted`, with its
+    backend and static parameters."""
+    if statics:
+        out._set_statics((), statics)
+    return out if backend == "python" else jit(out, backend=backend)
 
 
 # -- errors at the user's line ------------------------------------------------

@@ -12,7 +12,7 @@ import types
 import numpy as np
 
 from .ad_api import Differentiated, _check_inexact, _like
-from .api import _DYN, call_args_of
+from .api import _DYN, call_args_of, compiled_as, unjitted
 from .structure import is_container, mirror, rebuild_result, tree_key, tuple_structure
 from .tree import tree_flatten, tree_leaves, tree_map, tree_structure, tree_unflatten
 
@@ -145,6 +145,15 @@ class Transformed(Differentiated):
     def _result(self, out, gen, args):
         """The generated result in JAX's structure; gradients typed like their inputs."""
         kind, _, has_aux = self.layers[0]
+        last = self.layers[-1]
+        if last[2] and (len(self.layers) > 1 or last[0] not in ("grad", "value_and_grad")):
+            # has_aux over a Jacobian or a stack (transpile/ad/layers.py `_with_aux`)
+            if last[0] == "value_and_grad":
+                (value, aux), g = out
+                value, g = self._result_of(rebuild_result((value, g), gen.shapes, None), args)
+                return (value, _aux_of(aux, gen)), g
+            main, aux = out
+            return self._result_of(rebuild_result(main, gen.shapes, None), args), _aux_of(aux, gen)
         if has_aux:     # vmap(grad(f, has_aux=True)): (gradients, aux) or ((value, aux), gradients)
             shapes = [("grad",) + gen.shapes[0][1:]] + gen.shapes[1:]
             flat = gen.out_tree         # (loss, aux) returned flat
@@ -181,48 +190,61 @@ def _shape_grads(g, args, nums, argnums):
 def compose(fun, kind, argnums=0, has_aux=False):
     """`kind` (grad, value_and_grad, jacfwd, jacrev) applied to a function
     that is already a derivative transformation."""
-    if has_aux:
-        raise NotImplementedError(f"{kind}(..., has_aux=True) of a transformed function is not "
-                                  f"supported yet")
+    return functools.update_wrapper(_stacked(fun, (kind, argnums, has_aux), kind), fun._fn)
+
+
+def _stacked(fun, layer, kind):
+    """A transformation whose layers are those of `fun` (a derivative or vmap
+    transformation) with `layer` outermost."""
     if fun.mode == "vjp":
-        raise TypeError("a vjp is not a function of the primal inputs; differentiate the function")
+        raise TypeError(f"a vjp is not a function of the primal inputs; {kind} the function")
     inner = fun.layers if isinstance(fun, Transformed) else [(fun.mode, fun.argnums, fun.has_aux)]
-    if inner[-1][2]:
-        raise NotImplementedError("differentiating a transformation with has_aux=True is not "
-                                  "supported yet")
-    layers = inner + [(kind, argnums, has_aux)]
+    if inner[-1][2] and not layer[2]:
+        raise NotImplementedError(f"{kind} of a transformation with has_aux=True (its output a pair "
+                                  f"(derivative, aux)) is not supported yet: give {kind} has_aux=True too")
+    if layer[2] and not (inner[-1][2] and inner[-1][0] in ("grad", "jacfwd", "jacrev")):
+        raise NotImplementedError(f"{kind}(..., has_aux=True) of a transformed function is supported over "
+                                  f"grad, jacfwd or jacrev with has_aux=True (hessian), not over "
+                                  f"{inner[-1][0]}" + (" without it" if not inner[-1][2] else ""))
+    layers = inner + [layer]
     target = fun._fn if fun._self is None else types.MethodType(fun._fn, fun._self)
     cls = Transformed
     if any(layer[0] == "vmap" for layer in layers):     # a stack with vmap layers (vmap_api.py)
         from .vmap_api import Vmapped as cls
-    out = cls(target, layers, fun.backend)
-    return functools.update_wrapper(out, fun._fn)
+    return cls(target, layers, fun.backend)
 
 
-def jacfwd(fun, argnums=0):
-    """The Jacobian of `fun` by forward mode: shape `out.shape + in.shape`."""
+def jacfwd(fun, argnums=0, has_aux=False):
+    """The Jacobian of `fun` by forward mode: shape `out.shape + in.shape`.
+    With `has_aux`, `fun` returns `(out, aux)` and the result is `(J, aux)`."""
     if isinstance(fun, Differentiated):
-        return compose(fun, "jacfwd", argnums)
-    return functools.update_wrapper(Transformed(fun, [("jacfwd", argnums, False)]), fun)
+        return compose(fun, "jacfwd", argnums, has_aux)
+    fun, backend, statics = unjitted(fun)
+    return compiled_as(functools.update_wrapper(Transformed(fun, [("jacfwd", argnums, has_aux)]), fun),
+                       backend, statics)
 
 
-def jacrev(fun, argnums=0):
-    """The Jacobian of `fun` by reverse mode: shape `out.shape + in.shape`."""
+def jacrev(fun, argnums=0, has_aux=False):
+    """The Jacobian of `fun` by reverse mode: shape `out.shape + in.shape`.
+    With `has_aux`, `fun` returns `(out, aux)` and the result is `(J, aux)`."""
     if isinstance(fun, Differentiated):
-        return compose(fun, "jacrev", argnums)
-    return functools.update_wrapper(Transformed(fun, [("jacrev", argnums, False)]), fun)
+        return compose(fun, "jacrev", argnums, has_aux)
+    fun, backend, statics = unjitted(fun)
+    return compiled_as(functools.update_wrapper(Transformed(fun, [("jacrev", argnums, has_aux)]), fun),
+                       backend, statics)
 
 
-def hessian(fun, argnums=0):
+def hessian(fun, argnums=0, has_aux=False):
     """`jacfwd(jacrev(fun, argnums), argnums)`: forward over reverse."""
-    return jacfwd(jacrev(fun, argnums), argnums)
+    return jacfwd(jacrev(fun, argnums, has_aux), argnums, has_aux)
 
 
-def jvp(fun, primals, tangents):
+def jvp(fun, primals, tangents, has_aux=False):
     """`(fun(*primals), J @ tangents)`: the forward-mode derivative of `fun`
     at `primals` along `tangents`. Primals may be pytrees; tangents have
     their structure, shapes and dtypes; the output and its tangent have the
-    structure of `fun`'s output."""
+    structure of `fun`'s output. With `has_aux`, `fun` returns `(out, aux)`
+    and jvp returns `(out, out_dot, aux)`."""
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
         raise TypeError(f"primal and tangent arguments to jvp must be tuples or lists; found "
                         f"{type(primals).__name__} and {type(tangents).__name__}.")
@@ -245,12 +267,19 @@ def jvp(fun, primals, tangents):
             raise ValueError(f"jvp called with different primal and tangent shapes;Got primal "
                              f"shape {np.shape(p)} and tangent shape as {np.shape(t)}")
         t_leaves[k] = _like(t, p)
-    if isinstance(fun, Differentiated):
-        raise NotImplementedError("jvp of a transformed function is not supported yet")
-    tr = Transformed(fun, [("jvp", tuple(range(len(primals))), False)])
-    args = tr._bind(((tr._self,) if tr._self is not None else ()) + tuple(primals), {})
-    key = tr._signature(args)
-    gen = tr._cache.get(key) or tr._generate(args, key)
+    layer = ("jvp", tuple(range(len(primals))), has_aux)
+    if isinstance(fun, Differentiated):     # jvp(grad(f)): forward mode over the generated code
+        tr = _stacked(fun, layer, "jvp")
+    else:
+        fun, backend, statics = unjitted(fun)       # jvp(jit(f)): compiled as f is
+        tr = compiled_as(Transformed(fun, [layer]), backend, statics)
+    if hasattr(tr, "_prepare"):         # jvp(vmap(f)): the in_axes resolved against the primals
+        args, key, axes = tr._prepare(tuple(primals), {})
+        gen = tr._cache.get(key) or tr._generate(args, key, axes)
+    else:
+        args = tr._bind(((tr._self,) if tr._self is not None else ()) + tuple(primals), {})
+        key = tr._signature(args)
+        gen = tr._cache.get(key) or tr._generate(args, key)
     call_args = call_args_of(args, gen) if gen.trees else [args[i] for i in gen.dyn_index]
     try:
         out = gen.entry(*call_args, *[h.getter() for h in gen.hidden], *t_leaves)
@@ -258,4 +287,12 @@ def jvp(fun, primals, tangents):
         from .api import _relocate
         _relocate(exc, gen)
         raise
+    if has_aux:
+        y, y_dot, aux = out
+        return rebuild_result((y, y_dot), gen.shapes, None) + (_aux_of(aux, gen),)
     return rebuild_result(out, gen.shapes, gen.out_tree)
+
+
+def _aux_of(aux, gen):
+    """The aux the user's function returned (a pytree's leaves come flat)."""
+    return aux if gen.out_tree is None else tree_unflatten(gen.out_tree.children[1], list(aux))

@@ -875,7 +875,7 @@ class _Specializer(gast.NodeTransformer):
                 n = out_tree.num_leaves
                 out_tree = S.tuple_structure((out_tree, out_tree))
                 out_paths = [(0, k) for k in range(n)] + [(1, k) for k in range(n)]
-        if layers[0][0] == "jvp":       # tangents of pytree primals: their leaves
+        if layers[-1][0] == "jvp":      # tangents of pytree primals: their leaves
             extra = []
             for k, t in enumerate(extra_args):
                 primal = statics.get(names[k + offset])
@@ -917,6 +917,13 @@ class _Specializer(gast.NodeTransformer):
         if len(primals) != len(tangents):
             raise TranspileError("primal and tangent arguments to jvp must have the same tree structure",
                                  self.location(node))
+        layer = ("jvp", tuple(range(len(primals))), False)
+        if _is_transformed(f) and getattr(f, "layers_spec", None) is not None:   # jvp(grad(g), ...)
+            inner = f.layers_spec()
+            if inner[-1][2]:
+                raise TranspileError("jvp of a transformation with has_aux=True is not supported yet",
+                                     self.location(node))
+            return self.call_transformed(node, f, inner + [layer], list(primals), [], list(tangents))
         target, bound_self = _callee_of(f) if f is not _NOT_STATIC else (None, None)
         if target is None:
             raise TranspileError("tp.jvp(f, ...) in transformed code needs f to be a user function known "
@@ -924,8 +931,7 @@ class _Specializer(gast.NodeTransformer):
         from .derivatives import Transformed
         tr = Transformed.__new__(Transformed)
         tr._fn, tr._self = target, bound_self
-        return self.call_transformed(node, tr, [("jvp", tuple(range(len(primals))), False)],
-                                     list(primals), [], list(tangents))
+        return self.call_transformed(node, tr, [layer], list(primals), [], list(tangents))
 
     def bind_call(self, node, fn, bound_self, args, keywords):
         """(source, statics, dynamic argument nodes) of a call to user function `fn`."""

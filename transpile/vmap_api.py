@@ -27,7 +27,7 @@ import types
 import numpy as np
 
 from .ad_api import Differentiated, _GENERATED
-from .api import Jitted, _DYN, _relocate, arg_plan, call_args_of, statics_of
+from .api import Jitted, _DYN, _relocate, arg_plan, call_args_of, statics_of, unjitted
 from .derivatives import Transformed, differentiated
 from .errors import TranspileError, TranspileTypingError
 from .structure import mirror, tuple_structure
@@ -504,9 +504,12 @@ def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None, spmd_axis_n
         target = fun._fn if fun._self is None else types.MethodType(fun._fn, fun._self)
         out = Vmapped(target, inner + [layer], fun.backend)
         return functools.update_wrapper(out, fun._fn)
-    if isinstance(fun, Jitted):         # vmap(jit(f)) == jit(vmap(f))
-        target = fun._fn if fun._self is None else types.MethodType(fun._fn, fun._self)
-        return functools.update_wrapper(Vmapped(target, [layer], fun.backend), fun._fn)
+    if type(fun) is Jitted:             # vmap(jit(f)) == jit(vmap(f)), f's static arguments too
+        target, backend, statics = unjitted(fun)
+        out = Vmapped(target, [layer], backend)
+        if statics:
+            out._set_statics((), statics)
+        return functools.update_wrapper(out, fun._fn)
     return functools.update_wrapper(Vmapped(fun, [layer]), fun)
 
 

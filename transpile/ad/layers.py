@@ -28,6 +28,7 @@ Wrappers are written in ANF, so forward mode reads them as they are.
 import gast
 
 from .. import astutil as A
+from ..errors import TranspileError
 from ..transforms import anf
 from . import forward, reverse
 from .analysis import _Extra
@@ -231,14 +232,18 @@ def jacfwd_wrapper(program, base, current, wrt, argnums_int, kind, registry, ran
     return _wrapper(program, base, name, params, "\n".join(lines) + "\n", {})
 
 
-def jacrev_wrapper(program, primal, vjp, wrt, argnums_int, registry, ranks=None):
+def jacrev_wrapper(program, primal, vjp, wrt, argnums_int, registry, ranks=None, has_aux=False):
     """Jacobian of the user's function: its VJP batched over the basis
-    cotangents of the output, a row of the Jacobian each."""
+    cotangents of the output, a row of the Jacobian each. With `has_aux`,
+    the function returns a pair `(out, aux)`, `vjp` takes the cotangent of
+    `out` alone, and the result is `(J, aux)`."""
     from ..batching.vectorize import result_rank
     params = params_of(primal)
     lines = _primal_call(primal, params)
+    if has_aux:
+        lines = [l.replace("_y = ", "_p = ") for l in lines] + ["    _y = _p[0]", "    _aux = _p[1]"]
     outs = []
-    if ranks and result_rank(program, primal, ranks) == 0:
+    if ranks and not has_aux and result_rank(program, primal, ranks) == 0:
         # a number out: one VJP along 1.0 gives the row (the gradient)
         lines += ["    _e = tangent.unit(_y, 0)",
                   f"    _b = {_call(vjp.gen_name, params, ['_e'])}"]
@@ -247,16 +252,79 @@ def jacrev_wrapper(program, primal, vjp, wrt, argnums_int, registry, ranks=None)
             outs.append(f"_D{j}")
     else:
         batched, _ = _batched(program, vjp, params_of(vjp)[-1], None, 0, registry, ranks,
-                              _result_axes(program, primal))
+                              0 if has_aux else _result_axes(program, primal))
         lines += ["    _E = tangent.basis(_y)",
                   f"    _b = {_call(batched.gen_name, params, ['_E'])}"]
         for j, x in enumerate(wrt):
             lines += [f"    _b{j} = _b[{j}]",
                       f"    _D{j} = tangent.jac_from_rows(_b{j}, _y, {x})"]
             outs.append(f"_D{j}")
-    lines.append(f"    return {_tuple(outs, argnums_int)}")
+    result = _tuple(outs, argnums_int)
+    if has_aux:
+        lines.append(f"    _J = {result}")
+        result = "(_J, _aux)"
+    lines.append(f"    return {result}")
     name = _unique(program, f"jacrev_{primal.gen_name}")
     return _wrapper(program, primal, name, params, "\n".join(lines) + "\n", {})
+
+
+def _aux_parts(program, fn, first):
+    """(output, aux) expressions of `_p`, what `fn` returns with has_aux=True:
+    the user's function (`first`) returns the pair, a pytree one flat (its
+    aux every leaf after the output); a derivative layer with has_aux
+    returns `(derivative, aux)`."""
+    flat = getattr(fn, "out_tree", None) if first else None
+    if flat is None:
+        if first:
+            for ret in (n for n in gast.walk(fn.node) if isinstance(n, gast.Return)):
+                if not (isinstance(ret.value, gast.Tuple) and len(ret.value.elts) == 2):
+                    raise TranspileError("has_aux=True needs the function to return a pair (output, aux)",
+                                         fn.src.location(ret))
+        return "_p[0]", "_p[1]"
+    if len(flat.children) != 2 or flat.children[0].num_leaves != 1 or flat.children[0].children:
+        raise NotImplementedError("has_aux=True with an output that is a pytree (not one array) is not "
+                                  "supported yet")
+    return "_p[0]", _tuple([f"_p[{k}]" for k in range(1, flat.num_leaves)], False)
+
+
+def _with_aux(program, base, current, layer, registry, first):
+    """A layer with has_aux=True: `current` returns `(output, aux)`; the
+    layer transforms the output alone (forward mode over a generated
+    function that returns it) and the aux is returned beside the result:
+    `(J, aux)`, `((value, aux), gradient)` for value_and_grad, `(out,
+    out_dot, aux)` for jvp, as JAX's."""
+    kind, wrt = layer["kind"], list(layer["wrt"])
+    if not first and kind == "value_and_grad":
+        raise NotImplementedError("value_and_grad(..., has_aux=True) of a transformed function is not "
+                                  "supported yet")
+    _prepare(program)
+    params = params_of(current)
+    out, aux = _aux_parts(program, current, first)
+    primal = _primal_call(current, params)
+    main = _wrapper(program, base, _unique(program, f"main_{current.gen_name}"), params,
+                    "\n".join(l.replace("_y = ", "_p = ") for l in primal)
+                    + f"\n    _o = {out}\n    return _o\n", {})
+    if kind == "jvp":
+        jname = forward.jvp_function(program, main, tuple(params.index(x) for x in wrt), registry, entry=True)
+        inner = next(e for e in program.extra if e.gen_name == jname)
+        outer = params_of(inner)
+        body = [f"    _t = {_call(jname, outer)}", "    _y = _t[0]", "    _d = _t[1]"]
+        result = "(_y, _d, _aux)"
+    else:
+        inner = jacfwd_wrapper(program, base, main, wrt, layer.get("argnums_int", True),
+                               "jacfwd" if kind == "jacrev" else kind, registry, layer.get("ranks"))
+        outer = params
+        body = [f"    _t = {_call(inner.gen_name, params)}"]
+        if kind == "value_and_grad":
+            body += ["    _y = _t[0]", "    _d = _t[1]", "    _v = (_y, _aux)"]
+            result = "(_v, _d)"
+        else:
+            result = "(_t, _aux)"
+    lines = [l.replace("_y = ", "_p = ") for l in primal] + [f"    _aux = {aux}"] + body
+    lines.append(f"    _r = {result}")
+    lines.append("    return _r")
+    name = _unique(program, f"{kind}_{current.gen_name}")
+    return _wrapper(program, base, name, outer, "\n".join(lines) + "\n", {})
 
 
 def _reaches_generated(program, base):
@@ -294,9 +362,13 @@ def build(program, base, layers, registry, name=None):
         if i == 0 and kind in ("grad", "value_and_grad") and not forward_only:
             g = reverse.run(program, wrt, "grad", layer.get("has_aux", False), base=base)
             current = grad_wrapper(program, base, g, kind, as_int, layer.get("has_aux", False))
-        elif i == 0 and kind == "jacrev" and not forward_only:
-            v = reverse.run(program, wrt, "vjp", base=base)
-            current = jacrev_wrapper(program, base, v, wrt, as_int, registry, layer.get("ranks"))
+        elif i == 0 and kind == "jacrev" and not forward_only and (
+                not layer.get("has_aux") or _aux_parts(program, base, True) == ("_p[0]", "_p[1]")):
+            has_aux = layer.get("has_aux", False)
+            v = reverse.run(program, wrt, "vjp", has_aux, base=base)
+            current = jacrev_wrapper(program, base, v, wrt, as_int, registry, layer.get("ranks"), has_aux)
+        elif layer.get("has_aux"):
+            current = _with_aux(program, base, current, layer, registry, i == 0)
         elif kind == "jvp":
             _prepare(program)
             params = params_of(current)
@@ -304,8 +376,6 @@ def build(program, base, layers, registry, name=None):
                                          entry=True)
             current = next(e for e in program.extra if e.gen_name == jname)
         else:   # jacfwd; grad/value_and_grad/jacrev of generated code
-            if layer.get("has_aux"):
-                raise NotImplementedError("has_aux=True over forward mode is not supported yet")
             current = jacfwd_wrapper(program, base, current, wrt, as_int,
                                      "jacfwd" if kind == "jacrev" else kind, registry, layer.get("ranks"))
     if name is not None and current.gen_name != name:
