@@ -194,3 +194,14 @@ def test_jit_of_a_transformation_takes_static_arguments():
     np.testing.assert_allclose(g(X, 3), 3 * X ** 2, rtol=1e-12)
     with pytest.raises(ValueError, match="static argument 'x'.*differentiated"):
         tp.jit(tp.grad(power_sum), static_argnums=0)
+
+
+def test_linearize_is_jvp_at_fixed_primals():
+    x = X.copy()
+    out, f_jvp = tp.linearize(f, x)
+    x[:] = 0.0                  # the linearization point was copied
+    np.testing.assert_allclose(out, f(X))
+    np.testing.assert_allclose(f_jvp(V), grad_f(X) @ V, rtol=1e-12)
+    np.testing.assert_allclose(f_jvp(2 * V), 2 * (grad_f(X) @ V), rtol=1e-12)
+    with pytest.raises(TypeError, match="tangent arguments"):
+        f_jvp(V, V)

@@ -14,7 +14,7 @@ from . import _malloc  # noqa: E402,F401  (glibc keeps heap slack: see transpile
 
 from .api import jit  # noqa: E402
 from .ad_api import grad, stop_gradient, value_and_grad, vjp  # noqa: E402
-from .derivatives import hessian, jacfwd, jacrev, jvp  # noqa: E402
+from .derivatives import hessian, jacfwd, jacrev, jvp, linearize  # noqa: E402
 from .vmap_api import vmap  # noqa: E402
 from . import random  # noqa: E402,F401  (tp.random)
 from .tree import (  # noqa: E402
@@ -23,6 +23,6 @@ from .errors import (  # noqa: E402
     SourceUnavailableError, TranspileError, TranspileNameError, TranspileTypingError,
     UnsupportedArgumentError, UnsupportedSyntaxError)
 
-__all__ = ["jit", "grad", "value_and_grad", "vjp", "jvp", "jacfwd", "jacrev", "hessian", "vmap", "stop_gradient", "tree_map", "tree_flatten",
+__all__ = ["jit", "grad", "value_and_grad", "vjp", "jvp", "linearize", "jacfwd", "jacrev", "hessian", "vmap", "stop_gradient", "tree_map", "tree_flatten",
            "tree_unflatten", "tree_leaves", "tree_structure", "register_pytree_node", "tree", "TranspileError", "SourceUnavailableError", "UnsupportedSyntaxError",
            "TranspileNameError", "TranspileTypingError", "UnsupportedArgumentError"]

@@ -296,3 +296,19 @@ def jvp(fun, primals, tangents, has_aux=False):
 def _aux_of(aux, gen):
     """The aux the user's function returned (a pytree's leaves come flat)."""
     return aux if gen.out_tree is None else tree_unflatten(gen.out_tree.children[1], list(aux))
+
+
+def linearize(fun, *primals):
+    """`(fun(*primals), f_jvp)`, JAX's: `f_jvp(*tangents)` is
+    `jvp(fun, primals, tangents)[1]` at the primals given here (copied, so
+    later writes to them do not change it). Each call runs the generated
+    JVP, primal part included (JAX evaluates that part once)."""
+    kept = tuple(tree_map(lambda a: a.copy() if isinstance(a, np.ndarray) else a, p) for p in primals)
+    out = fun(*primals)
+
+    def f_jvp(*tangents):
+        if len(tangents) != len(kept):
+            raise TypeError(f"linearized function called with {len(tangents)} tangent arguments, "
+                            f"expected {len(kept)}")
+        return jvp(fun, kept, tangents)[1]
+    return out, f_jvp
