@@ -205,3 +205,28 @@ def test_linearize_is_jvp_at_fixed_primals():
     np.testing.assert_allclose(f_jvp(2 * V), 2 * (grad_f(X) @ V), rtol=1e-12)
     with pytest.raises(TypeError, match="tangent arguments"):
         f_jvp(V, V)
+
+
+def jac_with_aux_inside(x):
+    return tp.jacfwd(with_aux, has_aux=True)(x)
+
+
+def hessian_with_dict_aux_inside(x):
+    return tp.hessian(with_dict_aux, has_aux=True)(x)
+
+
+def jvp_with_aux_inside(x, v):
+    y, t, aux = tp.jvp(with_dict_aux, (x,), (v,), has_aux=True)
+    return t, aux
+
+
+def test_has_aux_inside_transformed_code():
+    J, aux = tp.jit(jac_with_aux_inside, backend="python")(X)
+    np.testing.assert_allclose(J, np.diag(np.cos(X) * X + np.sin(X)), rtol=1e-12)
+    assert aux == np.sum(X)
+    H, aux = tp.jit(hessian_with_dict_aux_inside, backend="python")(X)
+    np.testing.assert_allclose(H, hess_f(X), rtol=1e-12, atol=1e-14)
+    same_tree(aux, with_dict_aux(X)[1])
+    t, aux = tp.jit(jvp_with_aux_inside, backend="python")(X, V)
+    np.testing.assert_allclose(t, grad_f(X) @ V, rtol=1e-12)
+    same_tree(aux, with_dict_aux(X)[1])

@@ -148,10 +148,6 @@ class Transformed(Differentiated):
         last = self.layers[-1]
         if last[2] and (len(self.layers) > 1 or last[0] not in ("grad", "value_and_grad")):
             # has_aux over a Jacobian or a stack (transpile/ad/layers.py `_with_aux`)
-            if last[0] == "value_and_grad":
-                (value, aux), g = out
-                value, g = self._result_of(rebuild_result((value, g), gen.shapes, None), args)
-                return (value, _aux_of(aux, gen)), g
             main, aux = out
             return self._result_of(rebuild_result(main, gen.shapes, None), args), _aux_of(aux, gen)
         if has_aux:     # vmap(grad(f, has_aux=True)): (gradients, aux) or ((value, aux), gradients)
@@ -202,6 +198,9 @@ def _stacked(fun, layer, kind):
     if inner[-1][2] and not layer[2]:
         raise NotImplementedError(f"{kind} of a transformation with has_aux=True (its output a pair "
                                   f"(derivative, aux)) is not supported yet: give {kind} has_aux=True too")
+    if layer[2] and kind == "value_and_grad":
+        raise NotImplementedError("value_and_grad(..., has_aux=True) of a transformed function is not "
+                                  "supported yet")
     if layer[2] and not (inner[-1][2] and inner[-1][0] in ("grad", "jacfwd", "jacrev")):
         raise NotImplementedError(f"{kind}(..., has_aux=True) of a transformed function is supported over "
                                   f"grad, jacfwd or jacrev with has_aux=True (hessian), not over "

@@ -857,19 +857,28 @@ class _Specializer(gast.NodeTransformer):
                     out_tree = tree_structure((0.0, tree_unflatten(trees[0], [0.0] * n)))
                     out_paths = [(0,)] + [(1, k) for k in range(n)]
         kinds = {kind for kind, _, _ in layers}
-        if callee.out_tree is not None and len(layers) == 1 and layers[0][2] and out_tree is None:
-            # has_aux: (loss, aux) returned flat -> (gradients, aux) or ((loss, aux), gradients)
+        if callee.out_tree is not None and layers[-1][2] and out_tree is None:
+            # has_aux: (loss, aux) returned flat -> (gradients, aux) or ((loss, aux), gradients);
+            # (J, aux) or (out, out_dot, aux), the aux's leaves flat (transpile/ad/layers.py)
             flat, n = callee.out_tree, callee.out_tree.num_leaves
             leaf = tree_structure(0)
             g_def = leaf if as_int else S.tuple_structure([leaf] * len(wrt))
             g_paths = [()] if as_int else [(j,) for j in range(len(wrt))]
-            if layers[0][0] == "grad":
+            if layers[-1][0] == "jvp":
+                out_tree = S.tuple_structure((leaf, leaf, flat.children[1]))
+                out_paths = [(0,), (1,)] + [(2, k) for k in range(n - 1)]
+            elif layers[-1][0] == "value_and_grad" and len(layers) == 1:
+                out_tree = S.tuple_structure((flat, g_def))
+                out_paths = [(0, k) for k in range(n)] + [(1,) + p for p in g_paths]
+            elif len(layers) == 1 or all(d.get("argnums_int") for d in layer_dicts if d["kind"] != "vmap"):
                 out_tree = S.tuple_structure((g_def, flat.children[1]))
                 out_paths = [(0,) + p for p in g_paths] + [(1, k) for k in range(n - 1)]
             else:
-                out_tree = S.tuple_structure((flat, g_def))
-                out_paths = [(0, k) for k in range(n)] + [(1,) + p for p in g_paths]
-        if callee.out_tree is not None and kinds <= {"vmap", "jvp"}:   # the callee's pytree, flat
+                raise TranspileError("has_aux=True with a pytree aux over a stack of transformations with "
+                                     "tuple argnums inside transformed code is not supported yet",
+                                     self.location(node))
+        if callee.out_tree is not None and kinds <= {"vmap", "jvp"} and not layers[-1][2]:
+            # the callee's pytree, flat
             out_tree = callee.out_tree
             if kinds == {"jvp"}:        # (outputs, tangents), each flat
                 n = out_tree.num_leaves
@@ -907,9 +916,15 @@ class _Specializer(gast.NodeTransformer):
         return call
 
     def call_jvp(self, node):
-        """`tp.jvp(f, (x, ...), (v, ...))` with a static `f`."""
-        if len(node.args) != 3 or node.keywords or not all(
-                isinstance(a, (gast.Tuple, gast.List)) for a in node.args[1:]):
+        """`tp.jvp(f, (x, ...), (v, ...))` with a static `f` (and `has_aux`)."""
+        has_aux = False
+        for kw in node.keywords:
+            value = self.static_value(kw.value) if kw.arg == "has_aux" else _NOT_STATIC
+            if value is _NOT_STATIC or not isinstance(value, bool):
+                raise TranspileError("tp.jvp(f, primals, tangents, has_aux=...) in transformed code takes "
+                                     "no other keyword, and has_aux True or False", self.location(node))
+            has_aux = value
+        if len(node.args) != 3 or not all(isinstance(a, (gast.Tuple, gast.List)) for a in node.args[1:]):
             raise TranspileError("tp.jvp(f, primals, tangents) in transformed code needs a static f and "
                                  "tuple displays of primals and tangents", self.location(node))
         f = self.static_value(node.args[0])
@@ -917,12 +932,12 @@ class _Specializer(gast.NodeTransformer):
         if len(primals) != len(tangents):
             raise TranspileError("primal and tangent arguments to jvp must have the same tree structure",
                                  self.location(node))
-        layer = ("jvp", tuple(range(len(primals))), False)
+        layer = ("jvp", tuple(range(len(primals))), has_aux)
         if _is_transformed(f) and getattr(f, "layers_spec", None) is not None:   # jvp(grad(g), ...)
             inner = f.layers_spec()
-            if inner[-1][2]:
-                raise TranspileError("jvp of a transformation with has_aux=True is not supported yet",
-                                     self.location(node))
+            if inner[-1][2] and not (has_aux and inner[-1][0] in ("grad", "jacfwd", "jacrev")):
+                raise TranspileError("jvp of a transformation with has_aux=True needs has_aux=True too, "
+                                     "over grad, jacfwd or jacrev", self.location(node))
             return self.call_transformed(node, f, inner + [layer], list(primals), [], list(tangents))
         target, bound_self = _callee_of(f) if f is not _NOT_STATIC else (None, None)
         if target is None:

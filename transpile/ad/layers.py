@@ -291,8 +291,9 @@ def _with_aux(program, base, current, layer, registry, first):
     """A layer with has_aux=True: `current` returns `(output, aux)`; the
     layer transforms the output alone (forward mode over a generated
     function that returns it) and the aux is returned beside the result:
-    `(J, aux)`, `((value, aux), gradient)` for value_and_grad, `(out,
-    out_dot, aux)` for jvp, as JAX's."""
+    `(J, aux)`, `(out, out_dot, aux)` for jvp, and for value_and_grad
+    (the first layer only) `(what current returned, gradient)`, as
+    grad_wrapper does."""
     kind, wrt = layer["kind"], list(layer["wrt"])
     if not first and kind == "value_and_grad":
         raise NotImplementedError("value_and_grad(..., has_aux=True) of a transformed function is not "
@@ -315,9 +316,9 @@ def _with_aux(program, base, current, layer, registry, first):
                                "jacfwd" if kind == "jacrev" else kind, registry, layer.get("ranks"))
         outer = params
         body = [f"    _t = {_call(inner.gen_name, params)}"]
-        if kind == "value_and_grad":
-            body += ["    _y = _t[0]", "    _d = _t[1]", "    _v = (_y, _aux)"]
-            result = "(_v, _d)"
+        if kind == "value_and_grad":    # as grad_wrapper: what the function returned, then the gradient
+            body += ["    _d = _t[1]"]
+            result = "(_p, _d)"
         else:
             result = "(_t, _aux)"
     lines = [l.replace("_y = ", "_p = ") for l in primal] + [f"    _aux = {aux}"] + body
