@@ -268,7 +268,7 @@ def jacrev_wrapper(program, primal, vjp, wrt, argnums_int, registry, ranks=None,
     return _wrapper(program, primal, name, params, "\n".join(lines) + "\n", {})
 
 
-def _aux_parts(program, fn, first):
+def _aux_parts(fn, first):
     """(output, aux) expressions of `_p`, what `fn` returns with has_aux=True:
     the user's function (`first`) returns the pair, a pytree one flat (its
     aux every leaf after the output); a derivative layer with has_aux
@@ -293,14 +293,15 @@ def _with_aux(program, base, current, layer, registry, first):
     function that returns it) and the aux is returned beside the result:
     `(J, aux)`, `(out, out_dot, aux)` for jvp, and for value_and_grad
     (the first layer only) `(what current returned, gradient)`, as
-    grad_wrapper does."""
+    grad_wrapper does. `current` runs once more for the aux than without
+    it."""
     kind, wrt = layer["kind"], list(layer["wrt"])
     if not first and kind == "value_and_grad":
         raise NotImplementedError("value_and_grad(..., has_aux=True) of a transformed function is not "
                                   "supported yet")
     _prepare(program)
     params = params_of(current)
-    out, aux = _aux_parts(program, current, first)
+    out, aux = _aux_parts(current, first)
     primal = _primal_call(current, params)
     main = _wrapper(program, base, _unique(program, f"main_{current.gen_name}"), params,
                     "\n".join(l.replace("_y = ", "_p = ") for l in primal)
@@ -364,7 +365,7 @@ def build(program, base, layers, registry, name=None):
             g = reverse.run(program, wrt, "grad", layer.get("has_aux", False), base=base)
             current = grad_wrapper(program, base, g, kind, as_int, layer.get("has_aux", False))
         elif i == 0 and kind == "jacrev" and not forward_only and (
-                not layer.get("has_aux") or _aux_parts(program, base, True) == ("_p[0]", "_p[1]")):
+                not layer.get("has_aux") or _aux_parts(base, True) == ("_p[0]", "_p[1]")):
             has_aux = layer.get("has_aux", False)
             v = reverse.run(program, wrt, "vjp", has_aux, base=base)
             current = jacrev_wrapper(program, base, v, wrt, as_int, registry, layer.get("ranks"), has_aux)
