@@ -63,3 +63,7 @@ def describe(value):
     if isinstance(value, np.ndarray):
         return f"array of {value.dtype} with shape {value.shape}"
     return f"{type(value).__name__} object"
+
+
+#: what static evaluation returns for a value known only at run time
+NOT_STATIC = object()
