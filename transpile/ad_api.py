@@ -3,11 +3,10 @@
 Each returns a function that runs the generated reverse-mode source eagerly
 with NumPy; `tp.jit(tp.grad(f))` compiles the same source with Numba.
 """
-import functools
 
 import numpy as np
 
-from .api import Jitted, _DYN, _DYNAMIC_TYPES, compiled_as, unjitted
+from .api import Jitted, _DYN, _DYNAMIC_TYPES, transformation_of
 from .structure import TreeParam, flatten_up_to, is_container, mirror
 from .tree import tree_flatten, tree_leaves, tree_map, tree_structure, tree_unflatten
 from runtime.adjoint import zeros_like
@@ -231,9 +230,7 @@ def grad(fun, argnums=0, has_aux=False):
     if isinstance(fun, Differentiated):     # grad(grad(f)), grad(jacfwd(f)), ...
         from .derivatives import compose
         return compose(fun, "grad", argnums, has_aux)
-    fun, backend, statics = unjitted(fun)
-    return compiled_as(functools.update_wrapper(Differentiated(fun, "grad", argnums, has_aux), fun),
-                       backend, statics)
+    return transformation_of(fun, lambda f: Differentiated(f, "grad", argnums, has_aux))
 
 
 def value_and_grad(fun, argnums=0, has_aux=False):
@@ -241,9 +238,7 @@ def value_and_grad(fun, argnums=0, has_aux=False):
     if isinstance(fun, Differentiated):
         from .derivatives import compose
         return compose(fun, "value_and_grad", argnums, has_aux)
-    fun, backend, statics = unjitted(fun)
-    return compiled_as(functools.update_wrapper(Differentiated(fun, "value_and_grad", argnums, has_aux), fun),
-                       backend, statics)
+    return transformation_of(fun, lambda f: Differentiated(f, "value_and_grad", argnums, has_aux))
 
 
 class _VJP:
@@ -290,8 +285,7 @@ def vjp(fun, *primals, has_aux=False):
     `primals` (pytrees like them; `ct` is a pytree like the output). With
     `has_aux`, `fun` returns `(out, aux)` and vjp returns `(out, vjp_fn,
     aux)`, as JAX's."""
-    target, backend, statics = unjitted(fun)     # vjp(jit(f)): compiled as f is
-    diff = compiled_as(Differentiated(target, "vjp", tuple(range(len(primals)))), backend, statics)
+    diff = transformation_of(fun, lambda f: Differentiated(f, "vjp", tuple(range(len(primals)))))
     bound = (diff._self,) if diff._self is not None else ()
     args = diff._bind(bound + tuple(primals), {})
     for k in diff._argnums:

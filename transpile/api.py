@@ -127,6 +127,10 @@ class Jitted:
         self._static = frozenset(static)
         self.static_argnums = tuple(sorted(static))
 
+    def _function(self):
+        """The user's function (bound to its instance for a method)."""
+        return self._fn if self._self is None else types.MethodType(self._fn, self._self)
+
     # The specializer treats a Jitted called from generated code as its function.
     @property
     def __transpile_function__(self):
@@ -279,22 +283,16 @@ def jit(fn=None, *, static_argnums=(), static_argnames=(), backend="numba"):
     return Jitted(fn, static_argnums, static_argnames, backend)
 
 
-def unjitted(fun):
-    """(function, backend, static parameter names) of `fun`: a transformation
-    of `tp.jit(f)` is that of `f`, compiled the same way (`grad(jit(f))` is
-    `jit(grad(f))`, as in JAX)."""
-    if type(fun) is Jitted:
-        target = fun._fn if fun._self is None else types.MethodType(fun._fn, fun._self)
-        return target, fun.backend, tuple(fun._names[i] for i in sorted(fun._static))
-    return fun, "python", ()
-
-
-def compiled_as(out, backend, statics):
-    """`out`, a transformation of the function of `unjitted`, with its
-    backend and static parameters."""
-    if statics:
-        out._set_statics((), statics)
-    return out if backend == "python" else jit(out, backend=backend)
+def transformation_of(fun, make):
+    """`make(fun)`, a transformation of `fun`; of `tp.jit(f)`, the
+    transformation of `f` compiled the same way, its static parameters
+    kept (`grad(jit(f))` is `jit(grad(f))`, as in JAX)."""
+    if type(fun) is not Jitted:
+        return functools.update_wrapper(make(fun), fun)
+    out = functools.update_wrapper(make(fun._function()), fun._fn)
+    if fun._static:
+        out._set_statics((), tuple(fun._names[i] for i in sorted(fun._static)))
+    return out if fun.backend == "python" else jit(out, backend=fun.backend)
 
 
 # -- errors at the user's line ------------------------------------------------

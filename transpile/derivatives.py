@@ -7,12 +7,11 @@ first); the `ad` pipeline generates one function per layer
 `tp.jit(...)` compiles the same source with Numba.
 """
 import functools
-import types
 
 import numpy as np
 
 from .ad_api import Differentiated, _check_inexact, _like
-from .api import _DYN, call_args_of, compiled_as, unjitted
+from .api import _DYN, call_args_of, transformation_of
 from .structure import is_container, mirror, rebuild_result, tree_key, tuple_structure
 from .tree import tree_flatten, tree_leaves, tree_map, tree_structure, tree_unflatten
 
@@ -206,7 +205,7 @@ def _stacked(fun, layer, kind):
                                   f"grad, jacfwd or jacrev with has_aux=True (hessian), not over "
                                   f"{inner[-1][0]}" + (" without it" if not inner[-1][2] else ""))
     layers = inner + [layer]
-    target = fun._fn if fun._self is None else types.MethodType(fun._fn, fun._self)
+    target = fun._function()
     cls = Transformed
     if any(layer[0] == "vmap" for layer in layers):     # a stack with vmap layers (vmap_api.py)
         from .vmap_api import Vmapped as cls
@@ -218,9 +217,7 @@ def jacfwd(fun, argnums=0, has_aux=False):
     With `has_aux`, `fun` returns `(out, aux)` and the result is `(J, aux)`."""
     if isinstance(fun, Differentiated):
         return compose(fun, "jacfwd", argnums, has_aux)
-    fun, backend, statics = unjitted(fun)
-    return compiled_as(functools.update_wrapper(Transformed(fun, [("jacfwd", argnums, has_aux)]), fun),
-                       backend, statics)
+    return transformation_of(fun, lambda f: Transformed(f, [("jacfwd", argnums, has_aux)]))
 
 
 def jacrev(fun, argnums=0, has_aux=False):
@@ -228,9 +225,7 @@ def jacrev(fun, argnums=0, has_aux=False):
     With `has_aux`, `fun` returns `(out, aux)` and the result is `(J, aux)`."""
     if isinstance(fun, Differentiated):
         return compose(fun, "jacrev", argnums, has_aux)
-    fun, backend, statics = unjitted(fun)
-    return compiled_as(functools.update_wrapper(Transformed(fun, [("jacrev", argnums, has_aux)]), fun),
-                       backend, statics)
+    return transformation_of(fun, lambda f: Transformed(f, [("jacrev", argnums, has_aux)]))
 
 
 def hessian(fun, argnums=0, has_aux=False):
@@ -270,8 +265,7 @@ def jvp(fun, primals, tangents, has_aux=False):
     if isinstance(fun, Differentiated):     # jvp(grad(f)): forward mode over the generated code
         tr = _stacked(fun, layer, "jvp")
     else:
-        fun, backend, statics = unjitted(fun)       # jvp(jit(f)): compiled as f is
-        tr = compiled_as(Transformed(fun, [layer]), backend, statics)
+        tr = transformation_of(fun, lambda f: Transformed(f, [layer]))
     if hasattr(tr, "_prepare"):         # jvp(vmap(f)): the in_axes resolved against the primals
         args, key, axes = tr._prepare(tuple(primals), {})
         gen = tr._cache.get(key) or tr._generate(args, key, axes)

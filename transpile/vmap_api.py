@@ -22,12 +22,11 @@ that disagree, an axis out of range, a mapped output with out_axes None.
 always), 'vectorize' (the batching rules; an error where they do not apply).
 """
 import functools
-import types
 
 import numpy as np
 
 from .ad_api import Differentiated, _GENERATED
-from .api import Jitted, _DYN, _relocate, arg_plan, call_args_of, statics_of, unjitted
+from .api import _DYN, _relocate, arg_plan, call_args_of, statics_of, transformation_of
 from .derivatives import Transformed, differentiated
 from .errors import TranspileError, TranspileTypingError
 from .structure import mirror, tuple_structure
@@ -501,16 +500,8 @@ def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None, spmd_axis_n
         if fun.mode == "vjp":
             raise TypeError("a vjp is not a function of the primal inputs; vmap the function")
         inner = list(fun.layers) if isinstance(fun, Transformed) else [(fun.mode, fun.argnums, fun.has_aux)]
-        target = fun._fn if fun._self is None else types.MethodType(fun._fn, fun._self)
-        out = Vmapped(target, inner + [layer], fun.backend)
-        return functools.update_wrapper(out, fun._fn)
-    if type(fun) is Jitted:             # vmap(jit(f)) == jit(vmap(f)), f's static arguments too
-        target, backend, statics = unjitted(fun)
-        out = Vmapped(target, [layer], backend)
-        if statics:
-            out._set_statics((), statics)
-        return functools.update_wrapper(out, fun._fn)
-    return functools.update_wrapper(Vmapped(fun, [layer]), fun)
+        return functools.update_wrapper(Vmapped(fun._function(), inner + [layer], fun.backend), fun._fn)
+    return transformation_of(fun, lambda f: Vmapped(f, [layer]))     # vmap(jit(f)) == jit(vmap(f))
 
 
 def embedded_layer(spec, names, n_positional, keyword_names, statics=(), offset=0):

@@ -94,9 +94,9 @@ def _may_write(fn):
     return out & params
 
 
-def _primal_call(fn, params):
-    """Lines computing `_y = fn(params)`, on copies of the arguments it may
-    write in place (the derivative passes that follow need the originals)."""
+def _primal_call(fn, params, result="_y"):
+    """Lines computing `result = fn(params)`, on copies of the arguments it
+    may write in place (the derivative passes that follow need the originals)."""
     written = _may_write(fn)
     lines, args = [], []
     for k, p in enumerate(params):
@@ -105,7 +105,7 @@ def _primal_call(fn, params):
             args.append(f"_c{k}")
         else:
             args.append(p)
-    return lines + [f"    _y = {_call(fn.gen_name, args)}"]
+    return lines + [f"    {result} = {_call(fn.gen_name, args)}"]
 
 
 def _flatten_locations(stmts):
@@ -239,9 +239,10 @@ def jacrev_wrapper(program, primal, vjp, wrt, argnums_int, registry, ranks=None,
     `out` alone, and the result is `(J, aux)`."""
     from ..batching.vectorize import result_rank
     params = params_of(primal)
-    lines = _primal_call(primal, params)
     if has_aux:
-        lines = [l.replace("_y = ", "_p = ") for l in lines] + ["    _y = _p[0]", "    _aux = _p[1]"]
+        lines = _primal_call(primal, params, "_p") + ["    _y = _p[0]", "    _aux = _p[1]"]
+    else:
+        lines = _primal_call(primal, params)
     outs = []
     if ranks and not has_aux and result_rank(program, primal, ranks) == 0:
         # a number out: one VJP along 1.0 gives the row (the gradient)
@@ -302,9 +303,9 @@ def _with_aux(program, base, current, layer, registry, first):
     _prepare(program)
     params = params_of(current)
     out, aux = _aux_parts(current, first)
-    primal = _primal_call(current, params)
+    primal = _primal_call(current, params, "_p")
     main = _wrapper(program, base, _unique(program, f"main_{current.gen_name}"), params,
-                    "\n".join(l.replace("_y = ", "_p = ") for l in primal)
+                    "\n".join(primal)
                     + f"\n    _o = {out}\n    return _o\n", {})
     if kind == "jvp":
         jname = forward.jvp_function(program, main, tuple(params.index(x) for x in wrt), registry, entry=True)
@@ -322,7 +323,7 @@ def _with_aux(program, base, current, layer, registry, first):
             result = "(_p, _d)"
         else:
             result = "(_t, _aux)"
-    lines = [l.replace("_y = ", "_p = ") for l in primal] + [f"    _aux = {aux}"] + body
+    lines = primal + [f"    _aux = {aux}"] + body
     lines.append(f"    _r = {result}")
     lines.append("    return _r")
     name = _unique(program, f"{kind}_{current.gen_name}")
