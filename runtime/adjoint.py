@@ -276,11 +276,46 @@ def unstack_like(g, arrays, axis=0):
                  for k, x in enumerate(arrays))
 
 
+# --- sequences (lists and tuples of differentiable values) -------------------------
+#
+# The cotangent of a list is a list with one cotangent per element. The adjoint of
+# `lst.append(v)` pops the last one, so while the adjoint sweep runs backwards the
+# cotangent list has the length the list had at that point of the forward sweep.
+
+def zeros_like_list(x):
+    """The zero cotangent of a list or tuple: a list, one zero per element."""
+    return [zeros_like(e) for e in x]
+
+
+def add_seq(bar, parts):
+    """``bar[k] += parts[k]`` for every element (``parts``: a sequence, or an array whose
+    first axis runs over the elements); returns ``bar``."""
+    if len(parts) != len(bar):
+        raise ValueError(f"internal: {len(parts)} cotangents for a sequence of {len(bar)}")
+    for k in range(len(bar)):
+        bar[k] = bar[k] + unbroadcast(parts[k], bar[k])
+    return bar
+
+
+def pop_item(bar, like):
+    """The adjoint of ``lst.append(v)``: the last cotangent, removed, shaped like ``v``."""
+    return unbroadcast(bar.pop(), like)
+
+
+def zero_item(bar, index):
+    """``bar[index] = 0`` for a list of cotangents; returns ``bar``."""
+    bar[index] = zeros_like(bar[index])
+    return bar
+
+
 def add_at(target, index, g):
     """Scatter-add: ``target[index] += g`` where repeated indices accumulate
     (``np.add.at``); returns ``target``.  The VJP of ``a[index]`` is
     ``add_at(zeros_like(a), index, g)``.  ``index``: an int, a slice, an
     integer array, a boolean mask or a tuple of those."""
+    if isinstance(target, list):  # a list's cotangent: one entry per element
+        target[index] = target[index] + unbroadcast(g, target[index])
+        return target
     if _is_scalar(target):        # zeros_like of a 0-d array: target[()]
         return float(target) + _to_scalar(g)
     np.add.at(target, index, g)

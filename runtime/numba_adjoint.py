@@ -551,8 +551,46 @@ def _basic(t):
                           types.EllipsisType))
 
 
+@_ol(A.zeros_like_list)
+def _zeros_like_list(x):
+    if isinstance(x, (types.List, types.ListType)):
+        return lambda x: [A.zeros_like(e) for e in x]
+    if isinstance(x, types.UniTuple):
+        return lambda x: [A.zeros_like(e) for e in x]
+    _fail('zeros_like_list', 'expected a list or a tuple of one type, got %s' % x)
+
+
+@_ol(A.add_seq)
+def _add_seq(bar, parts):
+    def impl(bar, parts):
+        if len(parts) != len(bar):
+            raise ValueError('internal: wrong number of cotangents for a sequence')
+        for k in range(len(bar)):
+            bar[k] = bar[k] + A.unbroadcast(parts[k], bar[k])
+        return bar
+    return impl
+
+
+@_ol(A.pop_item)
+def _pop_item(bar, like):
+    return lambda bar, like: A.unbroadcast(bar.pop(), like)
+
+
+@_ol(A.zero_item)
+def _zero_item(bar, index):
+    def impl(bar, index):
+        bar[index] = A.zeros_like(bar[index])
+        return bar
+    return impl
+
+
 @_ol(A.add_at)
 def _add_at(target, index, g):
+    if isinstance(target, (types.List, types.ListType)):
+        def list_impl(target, index, g):
+            target[index] = target[index] + A.unbroadcast(g, target[index])
+            return target
+        return list_impl
     if _sc(target):
         return lambda target, index, g: to_float(target) + to_float(g)
     nd = target.ndim

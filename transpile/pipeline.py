@@ -1,9 +1,9 @@
 """Named pipelines: the order of passes, in one place.
 
     jit:  specialize -> desugar -> checks -> codegen
-    grad: specialize -> desugar -> cflow -> anf -> reverse -> dce -> checks -> codegen
+    grad: specialize -> desugar -> cflow -> anf -> alias -> reverse -> dce -> checks -> codegen
           (also value_and_grad and vjp: `options` say which)
-    ad:   specialize -> desugar -> cflow -> anf -> layers -> dce -> checks -> codegen
+    ad:   specialize -> desugar -> cflow -> anf -> alias -> layers -> dce -> checks -> codegen
           (jvp, jacfwd, jacrev, hessian and compositions: `options["layers"]`,
           see transpile/ad/layers.py)
 
@@ -16,17 +16,18 @@ import sys
 from .codegen import loader
 from .codegen.module import assemble
 from .specialize import specialize
-from .transforms import anf, cflow, checks, dce, desugar
+from .transforms import alias, anf, cflow, checks, dce, desugar
 
 PIPELINES = {
     "jit": ("specialize", "desugar", "checks"),
-    "grad": ("specialize", "desugar", "cflow", "anf", "reverse", "dce", "checks"),
-    "ad": ("specialize", "desugar", "cflow", "anf", "embedded", "layers", "dce", "checks"),
+    "grad": ("specialize", "desugar", "cflow", "anf", "alias", "reverse", "dce", "checks"),
+    "ad": ("specialize", "desugar", "cflow", "anf", "alias", "embedded", "layers", "dce", "checks"),
 }
 # A program that calls a derivative transformation (`tp.grad(loss)(b)` inside
 # a jitted function) needs ANF for it: its jit pipeline becomes this one.
-_JIT_EMBEDDED = ("specialize", "desugar", "cflow", "anf", "embedded", "dce", "checks")
+_JIT_EMBEDDED = ("specialize", "desugar", "cflow", "anf", "alias", "embedded", "dce", "checks")
 _PER_FUNCTION = {"desugar": desugar.run, "checks": checks.run, "cflow": cflow.run, "anf": anf.run,
+                 "alias": alias.run,
                  "dce": dce.run}
 
 

@@ -16,6 +16,7 @@ name the function loads; a name defined nowhere raises `TranspileNameError`
 at its first use.
 """
 import builtins
+import importlib
 
 import gast
 
@@ -128,3 +129,39 @@ def resolve(src):
         else:
             raise TranspileNameError(f"name '{ident}' is not defined", src.location(node))
     return Scope(param_names(fn.args), locals_, free)
+
+
+# -- generated code: what a callee expression denotes ---------------------------------
+
+def resolve_static(program, func, is_builtin):
+    """The Python object a static callee expression of generated code denotes
+    (`np.sin`, `npx.sum`, a name marked with `tp_value`, a builtin when
+    `is_builtin(name)`), or None."""
+    if hasattr(func, "tp_value"):
+        return func.tp_value
+    parts = []
+    node = func
+    while isinstance(node, gast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, gast.Name):
+        return None
+    aliases = {alias: mod for mod, alias in program.imports.items()}
+    if node.id not in aliases:
+        if not parts and is_builtin(node.id):
+            return getattr(builtins, node.id)   # generated code calls len(), range()
+        return None
+    obj = importlib.import_module(aliases[node.id])
+    for part in reversed(parts):
+        obj = getattr(obj, part, None)
+    return obj
+
+
+def find_callee(program, func):
+    """The generated function (a specialization, or an `_Extra` such as a
+    VJP) that a call's `func` names, else None."""
+    if isinstance(func, gast.Name):
+        for s in list(program.functions) + list(getattr(program, "extra", ())):
+            if s.gen_name == func.id:
+                return s
+    return None

@@ -245,4 +245,5 @@ def lookup_batching(fn):
 
 # Register the families (each module imports `adjoint`, `d` from here).
 from runtime.rules import (  # noqa: E402,F401
-    elementwise, scalar, reductions, linalg, shape, indexing, helpers, batching, random)
+    elementwise, scalar, reductions, linalg, shape, indexing, helpers, batching, random,
+    sequences)

@@ -8,13 +8,13 @@ set of names taken in it.
 """
 import builtins
 import copy
-import importlib
 
 import gast
 import numpy as np
 
 from .. import astutil as A
 from . import templates
+from ..resolve import find_callee, resolve_static  # noqa: F401 (re-exported)
 
 _BINOPS = {gast.Add: np.add, gast.Sub: np.subtract, gast.Mult: np.multiply, gast.Div: np.true_divide,
            gast.Pow: np.power, gast.MatMult: np.matmul, gast.FloorDiv: np.floor_divide,
@@ -47,40 +47,6 @@ class _Stmt:
         self.keywords = keywords or {}
         self.callee = callee
         self.node = node
-
-
-def resolve_static(program, func, is_builtin):
-    """The Python object a static callee expression of generated code denotes
-    (`np.sin`, `npx.sum`, a name marked with `tp_value`, a builtin when
-    `is_builtin(name)`), or None."""
-    if hasattr(func, "tp_value"):
-        return func.tp_value
-    parts = []
-    node = func
-    while isinstance(node, gast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if not isinstance(node, gast.Name):
-        return None
-    aliases = {alias: mod for mod, alias in program.imports.items()}
-    if node.id not in aliases:
-        if not parts and is_builtin(node.id):
-            return getattr(builtins, node.id)   # generated code calls len(), range()
-        return None
-    obj = importlib.import_module(aliases[node.id])
-    for part in reversed(parts):
-        obj = getattr(obj, part, None)
-    return obj
-
-
-def find_callee(program, func):
-    """The generated function (a specialization, or an `_Extra` such as a
-    VJP) that a call's `func` names, else None."""
-    if isinstance(func, gast.Name):
-        for s in list(program.functions) + list(getattr(program, "extra", ())):
-            if s.gen_name == func.id:
-                return s
-    return None
 
 
 class ADContext:

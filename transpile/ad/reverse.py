@@ -81,7 +81,81 @@ class ReverseAD(ADContext):
     def accumulate(self, var, value):
         self.note(var)
         b = self.bar(var)
+        if var in self.seqs:    # a list's cotangent: one entry per element
+            return A.assign(b, A.call(self.helper("runtime.adjoint", "add_seq"), [A.name(b), value]))
         return A.assign(b, gast.BinOp(left=A.name(b), op=gast.Add(), right=value))
+
+    # -- sequences ------------------------------------------------------------------
+    def sequences(self, body):
+        """Names bound to list or tuple displays (`xs = []`, `t = (a, b)`): their cotangents
+        are lists. A name bound to a display and to something else is refused."""
+        kinds = {}
+        for n in gast.walk(gast.Module(body=body, type_ignores=[])):
+            if isinstance(n, gast.Assign) and isinstance(n.targets[0], gast.Name):
+                seq = isinstance(n.value, (gast.List, gast.Tuple))
+                kinds.setdefault(n.targets[0].id, set()).add((seq, n))
+        out = set()
+        for var, sites in kinds.items():
+            if any(seq for seq, _ in sites):
+                if not all(seq for seq, _ in sites):
+                    node = next(n for seq, n in sites if not seq)
+                    self._mixed_seq = (var, node)   # refused only if it carries derivatives
+                out.add(var)
+        return out
+
+    def hoist_displays(self, body):
+        """`np.sum([a, b])`: a list or tuple display (or a list variable) given to a NumPy
+        function that converts it to an array becomes `_arr = np.array([a, b])` first, so
+        one rule (np.array's) splits the cotangent among the elements."""
+        k = 0
+        while k < len(body):
+            stmt = body[k]
+            for field in ("body", "orelse"):
+                inner = getattr(stmt, field, None)
+                if isinstance(inner, list) and inner and isinstance(inner[0], gast.stmt):
+                    self.hoist_displays(inner)
+            value = stmt.value if isinstance(stmt, (gast.Assign, gast.Expr)) else None
+            new = []
+            if isinstance(value, gast.Call) and self.callee_of(value.func) is None:
+                fn = self.resolve_func(value.func)
+                if fn is np.array and value.args and isinstance(value.args[0], gast.Name) \
+                        and value.args[0].id in self.seqs:
+                    # Numba rewrites `np.array(lst)` of a list built by appends into the array
+                    # itself, and the list is gone for the adjoint: asarray is left alone.
+                    value.func = self.emit_global(np.asarray, value)
+                if fn is not None and fn not in _SEQUENCE_FUNCS and fn not in (len, print) \
+                        and getattr(fn, "__module__", "") not in ("runtime.tape",):
+                    for j, arg in enumerate(value.args):
+                        if isinstance(arg, (gast.List, gast.Tuple)) and any(
+                                isinstance(e, gast.Name) for e in arg.elts) \
+                                or isinstance(arg, gast.Name) and arg.id in self.seqs:
+                            tmp = self.fresh("_arr")
+                            conv = A.call(self.emit_global(np.array, arg), [arg])
+                            new.append(A.located(A.assign(tmp, conv), stmt))
+                            value.args[j] = A.name(tmp)
+            body[k:k] = new
+            k += len(new) + 1
+
+    def append_adjoint(self, stmt):
+        """`lst.append(v)`: its adjoint pops v's cotangent off `lst`'s cotangent list."""
+        call = stmt.value
+        lst = call.func.value.id
+        if lst not in self.active:
+            return []
+        if lst not in self.seqs or len(call.args) != 1 or call.keywords:
+            raise TranspileError(f"cannot differentiate appends to `{lst}`: only lists created "
+                                 f"here with a display (`{lst} = []`) are differentiable",
+                                 self.location(stmt))
+        self.note(lst)
+        v = call.args[0]
+        b = self.bar(lst)
+        pop = A.call(self.helper("runtime.adjoint", "pop_item"), [A.name(b), copy.deepcopy(v)])
+        if isinstance(v, gast.Name) and v.id in self.active:
+            if v.id in self.seqs:
+                raise TranspileError("cannot differentiate a list appended to a list: build an "
+                                     "array with np.array/np.stack instead", self.location(stmt))
+            return [A.located(self.accumulate(v.id, pop), stmt)]
+        return [A.located(A.expr_stmt(pop), stmt)]
 
     def count_assignments(self, body, in_loop=False, counts=None):
         counts = {} if counts is None else counts
@@ -132,6 +206,7 @@ class ReverseAD(ADContext):
                     walk(sub, path + (tag,))
 
         walk(body, ("root",))
+        params = set(self.spec.dyn_params) | set(self.spec.hidden_names()) | set(self.active_params)
         out = set()
         for var, paths in occ.items():
             common = paths[0]
@@ -140,9 +215,13 @@ class ReverseAD(ADContext):
                 while k < min(len(common), len(p)) and common[k] == p[k]:
                     k += 1
                 common = common[:k]
-            if var in self.active_params and common != ("root",):
+            # A parameter's binding at the call is a definition too: `x = g(x)` anywhere
+            # in the body is its second one, and the adjoint of the parameter's own uses
+            # must not receive the cotangent of the rebound `x`.
+            is_param = var in params
+            if is_param:
                 common = ("root",)
-            if self.count_assignments(blocks[common]).get(var, 0) > 1:
+            if self.count_assignments(blocks[common]).get(var, 0) + is_param > 1:
                 out.add(var)
         return out
 
@@ -159,7 +238,9 @@ class ReverseAD(ADContext):
         self.path = ("root",)
         for p in self.active_params:
             self.note(p)
-        self.active = self.activity(node.body)
+        self.seqs = self.sequences(node.body)
+        self.hoist_displays(node.body)
+        self.active = self.activity(node.body, lists=True)
         self.lazy = self.lazy_operands(node.body)
         counts = self.count_assignments(node.body)
         self.multi = {v for v, c in counts.items() if c > 1}
@@ -299,7 +380,8 @@ class ReverseAD(ADContext):
                 common = common[:k]
             while common not in self.block_adj:
                 common = common[:-1]
-            init = A.assign(bar, A.call(self.helper("runtime.adjoint", "zeros_like"), [A.name(var)]))
+            zeros = "zeros_like_list" if var in self.seqs else "zeros_like"
+            init = A.assign(bar, A.call(self.helper("runtime.adjoint", zeros), [A.name(var)]))
             self.block_adj[common].insert(0, init)
         bars = set(self.bars.values())
         aliases = sweep.Aliases(self.block_adj[("root",)], bars)
@@ -583,6 +665,12 @@ class ReverseAD(ADContext):
                 return self.setitem(stmt)
             return self.assign(stmt)
         if isinstance(stmt, gast.Expr):
+            value = stmt.value
+            if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) \
+                    and value.func.attr == "append" and isinstance(value.func.value, gast.Name) \
+                    and (value.func.value.id in self.seqs or value.func.value.id in self.active):
+                return [stmt], self.append_adjoint(stmt)
+            self.check_effect(stmt)
             return [stmt], []
         if isinstance(stmt, gast.If):
             fb, ab = self.sub_block(stmt.body, (k, "body"))
@@ -604,6 +692,27 @@ class ReverseAD(ADContext):
             raise TranspileError("a `return` in the middle of a function cannot be differentiated here",
                                  self.location(stmt))
         raise TranspileError(f"cannot differentiate a {type(stmt).__name__} statement", self.location(stmt))
+
+    def check_effect(self, stmt):
+        """A call made for its effect (`lst.append(v)`, `np.add.at(y, i, v)`, `fill(y, x)`) that
+        reads a differentiable value changes something the adjoint does not see: stop."""
+        value = stmt.value
+        read = {m.id for m in gast.walk(value) if isinstance(m, gast.Name)} & self.active
+        if not read or not isinstance(value, gast.Call):
+            return
+        fn = self.resolve_func(value.func)
+        if fn is print or getattr(fn, "__module__", None) == "runtime.checks":
+            return      # generated checks read their arguments only
+        callee = self.callee_of(value.func)
+        if callee is not None:
+            from .layers import _may_write
+            if not _may_write(callee):
+                return
+        what = _describe_fn(fn, value) if fn is not None or callee is None else f"{callee.node.name}()"
+        raise TranspileError(
+            f"cannot differentiate the call to {what} made for its effect on its arguments: "
+            f"it changes `{sorted(read)[0]}` or what it is stored into in place. Assign its result "
+            f"instead (`y = g(x)`, `y = y.at[i].add(v)`, `xs = xs + [v]`)", self.location(stmt))
 
     def loop(self, stmt, k):
         counter = self.fresh("_n")
@@ -694,6 +803,7 @@ class ReverseAD(ADContext):
         if not active_out:
             return fwd, restore
         st = self.classify(stmt.value)
+        self.check_sequence_use(stmt, st, names)
         for n in names:
             self.note(n)
         operands = {m.id for m in gast.walk(stmt.value) if isinstance(m, gast.Name)}
@@ -724,8 +834,62 @@ class ReverseAD(ADContext):
                                                         [A.name(b)])), stmt))
         g = gs[0] if isinstance(target, gast.Name) else A.tuple_(gs)
         ans_node = ans[0] if isinstance(target, gast.Name) else A.tuple_(ans)
-        adj.extend(self.rule(st, g, ans_node, stmt))
+        contributions = self.rule(st, g, ans_node, stmt)
+        self.check_covered(st, stmt, contributions)
+        adj.extend(contributions)
         return fwd, adj + restore
+
+    def check_sequence_use(self, stmt, st, names):
+        """Lists and tuples carrying derivatives are differentiated where their cotangent
+        lists stay exact: displays, appends, indexing, copies and NumPy functions that take
+        them as arrays. Python's own list arithmetic (`xs + [v]`, `xs * 2`), a list rebound
+        to something else, or a list given to a user function are refused."""
+        seq_read = {m.id for m in gast.walk(stmt.value) if isinstance(m, gast.Name)} & self.seqs & self.active
+        mixed = getattr(self, "_mixed_seq", None)
+        if mixed is not None and mixed[0] in set(names) | seq_read:
+            raise TranspileError(
+                f"`{mixed[0]}` holds a list and, elsewhere, another kind of value; its derivative "
+                f"cannot be followed. Give the new value its own name (`arr = np.array({mixed[0]})`)",
+                self.location(mixed[1]))
+        if not seq_read:
+            return
+        if st.kind == "rule" and isinstance(stmt.value, gast.BinOp):
+            raise TranspileError(
+                f"cannot differentiate Python list arithmetic on `{sorted(seq_read)[0]}` (`+` joins "
+                f"lists, `*` repeats them): use np.array/np.concatenate, or `append`",
+                self.location(stmt))
+        if st.kind == "call":
+            raise TranspileError(
+                f"cannot differentiate the list `{sorted(seq_read)[0]}` passed to a function: pass "
+                f"a list display (`g([a, b])`), whose elements become separate arguments, or an "
+                f"array (`g(np.array(xs))`)", self.location(stmt))
+
+    def check_covered(self, st, stmt, contributions):
+        """Every differentiable value a statement reads must receive its cotangent from the
+        statement's adjoint. A value the rules do not reach (inside a container display, a
+        dict, an unknown expression) would silently get a zero gradient: stop instead."""
+        if st.kind in ("const", "nondiff"):
+            return
+        if st.kind == "rule" and st.fn is not None and self.is_nondiff(st.fn):
+            return
+        read = {m.id for m in gast.walk(stmt.value) if isinstance(m, gast.Name)
+                and isinstance(m.ctx, gast.Load)} & self.active
+        if st.kind == "getitem":    # the index's own values carry no derivative
+            base = st.args[0]
+            read &= {base.id} if isinstance(base, gast.Name) else set()
+        written = set()
+        for s in contributions:
+            for n in gast.walk(s):
+                if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
+                    written.add(n.id)
+        missing = sorted(v for v in read if self.bars.get(v) not in written)
+        if missing:
+            raise TranspileError(
+                f"cannot differentiate how this statement uses `{missing[0]}`: its derivative "
+                f"would be dropped (a differentiable value inside a container, a dict or an "
+                f"expression no rule covers). Pass it as a separate argument, build an array with "
+                f"np.array/np.stack, or wrap it in `tp.stop_gradient(...)` if no gradient should "
+                f"flow through it", self.location(stmt))
 
     def rule(self, st, g, ans, stmt):
         """Adjoint statements of one classified right-hand side."""
@@ -872,8 +1036,12 @@ class ReverseAD(ADContext):
             part = gast.Subscript(value=A.name(b), slice=copy.deepcopy(index), ctx=gast.Load())
             contrib = A.call(self.helper("runtime.adjoint", "unbroadcast"), [part, A.name(value.id)])
             adj.append(A.located(self.accumulate(value.id, contrib), stmt))
-        zero = gast.Subscript(value=A.name(b), slice=index, ctx=gast.Store())
-        adj.append(A.located(A.assign(zero, A.const(0.0)), stmt))
+        if base in self.seqs:
+            zero = A.assign(b, A.call(self.helper("runtime.adjoint", "zero_item"),
+                                      [A.name(b), _index_value(index)]))
+        else:
+            zero = A.assign(gast.Subscript(value=A.name(b), slice=index, ctx=gast.Store()), A.const(0.0))
+        adj.append(A.located(zero, stmt))
         return fwd, adj + restore
 
 
@@ -882,6 +1050,10 @@ _SAFE_METHODS = {"copy", "astype", "dot", "ravel", "flatten", "transpose", "resh
                  "max", "min", "conj", "clip", "cumsum", "cumprod", "trace", "item", "tolist", "any",
                  "all", "argmax", "argmin", "nonzero", "std", "var", "prod", "round", "squeeze",
                  "diagonal", "swapaxes", "take", "repeat", "append"}
+
+#: NumPy functions that take a sequence of arrays as such (the others convert it to one array)
+_SEQUENCE_FUNCS = {np.array, np.asarray, np.stack, np.concatenate, np.hstack, np.vstack, np.dstack,
+                   np.column_stack, np.block, np.einsum, np.broadcast_arrays, np.meshgrid}
 
 _FRESH = ("zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like", "full_like",
           "array", "copy", "arange", "linspace", "eye", "identity")

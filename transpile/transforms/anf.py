@@ -232,6 +232,7 @@ class _ANF:
             if isinstance(target, gast.Name):
                 value = gast.BinOp(left=A.name(target.id), op=node.op, right=node.value)
                 new = A.located(A.assign(target.id, A.located(value, node)), node)
+                new.tp_inplace = True   # in place for an array (transforms/alias.py)
                 self.stmt(new, out)
                 return
             if isinstance(target, gast.Subscript):

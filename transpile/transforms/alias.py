@@ -1,0 +1,571 @@
+"""Aliases and views: every write made visible by name (after ANF, before AD and batching).
+
+Python names share arrays. After `w = x`, `z = y[1:]`, `t = y.T` or `r = y.reshape(2, 2)`
+a write through one name changes what the others read, and `z *= 2` writes in place.
+Differentiation and batching follow values by name, so this pass rewrites each such write
+into writes they see::
+
+    w = x                              w = x
+    w[0] = v                           x[0] = v           (w is x: its uses read x)
+
+    z = y[1:]                          z = y[1:]
+    z *= 2.0                           z[...] = z * 2.0   (in place, as NumPy does)
+                                       y[1:] = z          (written back to its base)
+
+    t = y.T                            t = y.T
+    t[0] = 0.0                         t[0] = 0.0
+                                       y = np.transpose(t)
+
+    y[0] = 5.0   (z = y[1:] read later)  y[0] = 5.0
+                                       z = y[1:]          (the view taken again)
+
+A write is left alone when nothing else that may share its buffer is read afterwards.
+Where the pass cannot tell which values a write reaches (an array inside a container, a
+view whose index changes, a helper writing into an argument read later), generation stops
+with a TranspileError at the user's line saying what to do.
+
+Invariant established: after this pass, a write in place (a subscript store, an in-place
+method, a call writing an argument) changes no value that another name reads later.
+"""
+import copy
+
+import gast
+import numpy as np
+
+from .. import astutil as A
+from ..errors import TranspileError
+from ..resolve import find_callee, resolve_static
+
+#: attributes that are views of their object
+_VIEW_ATTRS = {"T", "mT", "real", "imag", "flat"}
+#: array methods returning a view (or possibly their receiver)
+_VIEW_METHODS = {"reshape", "ravel", "transpose", "swapaxes", "squeeze", "view", "diagonal"}
+#: functions (NumPy's or runtime.npx's of the same name) whose result may view their first argument
+_VIEW_FUNCS = {"reshape", "ravel", "transpose", "swapaxes", "squeeze", "expand_dims", "moveaxis",
+               "asarray", "asanyarray", "atleast_1d", "atleast_2d", "atleast_3d", "broadcast_to",
+               "diagonal", "real", "imag", "ascontiguousarray", "asfortranarray", "flip", "fliplr",
+               "flipud", "rot90", "matrix_transpose", "permute_dims", "broadcast_arrays", "split",
+               "array_split", "hsplit", "vsplit", "dsplit", "unstack", "rollaxis", "stop_gradient"}
+#: methods that change their receiver
+_WRITING_METHODS = {"fill", "sort", "put", "itemset", "resize", "partition", "setfield", "append",
+                    "extend", "insert", "pop", "remove", "clear", "reverse", "update", "setdefault",
+                    "popitem", "__setitem__", "__iadd__", "__isub__", "__imul__"}
+#: methods of lists and dicts: they change the container, not the values it holds
+_CONTAINER_METHODS = {"append", "extend", "insert", "pop", "remove", "clear", "reverse", "update",
+                      "setdefault", "popitem"}
+#: functions that change their first argument
+_WRITING_FUNCS = {"copyto", "put", "place", "putmask", "fill_diagonal", "put_along_axis"}
+#: views whose write-back rebinds the base to the same elements in another shape
+_RESHAPES = {"reshape", "ravel", "squeeze", "expand_dims"}
+
+
+def _fn_name(fn):
+    return getattr(fn, "__name__", None)
+
+
+def _numpy_like(fn):
+    mod = getattr(fn, "__module__", None) or ""
+    return mod == "numpy" or mod.startswith("numpy.") or mod == "runtime.npx" or isinstance(fn, np.ufunc)
+
+
+class _Site:
+    """One statement, with its position in program order and its enclosing loops."""
+
+    def __init__(self, stmt, block, pos, loops):
+        self.stmt, self.block, self.pos, self.loops = stmt, block, pos, loops
+
+
+class _Alias:
+    def __init__(self, program, spec):
+        self.program, self.spec = program, spec
+        self.node = spec.node
+        self.src = spec.src
+        self.containers = self.containers_of()
+
+    def location(self, node):
+        return self.src.location(node)
+
+    def resolve(self, func):
+        return resolve_static(self.program, func, lambda name: False)
+
+    def fresh(self, base):
+        taken = A.names_in(self.node) | set(self.spec.locals)
+        k = 1
+        while f"{base}{k}" in taken:
+            k += 1
+        self.spec.locals.add(f"{base}{k}")
+        return f"{base}{k}"
+
+    # -- program order -------------------------------------------------------------
+    def sites(self):
+        out = []
+
+        def walk(stmts, loops):
+            for stmt in stmts:
+                out.append(_Site(stmt, stmts, len(out), loops))
+                if isinstance(stmt, gast.If):
+                    walk(stmt.body, loops)
+                    walk(stmt.orelse, loops)
+                elif isinstance(stmt, (gast.For, gast.While)):
+                    inner = loops + (stmt,)
+                    walk(stmt.body, inner)
+        walk(self.node.body, ())
+        return out
+
+    @staticmethod
+    def heads(stmt):
+        """The parts of a statement evaluated at its own position (not its sub-blocks)."""
+        if isinstance(stmt, gast.If):
+            return [stmt.test]
+        if isinstance(stmt, gast.While):
+            return [stmt.test]
+        if isinstance(stmt, gast.For):
+            return [stmt.iter, stmt.target]
+        return [stmt]
+
+    def reads_after(self, sites, site, names):
+        """Names among `names` read after `site` (anywhere in a loop enclosing it, too)."""
+        loop_span = set()
+        if site.loops:
+            outer = site.loops[0]
+            loop_span = {id(n) for n in gast.walk(outer)}
+        out = set()
+        for other in sites:
+            if other.pos <= site.pos and id(other.stmt) not in loop_span:
+                continue
+            if other is site:
+                continue
+            for h in self.heads(other.stmt):
+                for n in gast.walk(h):
+                    if isinstance(n, gast.Name) and n.id in names and not isinstance(n.ctx, gast.Store):
+                        out.add(n.id)
+        return out
+
+    # -- definitions and groups ----------------------------------------------------
+    def defs(self):
+        count = {p: 1 for p in list(self.spec.dyn_params) + list(self.spec.hidden_names())}
+        for n in gast.walk(self.node):
+            if isinstance(n, gast.Assign) and getattr(n, "tp_refresh", False):
+                continue        # a view taken again: the same binding
+            if isinstance(n, gast.Assign):
+                for m in gast.walk(n.targets[0]):
+                    if isinstance(m, gast.Name) and isinstance(m.ctx, gast.Store):
+                        count[m.id] = count.get(m.id, 0) + 1
+            elif isinstance(n, (gast.For, gast.AugAssign)):
+                for m in gast.walk(n.target):
+                    if isinstance(m, gast.Name) and isinstance(m.ctx, gast.Store):
+                        count[m.id] = count.get(m.id, 0) + 1
+        return count
+
+    def view_of(self, value):
+        """(kind, base name, detail) when `value` may view the array a name holds."""
+        if isinstance(value, gast.Name):
+            return ("same", value.id, None)
+        if isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name):
+            return ("sub", value.value.id, value.slice)
+        if isinstance(value, gast.Attribute) and isinstance(value.value, gast.Name) \
+                and value.attr in _VIEW_ATTRS:
+            return ("attr", value.value.id, value.attr)
+        if isinstance(value, gast.Call):
+            func = value.func
+            fn = self.resolve(func)
+            if fn is None and isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name) \
+                    and func.attr in _VIEW_METHODS and find_callee(self.program, func) is None:
+                return ("method", func.value.id, (func.attr, value.args, value.keywords))
+            if fn is not None and _numpy_like(fn) and _fn_name(fn) in _VIEW_FUNCS and value.args \
+                    and isinstance(value.args[0], gast.Name):
+                return ("func", value.args[0].id, (_fn_name(fn), value.args[1:], value.keywords))
+        return None
+
+    def groups(self, sites):
+        """Union-find over names that may share a buffer (flow-insensitive)."""
+        parent = {}
+
+        def find(a):
+            parent.setdefault(a, a)
+            while parent[a] != a:
+                parent[a] = parent[parent[a]]
+                a = parent[a]
+            return a
+
+        def union(a, b):
+            parent[find(a)] = find(b)
+
+        for site in sites:
+            stmt = site.stmt
+            if isinstance(stmt, gast.Assign):
+                value = stmt.value
+                targets = A.names_in(stmt.targets[0], gast.Store) if not isinstance(
+                    stmt.targets[0], gast.Subscript) else set()
+                sources = set()
+                v = self.view_of(value)
+                if v is not None:
+                    sources.add(v[1])
+                elif isinstance(value, (gast.List, gast.Tuple, gast.Dict)):
+                    sources |= A.names_in(value)
+                elif isinstance(value, gast.Call):
+                    callee = find_callee(self.program, value.func)
+                    if callee is not None and self.returns_alias(callee):
+                        sources |= {a.id for a in value.args if isinstance(a, gast.Name)}
+                    elif callee is None and self.resolve(value.func) is None \
+                            and not isinstance(value.func, gast.Attribute):
+                        sources |= {a.id for a in value.args if isinstance(a, gast.Name)}
+                if isinstance(stmt.targets[0], gast.Tuple) and isinstance(value, gast.Name):
+                    sources.add(value.id)       # `a, b = pair`: the items of `pair`
+                if isinstance(stmt.targets[0], gast.Subscript) and isinstance(value, gast.Name):
+                    base = stmt.targets[0].value
+                    if isinstance(base, gast.Name) and base.id in self.containers:
+                        # `lst[i] = a`: a container holds `a` (an array store copies instead)
+                        union(base.id, value.id)
+                for t in targets:
+                    for s in sources:
+                        union(t, s)
+            elif isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call):
+                call = stmt.value
+                if isinstance(call.func, gast.Attribute) and isinstance(call.func.value, gast.Name) \
+                        and call.func.attr in ("append", "insert", "extend"):
+                    for a in call.args:
+                        for n in A.names_in(a):
+                            union(call.func.value.id, n)
+            elif isinstance(stmt, gast.For) and isinstance(stmt.iter, gast.Name):
+                for t in A.names_in(stmt.target, gast.Store):
+                    union(t, stmt.iter.id)
+        out = {}
+        for name in list(parent):
+            out.setdefault(find(name), set()).add(name)
+        return {name: out[find(name)] for name in parent}
+
+    def returns_alias(self, callee, seen=None):
+        """Whether a generated function may return (a view of) one of its parameters."""
+        seen = seen or set()
+        if id(callee) in seen:
+            return True
+        seen = seen | {id(callee)}
+        if not hasattr(callee, "src"):
+            return True
+        sub = _Alias(self.program, callee)
+        sub.returns_alias = lambda c, s=None: self.returns_alias(c, seen)
+        sites = sub.sites()
+        groups = sub.groups(sites)
+        params = set(callee.dyn_params) | set(callee.hidden_names())
+        for n in gast.walk(callee.node):
+            if isinstance(n, gast.Return) and n.value is not None:
+                for name in A.names_in(n.value):
+                    if groups.get(name, {name}) & params:
+                        return True
+        return False
+
+    # -- writes --------------------------------------------------------------------
+    def writes(self, site):
+        """[(name written in place, how)] for one statement."""
+        stmt = site.stmt
+        if isinstance(stmt, gast.Assign):
+            t = stmt.targets[0]
+            if getattr(stmt, "tp_rebind_from", None) is not None and isinstance(t, gast.Name):
+                return [(t.id, "rebind")]
+            if isinstance(t, gast.Subscript) and isinstance(t.value, gast.Name):
+                if t.value.id in self.containers:
+                    return [(t.value.id, "container")]
+                return [(t.value.id, "store")]
+            if getattr(stmt, "tp_inplace", False) and isinstance(t, gast.Name):
+                return [(t.id, "inplace")]
+        value = getattr(stmt, "value", None) if isinstance(stmt, (gast.Assign, gast.Expr)) else None
+        if not isinstance(value, gast.Call):
+            return []
+        out = []
+        for kw in value.keywords:
+            if kw.arg == "out" and isinstance(kw.value, gast.Name):
+                out.append((kw.value.id, "call"))
+        func = value.func
+        callee = find_callee(self.program, func)
+        if callee is not None:
+            written = _params_written(self.program, callee)
+            params = list(callee.dyn_params)
+            for k, a in enumerate(value.args):
+                if k < len(params) and params[k] in written and isinstance(a, gast.Name):
+                    out.append((a.id, "helper"))
+            return out
+        fn = self.resolve(func)
+        if fn is None and isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name) \
+                and func.attr in _WRITING_METHODS:
+            out.append((func.value.id, "container" if func.attr in _CONTAINER_METHODS else "call"))
+        elif fn is not None and value.args and isinstance(value.args[0], gast.Name) and (
+                (_numpy_like(fn) and _fn_name(fn) in _WRITING_FUNCS)
+                or (_fn_name(fn) in ("at", "reduceat") and isinstance(getattr(fn, "__self__", None), np.ufunc))):
+            out.append((value.args[0].id, "call"))
+        return out
+
+    # -- the pass ------------------------------------------------------------------
+    def containers_of(self):
+        """Names bound to list, tuple or dict displays only: writing one changes the container,
+        not the values it holds."""
+        kinds = {}
+        for n in gast.walk(self.node):
+            if isinstance(n, gast.Assign) and isinstance(n.targets[0], gast.Name):
+                kinds.setdefault(n.targets[0].id, set()).add(
+                    isinstance(n.value, (gast.List, gast.Tuple, gast.Dict)))
+        return {k for k, v in kinds.items() if v == {True}}
+
+    def same_groups(self, sites):
+        """Names bound to the very same object (`a = b`), for writes to a container."""
+        parent = {}
+
+        def find(a):
+            parent.setdefault(a, a)
+            while parent[a] != a:
+                a = parent[a]
+            return a
+        for site in sites:
+            st = site.stmt
+            if isinstance(st, gast.Assign) and isinstance(st.targets[0], gast.Name) \
+                    and isinstance(st.value, gast.Name):
+                parent[find(st.targets[0].id)] = find(st.value.id)
+        out = {}
+        for name in list(parent):
+            out.setdefault(find(name), set()).add(name)
+        return {name: out[find(name)] for name in parent}
+
+    def run(self):
+        self.substitute_copies()
+        for _ in range(200):        # each rewrite adds statements; start again until none needed
+            if not self.step():
+                return
+        raise TranspileError("internal: alias rewriting does not settle", self.location(self.node))
+
+    def substitute_copies(self):
+        """`w = x` with both bound once: w *is* x, so later uses of w read x."""
+        defs = self.defs()
+        sites = self.sites()
+        subs = {}
+        for site in sites:
+            stmt = site.stmt
+            if isinstance(stmt, gast.Assign) and isinstance(stmt.targets[0], gast.Name) \
+                    and isinstance(stmt.value, gast.Name) and not getattr(stmt, "tp_inplace", False):
+                w, x = stmt.targets[0].id, stmt.value.id
+                if defs.get(w) == 1 and defs.get(x) == 1 and w != x:
+                    subs[w] = subs.get(x, x)
+        if not subs:
+            return
+        written = {n for site in sites for n, _ in self.writes(site)}
+        subs = {w: x for w, x in subs.items() if w in written or x in written}
+        if not subs:
+            return
+        for n in gast.walk(self.node):
+            if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Load) and n.id in subs:
+                n.id = subs[n.id]
+
+    def step(self):
+        sites = self.sites()
+        groups = self.groups(sites)
+        same = self.same_groups(sites)
+        defs = self.defs()
+        for site in sites:
+            if getattr(site.stmt, "tp_alias_done", False):
+                continue
+            for name, how in self.writes(site):
+                if how == "container":
+                    others = same.get(name, {name}) - {name}
+                else:
+                    others = groups.get(name, {name}) - {name}
+                others -= {getattr(site.stmt, "tp_writeback_from", None),
+                           getattr(site.stmt, "tp_rebind_from", None)}
+                if how == "helper":
+                    others = others | {name}
+                live = self.reads_after(sites, site, others)
+                if how == "helper" and live:
+                    raise TranspileError(
+                        f"a function called here writes into its argument `{name}`, which is read "
+                        f"afterwards: transformations cannot follow a write made inside a called "
+                        f"function. Return the new value instead (`{name} = g({name}, ...)` with "
+                        f"`return {name}` in g)", self.location(site.stmt))
+                if not live:
+                    continue
+                if self.rewrite(site, name, how, live, sites, defs):
+                    return True
+                what = sorted(live)[0]
+                raise TranspileError(
+                    f"this writes in place into `{name}`, which shares its array with `{what}` read "
+                    f"later, and the transformation cannot follow the write from one to the other "
+                    f"here. Copy it first (`{name} = {name}.copy()`), or write to `{what}` directly",
+                    self.location(site.stmt))
+        return False
+
+    def rewrite(self, site, name, how, live, sites, defs):
+        """Make the write at `site` visible to the names in `live`; False if it cannot."""
+        view_defs = {}
+        for s in sites:
+            st = s.stmt
+            if isinstance(st, gast.Assign) and isinstance(st.targets[0], gast.Name):
+                v = self.view_of(st.value)
+                if v is not None and v[0] != "same":
+                    view_defs.setdefault(st.targets[0].id, []).append((s, v))
+        stmt = site.stmt
+        new_after = []
+        handled = set()
+        own = view_defs.get(name)
+        if how in ("call", "container"):
+            return False
+        if own is not None:
+            if len(own) != 1 or defs.get(name) != 1 + (how in ("inplace", "rebind")):
+                return False
+            vsite, (kind, base, detail) = own[0]
+            if not self.stable(vsite, site, sites, kind, detail, base):
+                return False
+            if how == "inplace":
+                if not self.surely_array(kind, detail):
+                    return False
+                stmt = self.in_place(site)
+            back = self.write_back(vsite, kind, base, detail, name)
+            if back is None:
+                return False
+            for b in back:
+                if isinstance(b.targets[0], gast.Name):
+                    b.tp_rebind_from = name     # the base rebound: its own views and bases next
+            new_after.extend(back)
+            handled |= {base}
+        elif how == "inplace":
+            # `y *= 2` on a base: ANF rebinds y; its views taken again below read the new values.
+            pass
+        # Views of `name` read later are taken again after the write.
+        for other in sorted(live - handled):
+            vd = view_defs.get(other)
+            if vd is None or len(vd) != 1:
+                continue
+            vsite, (kind, base, detail) = vd[0]
+            if base != name or vsite.pos > site.pos and not site.loops:
+                continue
+            if defs.get(other) != 1 or not self.stable(vsite, site, sites, kind, detail, base):
+                continue
+            again = A.located(copy.deepcopy(vsite.stmt), site.stmt)
+            again.tp_refresh = True
+            new_after.append(again)
+            handled.add(other)
+        if live - handled or not new_after:
+            return False    # a name sharing the buffer some other way (a full alias kept, a container)
+        for st in (stmt if isinstance(stmt, list) else [stmt]):
+            st.tp_alias_done = True
+        block = site.block
+        k = next(i for i, s in enumerate(block) if s is site.stmt)
+        if stmt is not site.stmt:
+            block[k:k + 1] = stmt
+            k += len(stmt) - 1
+        block[k + 1:k + 1] = new_after
+        return True
+
+    def stable(self, vsite, site, sites, kind, detail, base):
+        """The base and the names a view's index or arguments read are not rebound between
+        the view and the write (so the view can be written back or taken again)."""
+        if kind == "sub":
+            names = A.names_in(detail) | {base}
+        elif kind in ("method", "func"):
+            names = set()
+            for a in detail[1]:
+                names |= A.names_in(a)
+            for kw in detail[2]:
+                names |= A.names_in(kw.value)
+            names.add(base)
+        else:
+            names = set()
+        names.add(base)
+        lo, hi = sorted((vsite.pos, site.pos))
+        # loops around the write that the view was taken outside of: all of them count
+        outer = [L for L in site.loops if not any(L is M for M in vsite.loops)]
+        spans = [{id(n) for n in gast.walk(L)} for L in outer[:1]]
+        for s in sites:
+            if not (lo < s.pos < hi or any(id(s.stmt) in span for span in spans)):
+                continue
+            if s is vsite or s is site or getattr(s.stmt, "tp_refresh", False):
+                continue
+            if isinstance(s.stmt, gast.Assign):
+                if A.names_in(s.stmt.targets[0], gast.Store) & names:
+                    return False
+            if isinstance(s.stmt, gast.For) and A.names_in(s.stmt.target, gast.Store) & names:
+                return False
+        if vsite.pos > site.pos:
+            return False    # a view taken after the write, in an earlier trip of a loop
+        return True
+
+    @staticmethod
+    def surely_array(kind, detail):
+        if kind == "sub":
+            parts = detail.elts if isinstance(detail, gast.Tuple) else [detail]
+            return any(isinstance(p, gast.Slice) or (isinstance(p, gast.Constant) and p.value in (Ellipsis, None))
+                       for p in parts)
+        return kind in ("attr", "method", "func")
+
+    def in_place(self, site):
+        """`z = z op v` (from `z op= v` on an array): `_t = z op v; z[...] = _t`."""
+        stmt = site.stmt
+        name = stmt.targets[0].id
+        tmp = self.fresh("_inplace")
+        first = A.located(A.assign(tmp, stmt.value), stmt)
+        store = gast.Subscript(value=A.name(name), slice=gast.Slice(lower=None, upper=None, step=None),
+                               ctx=gast.Store())
+        second = A.located(A.assign(store, A.name(tmp)), stmt)
+        return [first, second]
+
+    def write_back(self, vsite, kind, base, detail, name):
+        """Statements writing view `name` back into `base`, or None."""
+        loc = vsite.stmt
+        np_alias = self.program.module_alias("numpy")
+        if kind == "sub":
+            store = gast.Subscript(value=A.name(base), slice=copy.deepcopy(detail), ctx=gast.Store())
+            st = A.located(A.assign(store, A.name(name)), loc)
+            st.tp_writeback_from = name
+            return [st]
+        if kind == "attr" and detail in ("T", "mT"):
+            fn = "transpose" if detail == "T" else "matrix_transpose"
+            return [A.located(A.assign(base, A.call(A.attr(np_alias, fn), [A.name(name)])), loc)]
+        if kind in ("method", "func"):
+            fname, args, kws = detail
+            if fname in _RESHAPES:
+                shape = self.fresh(f"_{base}_shape")
+                # the base's shape, kept where the view is taken
+                keep = A.located(A.assign(shape, A.call(A.attr(np_alias, "shape"), [A.name(base)])), loc)
+                blk = vsite.block
+                i = next(j for j, s in enumerate(blk) if s is vsite.stmt)
+                blk.insert(i, keep)
+                return [A.located(A.assign(base, A.call(A.attr(np_alias, "reshape"),
+                                                        [A.name(name), A.name(shape)])), loc)]
+            if fname == "transpose" and not args and not kws:
+                return [A.located(A.assign(base, A.call(A.attr(np_alias, "transpose"), [A.name(name)])),
+                                  loc)]
+            if fname == "swapaxes" and len(args) == 2 and not kws:
+                return [A.located(A.assign(base, A.call(A.attr(np_alias, "swapaxes"),
+                                                        [A.name(name)] + copy.deepcopy(args))), loc)]
+        return None
+
+
+def _params_written(program, callee, seen=None):
+    """Parameters a generated function may change in place (directly or through its calls)."""
+    seen = seen or set()
+    if id(callee) in seen or not hasattr(callee, "dyn_params"):
+        return set()
+    seen = seen | {id(callee)}
+    params = set(callee.dyn_params)
+    sub = _Alias(program, callee)
+    out = set()
+    for site in sub.sites():
+        for name, how in sub.writes(site):
+            out.add(name)
+        st = site.stmt
+        value = getattr(st, "value", None)
+        if isinstance(value, gast.Call):
+            inner = find_callee(program, value.func)
+            if inner is not None:
+                w = _params_written(program, inner, seen)
+                ips = list(inner.dyn_params)
+                for k, a in enumerate(value.args):
+                    if k < len(ips) and ips[k] in w and isinstance(a, gast.Name):
+                        out.add(a.id)
+    # a write to a view of a parameter writes the parameter
+    groups = sub.groups(sub.sites())
+    reach = set()
+    for n in out:
+        reach |= groups.get(n, {n})
+    return reach & params
+
+
+def run(program, spec):
+    _Alias(program, spec).run()
+    return spec.node
