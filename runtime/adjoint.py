@@ -308,6 +308,21 @@ def zero_item(bar, index):
     return bar
 
 
+def setitem_cotangent(bar, index):
+    """The cotangent of ``v`` in ``y[index] = v``: ``bar[index]``, zero where a later entry
+    of ``index`` writes the same element (NumPy keeps the last write)."""
+    out = np.array(bar[index], dtype=np.result_type(bar, np.float64), copy=True)
+    pos = np.arange(np.size(bar)).reshape(np.shape(bar))[index]     # shaped like bar[index]
+    if np.ndim(pos) == 0:
+        return out
+    flat = pos.reshape(-1)
+    last = {}
+    for k, p in enumerate(flat):
+        last[int(p)] = k
+    keep = np.array([last[int(p)] == k for k, p in enumerate(flat)]).reshape(np.shape(pos))
+    return np.where(keep, out, 0.0)
+
+
 def add_at(target, index, g):
     """Scatter-add: ``target[index] += g`` where repeated indices accumulate
     (``np.add.at``); returns ``target``.  The VJP of ``a[index]`` is

@@ -551,6 +551,35 @@ def _basic(t):
                           types.EllipsisType))
 
 
+@_ol(A.setitem_cotangent)
+def _setitem_cotangent(bar, index):
+    if is_array(index) and isinstance(index.dtype, types.Integer) and index.ndim == 1 \
+            and is_array(bar):
+        dt = _fdt(bar)
+
+        def impl(bar, index):
+            n = bar.shape[0]
+            out = bar[index].astype(dt)
+            last = np.full(n, -1, np.int64)
+            for k in range(index.shape[0]):
+                j = index[k]
+                if j < 0:
+                    j += n
+                last[j] = k
+            for k in range(index.shape[0]):
+                j = index[k]
+                if j < 0:
+                    j += n
+                if last[j] != k:
+                    out[k] = 0.0
+            return out
+        return impl
+    if is_array(index) and isinstance(index.dtype, types.Boolean):
+        return lambda bar, index: bar[index]        # a mask selects each element once
+    _fail('setitem_cotangent', 'compiled code differentiates writes through one 1-D integer '
+          'index array (repeats keep the last write); got index %s' % index)
+
+
 @_ol(A.zeros_like_list)
 def _zeros_like_list(x):
     if isinstance(x, (types.List, types.ListType)):

@@ -119,6 +119,17 @@ def _setitem(a, i, v, where):
 _NUMBER = (types.Integer, types.Float, types.Boolean)
 
 
+@overload(checks.unwritten_view, inline="always")
+def _unwritten_view(v, name, where):
+    if isinstance(v, types.Array) and v.ndim > 0:
+        def impl(v, name, where):
+            raise ValueError("a view of an array written afterwards is read after the write: "
+                             "transformations cannot follow the write into it; copy it where "
+                             "you take it (.copy())")
+        return impl
+    return lambda v, name, where: None
+
+
 @overload(checks.check_divisor, inline="always")
 def _check_divisor(a, b, where):
     if isinstance(b, _NUMBER) and isinstance(a, _NUMBER):

@@ -404,6 +404,17 @@ class _Specializer(Calls, gast.NodeTransformer):
             out = A.attr(self.program.module_alias("runtime.npx"), twin.__name__)
             out.tp_value = value
             return A.located(out, node)
+        owner = getattr(value, "__self__", None)
+        if isinstance(owner, np.ufunc) and getattr(value, "__name__", None) == "at":
+            # np.add.at(a, idx, v): the scatter helpers of `a.at[idx].add(v)`, in place on `a`
+            from runtime import at
+            helper = getattr(at, _UFUNC_AT.get(owner.__name__, ""), None)
+            if helper is None:
+                raise TranspileError(f"np.{owner.__name__}.at is not supported: use a loop",
+                                     self.location(node))
+            out = A.attr(self.program.module_alias("runtime.at"), helper.__name__)
+            out.tp_value = helper
+            return A.located(out, node)
         path = _import_path(value)
         if path is not None:
             modname, qualname = path
@@ -856,6 +867,11 @@ def _hashable(value):
     except TypeError:
         return False
     return True
+
+
+#: ufunc name -> the runtime.at helper doing `ufunc.at(a, idx, v)`
+_UFUNC_AT = {"add": "at_add", "multiply": "at_multiply", "divide": "at_divide",
+             "power": "at_power", "minimum": "at_min", "maximum": "at_max"}
 
 
 def _import_path(value):

@@ -172,7 +172,7 @@ class ADContext:
         With `lists`, a list that an active value is appended to is active
         (generated code keeps tapes in lists)."""
         active = set(self.active_params)
-        assigns, appends = [], []
+        assigns, appends, scatters = [], [], []
         for n in gast.walk(gast.Module(body=body, type_ignores=[])):
             if isinstance(n, gast.Assign):
                 assigns.append(n)
@@ -180,9 +180,18 @@ class ADContext:
                     and isinstance(n.value.func, gast.Attribute) and n.value.func.attr == "append" \
                     and isinstance(n.value.func.value, gast.Name):
                 appends.append(n.value)
+            elif isinstance(n, gast.Expr) and isinstance(n.value, gast.Call) and n.value.args \
+                    and isinstance(n.value.args[0], gast.Name) \
+                    and getattr(self.resolve_func(n.value.func), "__module__", None) == "runtime.at":
+                scatters.append(n.value)        # at_add(y, idx, v): y takes v's values
         changed = True
         while changed:
             changed = False
+            for call in scatters:
+                y = call.args[0].id
+                if y not in active and any(A.names_in(a) & active for a in call.args[1:]):
+                    active.add(y)
+                    changed = True
             for call in appends:
                 lst = call.func.value.id
                 if lst not in active and any(A.names_in(a) & active for a in call.args):

@@ -670,6 +670,8 @@ class ReverseAD(ADContext):
                     and value.func.attr == "append" and isinstance(value.func.value, gast.Name) \
                     and (value.func.value.id in self.seqs or value.func.value.id in self.active):
                 return [stmt], self.append_adjoint(stmt)
+            if isinstance(value, gast.Call) and self.resolve_func(value.func) is _at_add():
+                return self.scatter_add(stmt)
             self.check_effect(stmt)
             return [stmt], []
         if isinstance(stmt, gast.If):
@@ -692,6 +694,35 @@ class ReverseAD(ADContext):
             raise TranspileError("a `return` in the middle of a function cannot be differentiated here",
                                  self.location(stmt))
         raise TranspileError(f"cannot differentiate a {type(stmt).__name__} statement", self.location(stmt))
+
+    def scatter_add(self, stmt):
+        """`at_add(y, idx, v, mode)` (`y.at[idx].add(v)`, `np.add.at(y, idx, v)`): in place,
+        repeats accumulating. y's cotangent passes through; v gets y's cotangent gathered
+        at idx (out-of-bounds entries dropped by the mode get none). y's old value is saved
+        for the adjoints before it."""
+        call = stmt.value
+        target, index, v = call.args[:3]
+        mode = call.args[3] if len(call.args) > 3 else A.const("raise")
+        if not isinstance(target, gast.Name) or call.keywords:
+            raise TranspileError("cannot differentiate this scatter-add", self.location(stmt))
+        base = target.id
+        self.save_sites += 1
+        pre = self.loop_info[-1][1] if self.loop_info and self.loop_info[-1][0] == self.path else None
+        site = (gast.Tuple(elts=[A.const(Ellipsis)], ctx=gast.Load()), self.save_sites, self.loop_depth > 0, pre)
+        fwd = [self.marker("save_sub", base, stmt, site), stmt]
+        restore = [self.marker("load_sub", base, stmt, site)]
+        if base not in self.active or not (isinstance(v, gast.Name) and v.id in self.active):
+            return fwd, restore
+        self.note(base)
+        b = self.bar(base)
+        gathered = A.call(self.helper("runtime.at", "at_get"),
+                          [A.name(b), copy.deepcopy(index), copy.deepcopy(mode) if not (
+                              isinstance(mode, gast.Constant) and mode.value == "raise") else A.const("raise"),
+                           A.const(0.0)])
+        if isinstance(mode, gast.Constant) and mode.value == "drop":
+            gathered.args[2] = A.const("fill")
+        contrib = A.call(self.helper("runtime.adjoint", "unbroadcast"), [gathered, A.name(v.id)])
+        return fwd, [A.located(self.accumulate(v.id, contrib), stmt)] + restore
 
     def check_effect(self, stmt):
         """A call made for its effect (`lst.append(v)`, `np.add.at(y, i, v)`, `fill(y, x)`) that
@@ -1033,7 +1064,13 @@ class ReverseAD(ADContext):
         adj = []
         index = copy.deepcopy(target.slice)
         if isinstance(value, gast.Name) and value.id in self.active:
-            part = gast.Subscript(value=A.name(b), slice=copy.deepcopy(index), ctx=gast.Load())
+            if base not in self.seqs and _may_repeat(index):
+                # `y[idx] = v` with an index array that may repeat: NumPy keeps the last write,
+                # so an earlier duplicate's value reaches nothing.
+                part = A.call(self.helper("runtime.adjoint", "setitem_cotangent"),
+                              [A.name(b), _index_value(index)])
+            else:
+                part = gast.Subscript(value=A.name(b), slice=copy.deepcopy(index), ctx=gast.Load())
             contrib = A.call(self.helper("runtime.adjoint", "unbroadcast"), [part, A.name(value.id)])
             adj.append(A.located(self.accumulate(value.id, contrib), stmt))
         if base in self.seqs:
@@ -1043,6 +1080,17 @@ class ReverseAD(ADContext):
             zero = A.assign(gast.Subscript(value=A.name(b), slice=index, ctx=gast.Store()), A.const(0.0))
         adj.append(A.located(zero, stmt))
         return fwd, adj + restore
+
+
+def _at_add():
+    from runtime import at
+    return at.at_add
+
+
+def _may_repeat(index):
+    """Whether an index may hold an integer array (whose entries may repeat)."""
+    parts = index.elts if isinstance(index, gast.Tuple) else [index]
+    return not all(isinstance(p, (gast.Slice, gast.Constant)) for p in parts)
 
 
 #: array methods that write neither their receiver nor their arguments

@@ -177,8 +177,9 @@ class _Alias:
                 return ("func", value.args[0].id, (_fn_name(fn), value.args[1:], value.keywords))
         return None
 
-    def groups(self, sites):
-        """Union-find over names that may share a buffer (flow-insensitive)."""
+    def groups(self, sites, containers=True):
+        """Union-find over names that may share a buffer (flow-insensitive); without
+        `containers`, only through views (not through lists and tuples holding arrays)."""
         parent = {}
 
         def find(a):
@@ -201,7 +202,7 @@ class _Alias:
                 v = self.view_of(value)
                 if v is not None:
                     sources.add(v[1])
-                elif isinstance(value, (gast.List, gast.Tuple, gast.Dict)):
+                elif isinstance(value, (gast.List, gast.Tuple, gast.Dict)) and containers:
                     sources |= A.names_in(value)
                 elif isinstance(value, gast.Call):
                     callee = find_callee(self.program, value.func)
@@ -291,6 +292,7 @@ class _Alias:
             out.append((func.value.id, "container" if func.attr in _CONTAINER_METHODS else "call"))
         elif fn is not None and value.args and isinstance(value.args[0], gast.Name) and (
                 (_numpy_like(fn) and _fn_name(fn) in _WRITING_FUNCS)
+                or (getattr(fn, "__module__", None) == "runtime.at" and _fn_name(fn) != "at_get")
                 or (_fn_name(fn) in ("at", "reduceat") and isinstance(getattr(fn, "__self__", None), np.ufunc))):
             out.append((value.args[0].id, "call"))
         return out
@@ -372,6 +374,9 @@ class _Alias:
                 if how == "helper":
                     others = others | {name}
                 live = self.reads_after(sites, site, others)
+                # a name bound only after the write reads its values then (its sources are
+                # what may be stale, and they are in `live` themselves)
+                live = {m for m in live if not self.bound_after(sites, site, m)}
                 if how == "helper" and live:
                     raise TranspileError(
                         f"a function called here writes into its argument `{name}`, which is read "
@@ -440,6 +445,38 @@ class _Alias:
             again.tp_refresh = True
             new_after.append(again)
             handled.add(other)
+        # `v = y[i]` (integer indices only) read after the write: a number when y is 1-D,
+        # a view the write changes otherwise. Which one is known when the code runs.
+        def guardable(v):
+            vd = view_defs.get(v)
+            if vd is None or len(vd) != 1 or how not in ("store", "inplace", "rebind"):
+                return False
+            kind, base, detail = vd[0][1]
+            return kind == "sub" and base == name and not self.surely_array(kind, detail)
+
+        displays = {}
+        for s_ in sites:
+            st = s_.stmt
+            if isinstance(st, gast.Assign) and isinstance(st.targets[0], gast.Name) \
+                    and isinstance(st.value, (gast.Tuple, gast.List)):
+                displays.setdefault(st.targets[0].id, []).append(A.names_in(st.value))
+        where = f"{self.src.filename.split('/')[-1]}:{getattr(site.stmt, 'lineno', '?')}"
+        for other in sorted(live - handled):
+            if guardable(other):
+                guarded = [other]
+            elif other in displays and len(displays[other]) == 1:
+                # a tuple holding such values (`y[0], y[1] = y[1], y[0]`)
+                inside = displays[other][0] & groups_of_name(self, sites, name)
+                if not inside or not all(guardable(v) for v in inside):
+                    continue
+                guarded = sorted(inside)
+            else:
+                continue
+            for v in guarded:
+                guard = A.expr_stmt(A.call(A.attr(self.program.module_alias("runtime.checks"),
+                                                  "unwritten_view"), [A.name(v), A.const(v), A.const(where)]))
+                new_after.append(A.located(guard, site.stmt))
+            handled.add(other)
         if live - handled or not new_after:
             return False    # a name sharing the buffer some other way (a full alias kept, a container)
         for st in (stmt if isinstance(stmt, list) else [stmt]):
@@ -484,6 +521,23 @@ class _Alias:
         if vsite.pos > site.pos:
             return False    # a view taken after the write, in an earlier trip of a loop
         return True
+
+    @staticmethod
+    def bound_after(sites, site, name):
+        """Every binding of `name` comes after `site`, outside any loop around it."""
+        found = False
+        for s in sites:
+            st = s.stmt
+            targets = []
+            if isinstance(st, gast.Assign):
+                targets = A.names_in(st.targets[0], gast.Store)
+            elif isinstance(st, gast.For):
+                targets = A.names_in(st.target, gast.Store)
+            if name in targets:
+                found = True
+                if s.pos <= site.pos or any(L is M for L in s.loops for M in site.loops):
+                    return False
+        return found
 
     @staticmethod
     def surely_array(kind, detail):
@@ -534,6 +588,10 @@ class _Alias:
                 return [A.located(A.assign(base, A.call(A.attr(np_alias, "swapaxes"),
                                                         [A.name(name)] + copy.deepcopy(args))), loc)]
         return None
+
+
+def groups_of_name(alias, sites, name):
+    return alias.groups(sites, containers=False).get(name, {name})
 
 
 def _params_written(program, callee, seen=None):

@@ -323,7 +323,9 @@ class _Desugar(gast.NodeTransformer):
         copy = A.located(A.assign(target, A.call(A.attr(array, "copy"))), node)
         self.pending.append(copy)
         sub = gast.Subscript(value=A.name(target), slice=index, ctx=gast.Store())
-        if mode_value is not None or op in ("add",) and _has_array_index(index):
+        if mode_value is not None or op != "set" and _has_array_index(index):
+            # an index array may repeat: every update applies, as JAX's scatter (NumPy's
+            # `y[idx] *= v` would keep the last one)
             helper = A.attr(self.program.module_alias("runtime.at"), f"at_{_canonical(op)}")
             update = A.expr_stmt(A.call(helper, [A.name(target), _index_value(index), value,
                                                  A.const(mode_value or "raise")]))
