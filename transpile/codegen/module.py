@@ -7,6 +7,7 @@ import gast
 
 from .. import __version__
 from .. import astutil as A
+from .loader import reaching_cycle
 from .to_source import finish_module, function_source
 
 NUMBA_OPTIONS = dict(cache=True, error_model="numpy", boundscheck=True)
@@ -67,14 +68,33 @@ def imports(program, backend):
     return out
 
 
+def uncached(specs):
+    """Names of the functions that must not use Numba's disk cache: those in,
+    or calling into, a recursive call cycle, which Numba's cache cannot reload
+    (a segmentation fault in the next process; see `loader.reaching_cycle`)."""
+    names = {spec.gen_name for spec in specs}
+    edges = {spec.gen_name: {n.id for n in gast.walk(spec.node)
+                             if isinstance(n, gast.Name) and n.id in names}
+             for spec in specs}
+    return reaching_cycle(edges)
+
+
 def assemble(program, transform, backend):
     """(text, LineTable) of the module for `program`."""
     locations = []
-    chunks = ["\n".join(header(program, transform, backend)), "\n".join(imports(program, backend))]
-    for spec in list(program.functions) + list(getattr(program, "extra", ())):
+    specs = list(program.functions) + list(getattr(program, "extra", ()))
+    head = header(program, transform, backend)
+    no_cache = uncached(specs) if backend == "numba" else set()
+    if no_cache:
+        head.append(f"# not cached on disk (recursive calls, which Numba's cache cannot reload): "
+                    f"{', '.join(sorted(no_cache))}")
+    chunks = ["\n".join(head), "\n".join(imports(program, backend))]
+    for spec in specs:
         node = spec.node
         if backend == "numba":
             options = dict(NUMBA_OPTIONS, **getattr(spec, "numba_options", {}))
+            if spec.gen_name in no_cache:
+                options["cache"] = False
             node.decorator_list = [A.call("numba.njit", keywords={k: A.const(v) for k, v in options.items()})]
         chunks.append(function_source(node, spec.src, locations).rstrip("\n"))
     text = "\n\n\n".join(chunks) + "\n"
