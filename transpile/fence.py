@@ -45,6 +45,7 @@ def check(src):
     fn = src.node
     if isinstance(fn, gast.AsyncFunctionDef):
         raise UnsupportedSyntaxError(_REJECT[gast.AsyncFunctionDef], src.location(fn))
+    _nested_defs_as_lambdas(src)
     declared_global = {}
     for node in _walk_body(fn):
         kind = type(node)
@@ -61,6 +62,37 @@ def check(src):
                     f"assigning to the global `{node.id}` is not supported: a transformed "
                     f"function cannot change module state; return the new value instead",
                     src.location(node))
+
+
+def _nested_defs_as_lambdas(src):
+    """`def g(y): return e` inside the function becomes `g = lambda y: e` (inlined at its calls,
+    reading the enclosing function's variables as Python's closure does). Other nested
+    definitions are refused."""
+    def visit(stmts):
+        for k, stmt in enumerate(stmts):
+            if isinstance(stmt, gast.FunctionDef):
+                body = stmt.body
+                if body and isinstance(body[0], gast.Expr) and isinstance(body[0].value, gast.Constant) \
+                        and isinstance(body[0].value.value, str):
+                    body = body[1:]     # a docstring
+                args = stmt.args
+                if len(body) != 1 or not isinstance(body[0], gast.Return) or body[0].value is None \
+                        or stmt.decorator_list or args.vararg or args.kwarg or args.kwonlyargs:
+                    raise UnsupportedSyntaxError(
+                        f"a function defined inside another (`def {stmt.name}`) is supported when its "
+                        f"body is one `return` expression; define `{stmt.name}` at module level and pass "
+                        f"what it reads as arguments", src.location(stmt))
+                lam = gast.Lambda(args=args, body=body[0].value)
+                new = gast.Assign(targets=[gast.Name(id=stmt.name, ctx=gast.Store(), annotation=None,
+                                                     type_comment=None)], value=lam, type_comment=None)
+                gast.copy_location(new, stmt)
+                gast.copy_location(lam, stmt)
+                stmts[k] = new
+            for field in ("body", "orelse"):
+                inner = getattr(stmt, field, None)
+                if isinstance(inner, list) and inner and isinstance(inner[0], gast.stmt):
+                    visit(inner)
+    visit(src.node.body)
 
 
 def _walk_body(fn):

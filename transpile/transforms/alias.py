@@ -377,6 +377,9 @@ class _Alias:
                 # a name bound only after the write reads its values then (its sources are
                 # what may be stale, and they are in `live` themselves)
                 live = {m for m in live if not self.bound_after(sites, site, m)}
+                if how == "helper" and live and self.inline(site):
+                    self.substitute_copies()    # `y_1 = y` of the parameters: y_1 is y
+                    return True
                 if how == "helper" and live:
                     raise TranspileError(
                         f"a function called here writes into its argument `{name}`, which is read "
@@ -522,6 +525,53 @@ class _Alias:
             return False    # a view taken after the write, in an earlier trip of a loop
         return True
 
+    def inline(self, site):
+        """Put the body of a called function that writes into its arguments in place of the
+        call, so the writes reach the caller's names (and this pass sees them). Its variables
+        get fresh names; each parameter is first bound to its argument (`y_1 = y`); its result,
+        if used, is assigned to the call's target."""
+        stmt = site.stmt
+        call = stmt.value
+        callee = find_callee(self.program, call.func)
+        if callee is None or callee is self.spec or not hasattr(callee, "src") or call.keywords:
+            return False
+        if _calls_itself(self.program, callee):
+            return False
+        params = [a.id for a in callee.node.args.args]
+        if len(params) != len(call.args):
+            return False
+        body = copy.deepcopy(callee.node.body)
+        names = A.names_in(gast.Module(body=body, type_ignores=[])) | set(params)
+        inner = {n for n in names if n in set(callee.locals) | set(params)
+                 or any(isinstance(m, gast.Name) and m.id == n and isinstance(m.ctx, gast.Store)
+                        for m in gast.walk(gast.Module(body=body, type_ignores=[])))}
+        renames = {n: self.fresh(f"{n}_{callee.gen_name}_") for n in sorted(inner)}
+        for m in gast.walk(gast.Module(body=body, type_ignores=[])):
+            if isinstance(m, gast.Name) and m.id in renames:
+                m.id = renames[m.id]
+        for m in gast.walk(gast.Module(body=body, type_ignores=[])):
+            if hasattr(m, "lineno"):
+                m.lineno = getattr(stmt, "lineno", None)    # errors point at the call
+        out = [A.located(A.assign(renames[p], copy.deepcopy(a)), stmt) for p, a in zip(params, call.args)]
+        if body and isinstance(body[-1], gast.Return):
+            ret = body.pop()
+            if isinstance(stmt, gast.Assign) and ret.value is not None:
+                body.append(A.located(gast.Assign(targets=stmt.targets, value=ret.value, type_comment=None),
+                                      stmt))
+            elif isinstance(stmt, gast.Assign):
+                body.append(A.located(gast.Assign(targets=stmt.targets, value=A.const(None),
+                                                  type_comment=None), stmt))
+        elif isinstance(stmt, gast.Assign):
+            body.append(A.located(gast.Assign(targets=stmt.targets, value=A.const(None), type_comment=None),
+                                  stmt))
+        if any(isinstance(m, gast.Return) for m in gast.walk(gast.Module(body=body, type_ignores=[]))):
+            return False
+        self.spec.locals.update(renames.values())
+        block = site.block
+        k = next(i for i, s_ in enumerate(block) if s_ is stmt)
+        block[k:k + 1] = out + body
+        return True
+
     @staticmethod
     def bound_after(sites, site, name):
         """Every binding of `name` comes after `site`, outside any loop around it."""
@@ -588,6 +638,22 @@ class _Alias:
                 return [A.located(A.assign(base, A.call(A.attr(np_alias, "swapaxes"),
                                                         [A.name(name)] + copy.deepcopy(args))), loc)]
         return None
+
+
+def _calls_itself(program, spec, seen=None):
+    """Whether a generated function reaches itself through its calls."""
+    seen = set() if seen is None else seen
+    for n in gast.walk(spec.node):
+        if isinstance(n, gast.Call):
+            callee = find_callee(program, n.func)
+            if callee is None:
+                continue
+            if callee is spec or id(callee) in seen:
+                return True
+            seen.add(id(callee))
+            if _calls_itself(program, callee, seen):
+                return True
+    return False
 
 
 def groups_of_name(alias, sites, name):

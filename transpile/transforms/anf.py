@@ -36,6 +36,7 @@ import gast
 
 from .. import astutil as A
 from ..errors import UnsupportedSyntaxError
+from . import cflow
 
 _BUILTINS = {"range": range, "len": len, "enumerate": enumerate, "zip": zip, "slice": slice,
              "float": float, "int": int}
@@ -276,8 +277,10 @@ class _ANF:
             test_stmts = []
             node.test = self.atom(node.test, test_stmts)
             out.extend(test_stmts)
-            # Re-evaluate the test at the end of each trip.
-            node.body = self.block(node.body) + [copy.deepcopy(s) for s in test_stmts]
+            # Re-evaluate the test at the end of each trip that does not break (cflow put what
+            # follows a `break` in the other branch of its `if`: the test goes there too, so a
+            # trip's statements are the same ones forward and in the adjoint).
+            node.body = cflow.append_tail(self.block(node.body), [copy.deepcopy(s) for s in test_stmts])
             out.append(node)
             return
         if isinstance(node, gast.For):

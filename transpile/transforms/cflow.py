@@ -57,7 +57,7 @@ def kind(stmts):
     return NONE
 
 
-def _append_tail(stmts, tail):
+def append_tail(stmts, tail):
     """Append `tail` to every path through `stmts` that does not jump."""
     k = kind(stmts)
     if k == ALWAYS or not tail:
@@ -65,8 +65,8 @@ def _append_tail(stmts, tail):
     if k == NONE:
         return [s for s in stmts if not isinstance(s, gast.Pass)] + tail
     last = stmts[-1]
-    last.body = _append_tail(last.body, copy.deepcopy(tail))
-    last.orelse = _append_tail(last.orelse, copy.deepcopy(tail))
+    last.body = append_tail(last.body, copy.deepcopy(tail))
+    last.orelse = append_tail(last.orelse, copy.deepcopy(tail))
     return stmts
 
 
@@ -103,7 +103,7 @@ class _Structure:
                 out.append(stmt)
                 if kind([stmt]) != NONE:
                     tail = self.block(rest, in_loop)
-                    _append_tail(out, tail)
+                    append_tail(out, tail)
                     return out
                 continue
             if isinstance(stmt, (gast.For, gast.While)):
@@ -118,7 +118,7 @@ class _Structure:
                     jump = _jump(gast.Break() if in_loop else gast.Pass(), stmt)
                     check = A.located(gast.If(test=A.name("_returned"), body=[jump], orelse=[]), stmt)
                     out.append(check)
-                    _append_tail(out, self.block(rest, in_loop))
+                    append_tail(out, self.block(rest, in_loop))
                     return out
                 continue
             out.append(stmt)
