@@ -278,6 +278,13 @@ def _describe_fn(fn, node):
     return f"{mod}.{name}" if mod and mod != "builtins" else name
 
 
+def _is_check(fn):
+    """Runtime helpers that generated code calls as statements to check a value (they raise
+    or do nothing; they change nothing)."""
+    return getattr(fn, "__module__", None) == "runtime.tape" and getattr(fn, "__name__", None) in (
+        "grad_seed", "jacrev_output", "jacfwd_output", "check_output", "check_scalar_output")
+
+
 class _Extra:
     """A generated function that is not a specialization of user code (a VJP)."""
 

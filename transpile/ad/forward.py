@@ -28,7 +28,7 @@ import gast
 from .. import astutil as A
 from ..errors import TranspileError
 from . import templates
-from .analysis import ADContext, _Extra, _describe_fn
+from .analysis import _is_check, ADContext, _Extra, _describe_fn
 
 _LIST_METHODS = {"append", "pop"}
 
@@ -151,6 +151,7 @@ class ForwardAD(ADContext):
         pre, texpr = self.rhs_tangent(st, stmt, ans)
         out.extend(pre)
         if texpr is None:
+            self.check_zero_tangent(st, stmt)
             if self_ref:
                 out.append(A.located(A.assign(copy.deepcopy(target), A.name(tmp)), stmt))
             for n in names:
@@ -164,6 +165,25 @@ class ForwardAD(ADContext):
             texpr = A.name(dtmp)
         out.append(A.located(gast.Assign(targets=[dots], value=texpr, type_comment=None), stmt))
         return out
+
+    def check_zero_tangent(self, st, stmt):
+        """A statement reading a differentiable value gets a zero tangent only when its
+        function is declared non-differentiable: anything else (a dict display, an expression
+        no rule covers) would be a silent zero."""
+        if st.kind in ("const", "nondiff"):
+            return
+        if st.kind == "rule" and st.fn is not None:
+            return      # the function's tangent rule covered each argument (or raised)
+        read = A.names_in(stmt.value, gast.Load) & self.active
+        if st.kind == "getitem":
+            base = st.args[0]
+            read &= {base.id} if isinstance(base, gast.Name) else set()
+        if read:
+            raise TranspileError(
+                f"cannot differentiate how this statement uses `{sorted(read)[0]}` in forward mode: "
+                f"its derivative would be dropped (a differentiable value inside a dict or an "
+                f"expression no rule covers). Pass it as a separate argument or build an array",
+                self.location(stmt))
 
     def rhs_tangent(self, st, stmt, ans):
         """(statements, tangent expression or None for zero) of a right-hand side."""
@@ -250,7 +270,32 @@ class ForwardAD(ADContext):
                 [copy.deepcopy(a) for a in call.args]
             tcall = A.call(A.attr(self.dot(call.func.value.id), method), args)
             return [stmt, A.located(A.expr_stmt(tcall), stmt)]
-        return [stmt]
+        if not isinstance(call, gast.Call):
+            return [stmt]
+        read = A.names_in(call) & self.active
+        if not read:
+            return [stmt]
+        fn = self.resolve_func(call.func)
+        if fn is print or getattr(fn, "__module__", None) == "runtime.checks" or _is_check(fn):
+            return [stmt]
+        if getattr(fn, "__module__", None) == "runtime.at" and getattr(fn, "__name__", "") == "at_add" \
+                and isinstance(call.args[0], gast.Name) and not call.keywords:
+            # y.at[idx].add(v) / np.add.at(y, idx, v): linear in y and v
+            y = call.args[0].id
+            args = [A.name(self.dot(y)) if y in self.active else self.zero(call.args[0]),
+                    copy.deepcopy(call.args[1]), self.tangent_of(call.args[2])] + \
+                [copy.deepcopy(a) for a in call.args[3:]]
+            tcall = A.call(copy.deepcopy(call.func), args)
+            return [stmt, A.located(A.expr_stmt(tcall), stmt)]
+        callee = self.callee_of(call.func)
+        if callee is not None:
+            from .layers import _may_write
+            if not _may_write(callee):
+                return [stmt]
+        raise TranspileError(
+            f"cannot differentiate the call to {_describe_fn(fn, call)} made for its effect on its "
+            f"arguments in forward mode: it changes `{sorted(read)[0]}` or what it is stored into in "
+            f"place. Assign its result instead (`y = g(x)`, `y = y.at[i].add(v)`)", self.location(stmt))
 
 
 def _is_container_constructor(fn):

@@ -37,7 +37,7 @@ from ..codegen.to_source import comment
 from ..errors import TranspileError
 from ..transforms import dce
 from . import sweep, templates
-from .analysis import ADContext, _Extra, _describe_fn, _index_value, _rules
+from .analysis import _is_check, ADContext, _Extra, _describe_fn, _index_value, _rules
 
 
 class ReverseAD(ADContext):
@@ -732,7 +732,7 @@ class ReverseAD(ADContext):
         if not read or not isinstance(value, gast.Call):
             return
         fn = self.resolve_func(value.func)
-        if fn is print or getattr(fn, "__module__", None) == "runtime.checks":
+        if fn is print or getattr(fn, "__module__", None) == "runtime.checks" or _is_check(fn):
             return      # generated checks read their arguments only
         callee = self.callee_of(value.func)
         if callee is not None:

@@ -342,6 +342,23 @@ class _Desugar(gast.NodeTransformer):
         result = A.located(A.name(target), node)
         return result
 
+    def visit_AugAssign(self, node):
+        """`y[1:] -= y[:-1]`: NumPy computes the right side whole before writing (its operands
+        may overlap the target); Numba's in-place operators do not. So an augmented
+        subscript assignment whose value reads a variable becomes `y[i] = y[i] - v`, whose
+        right side is a new array (a plain setitem handles overlap in both)."""
+        node = self.generic_visit(node)
+        target = node.target
+        if not isinstance(target, gast.Subscript) or not any(
+                isinstance(n, gast.Name) for n in gast.walk(node.value)):
+            return node
+        index_nodes = list(gast.walk(target.slice)) + list(gast.walk(target.value))
+        if any(isinstance(n, (gast.Call, gast.Subscript, gast.Attribute)) for n in index_nodes):
+            return node     # evaluating the target twice could repeat effects: left as is
+        load = A.with_ctx(target, gast.Load())
+        value = A.located(gast.BinOp(left=load, op=node.op, right=node.value), node)
+        return A.located(A.assign(A.with_ctx(target, gast.Store()), value), node)
+
     def visit_Assign(self, node):
         target = self.target
         node = self.generic_visit(node)
