@@ -311,6 +311,9 @@ def zero_item(bar, index):
 def setitem_cotangent(bar, index):
     """The cotangent of ``v`` in ``y[index] = v``: ``bar[index]``, zero where a later entry
     of ``index`` writes the same element (NumPy keeps the last write)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    if not any(isinstance(p, (np.ndarray, list)) and np.asarray(p).dtype.kind in "iu" for p in parts):
+        return bar[index]       # ints, slices, masks: each element written once
     out = np.array(bar[index], dtype=np.result_type(bar, np.float64), copy=True)
     pos = np.arange(np.size(bar)).reshape(np.shape(bar))[index]     # shaped like bar[index]
     if np.ndim(pos) == 0:

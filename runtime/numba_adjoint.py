@@ -576,6 +576,10 @@ def _setitem_cotangent(bar, index):
         return impl
     if is_array(index) and isinstance(index.dtype, types.Boolean):
         return lambda bar, index: bar[index]        # a mask selects each element once
+    basic = (types.Integer, types.SliceType, types.NoneType, types.EllipsisType)
+    if isinstance(index, basic) or (isinstance(index, types.BaseTuple)
+                                    and all(isinstance(t, basic) for t in index.types)):
+        return lambda bar, index: bar[index]        # each element written once
     _fail('setitem_cotangent', 'compiled code differentiates writes through one 1-D integer '
           'index array (repeats keep the last write); got index %s' % index)
 

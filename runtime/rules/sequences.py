@@ -1,6 +1,7 @@
 """Tangent templates of the helpers that differentiate lists (runtime.adjoint's
-``zeros_like_list``, ``add_seq``, ``pop_item``, ``zero_item``), so generated gradients
-over lists can be differentiated again (``hessian``, ``grad(grad(f))``).
+``zeros_like_list``, ``add_seq``, ``pop_item``, ``zero_item``) and writes through
+repeated indices (``setitem_cotangent``), so generated gradients using them can be
+differentiated again (``hessian``, ``grad(grad(f))``).
 
 Each helper is linear in its cotangent list; the ones that change a list in place (a
 pop, an entry zeroed) do the same to the tangent list, once per primal call.
@@ -23,6 +24,11 @@ def pop_item(ans, bar, like):
 @tangent(A.zero_item)
 def zero_item(ans, bar, index):
     d[bar] = A.zero_item(t(bar), index)
+
+
+@tangent(A.setitem_cotangent)
+def setitem_cotangent(ans, bar, index):
+    d[bar] = A.setitem_cotangent(t(bar), index)
 
 
 nondifferentiable(A.zeros_like_list)

@@ -695,6 +695,38 @@ class ReverseAD(ADContext):
                                  self.location(stmt))
         raise TranspileError(f"cannot differentiate a {type(stmt).__name__} statement", self.location(stmt))
 
+    def int_names(self):
+        """Names that surely hold one integer: `for i in range(...)` targets and integer
+        arithmetic on them (`i - 1`), each bound only that way."""
+        if getattr(self, "_ints", None) is not None:
+            return self._ints
+        defs = {}
+        for n in gast.walk(self.node):
+            if isinstance(n, gast.For) and isinstance(n.target, gast.Name):
+                rng = isinstance(n.iter, gast.Call) and getattr(n.iter.func, "tp_value", None) is range
+                defs.setdefault(n.target.id, []).append("range" if rng else None)
+            elif isinstance(n, gast.Assign):
+                for t in n.targets:
+                    for m in gast.walk(t):
+                        if isinstance(m, gast.Name) and isinstance(m.ctx, gast.Store):
+                            defs.setdefault(m.id, []).append(n.value if isinstance(t, gast.Name) else None)
+        ints = {v for v, ds in defs.items() if ds and all(d == "range" for d in ds)}
+        changed = True
+        while changed:
+            changed = False
+            for v, ds in defs.items():
+                if v in ints or v in self.spec.dyn_params:
+                    continue
+                if all(isinstance(d, gast.BinOp) and isinstance(d.op, (gast.Add, gast.Sub, gast.Mult,
+                                                                       gast.FloorDiv, gast.Mod))
+                       and all(isinstance(o, gast.Name) and o.id in ints
+                               or isinstance(o, gast.Constant) and type(o.value) is int
+                               for o in (d.left, d.right)) for d in ds):
+                    ints.add(v)
+                    changed = True
+        self._ints = ints
+        return ints
+
     def scatter_add(self, stmt):
         """`at_add(y, idx, v, mode)` (`y.at[idx].add(v)`, `np.add.at(y, idx, v)`): in place,
         repeats accumulating. y's cotangent passes through; v gets y's cotangent gathered
@@ -1064,7 +1096,7 @@ class ReverseAD(ADContext):
         adj = []
         index = copy.deepcopy(target.slice)
         if isinstance(value, gast.Name) and value.id in self.active:
-            if base not in self.seqs and _may_repeat(index):
+            if base not in self.seqs and _may_repeat(index, self.int_names()):
                 # `y[idx] = v` with an index array that may repeat: NumPy keeps the last write,
                 # so an earlier duplicate's value reaches nothing.
                 part = A.call(self.helper("runtime.adjoint", "setitem_cotangent"),
@@ -1087,10 +1119,11 @@ def _at_add():
     return at.at_add
 
 
-def _may_repeat(index):
+def _may_repeat(index, ints=()):
     """Whether an index may hold an integer array (whose entries may repeat)."""
     parts = index.elts if isinstance(index, gast.Tuple) else [index]
-    return not all(isinstance(p, (gast.Slice, gast.Constant)) for p in parts)
+    return not all(isinstance(p, (gast.Slice, gast.Constant)) or isinstance(p, gast.Name) and p.id in ints
+                   for p in parts)
 
 
 #: array methods that write neither their receiver nor their arguments

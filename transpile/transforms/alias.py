@@ -81,6 +81,7 @@ class _Alias:
         self.node = spec.node
         self.src = spec.src
         self.containers = self.containers_of()
+        self.seen = {id(spec)}      # functions whose writes are being found (recursion)
 
     def location(self, node):
         return self.src.location(node)
@@ -135,11 +136,28 @@ class _Alias:
                 continue
             if other is site:
                 continue
+            earlier = other.pos <= site.pos     # in a later trip of the loop around the write
             for h in self.heads(other.stmt):
                 for n in gast.walk(h):
                     if isinstance(n, gast.Name) and n.id in names and not isinstance(n.ctx, gast.Store):
+                        if earlier and self.bound_in_trip_before(sites, loop_span, other, n.id):
+                            continue    # bound anew in that trip before this read
                         out.add(n.id)
         return out
+
+    @staticmethod
+    def bound_in_trip_before(sites, loop_span, read_site, name):
+        """`name` is assigned inside the loop, in the same block path, before `read_site`."""
+        for s in sites:
+            if s.pos >= read_site.pos or id(s.stmt) not in loop_span:
+                continue
+            if s.loops != read_site.loops or s.block is not read_site.block:
+                continue
+            st = s.stmt
+            if isinstance(st, gast.Assign) and name in A.names_in(st.targets[0], gast.Store) \
+                    and not isinstance(st.targets[0], gast.Subscript):
+                return True
+        return False
 
     # -- definitions and groups ----------------------------------------------------
     def defs(self):
@@ -280,7 +298,7 @@ class _Alias:
         func = value.func
         callee = find_callee(self.program, func)
         if callee is not None:
-            written = _params_written(self.program, callee)
+            written = _params_written(self.program, callee, self.seen)
             params = list(callee.dyn_params)
             for k, a in enumerate(value.args):
                 if k < len(params) and params[k] in written and isinstance(a, gast.Name):
@@ -442,6 +460,8 @@ class _Alias:
             vsite, (kind, base, detail) = vd[0]
             if base != name or vsite.pos > site.pos and not site.loops:
                 continue
+            if not self.surely_array(kind, detail):
+                continue    # `a = y[i]` may be a number (a copy): checked below instead
             if defs.get(other) != 1 or not self.stable(vsite, site, sites, kind, detail, base):
                 continue
             again = A.located(copy.deepcopy(vsite.stmt), site.stmt)
@@ -668,6 +688,7 @@ def _params_written(program, callee, seen=None):
     seen = seen | {id(callee)}
     params = set(callee.dyn_params)
     sub = _Alias(program, callee)
+    sub.seen = seen
     out = set()
     for site in sub.sites():
         for name, how in sub.writes(site):
