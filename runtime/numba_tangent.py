@@ -6,6 +6,7 @@ from numba.core.errors import TypingError
 from numba.extending import overload
 
 from . import tangent as T
+from .numba_tape import check_output_type
 
 
 def _scalar(x):
@@ -86,6 +87,7 @@ def _cast(t, dtype):
 
 @overload(T.unit)
 def _unit(x, k):
+    check_output_type(x, 'jacrev', False)
     if _scalar(x) and not isinstance(x, types.Array):
         return lambda x, k: 1.0
     dt = _fdt(x)
@@ -154,6 +156,7 @@ def _first_example(Y):
 
 @overload(T.basis)
 def _basis(x):
+    check_output_type(x, 'jacrev', False)
     if isinstance(x, types.BaseTuple):
         return lambda x: T.basis_block(x, T.size(x), 0)
     if not isinstance(x, types.Array):
@@ -168,6 +171,7 @@ def _basis(x):
 
 @overload(T.jac_from_cols)
 def _jac_from_cols(T_, y, x):
+    check_output_type(y, 'jacfwd', True)
     if isinstance(y, types.BaseTuple):
         return _tuple_impl(['T_', 'y', 'x'], len(y), 'T.jac_from_cols(T_[{k}], y[{k}], x)')
 

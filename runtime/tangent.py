@@ -16,6 +16,13 @@ on it) calls.  Each runs under NumPy here and under Numba through
 """
 import numpy as np
 
+from runtime.tape import COMPLEX_ADVICE, check_output
+
+
+_COMPLEX = ("a complex value inside the differentiated function depends on its inputs (e.g. "
+            "x * 1j, np.exp(1j * x)), and its derivative would be cut to its real part: "
+            + COMPLEX_ADVICE + ".")
+
 
 def _float(dt):
     return dt if np.dtype(dt).kind in 'fc' else np.dtype(np.float64)
@@ -25,6 +32,8 @@ def fit(v, like):
     """The tangent ``v`` broadcast to the shape of ``like`` (``v`` itself when
     it fits; a float when ``like`` is a scalar)."""
     if np.ndim(like) == 0 and not isinstance(like, np.ndarray):
+        if np.iscomplexobj(v):      # never cut to its real part
+            raise TypeError(_COMPLEX)
         return float(v) if np.ndim(v) == 0 else float(np.sum(v))
     shape = np.shape(like)
     if np.shape(v) == shape and isinstance(v, np.ndarray):
@@ -133,7 +142,9 @@ def norm_grad_tangent(x, ans, tx, tans, ord=None, axis=None, keepdims=False):
 
 def unit(x, k):
     """The tangent of ``x`` that is 1 at flat index ``k`` and 0 elsewhere
-    (1.0 for a scalar)."""
+    (1.0 for a scalar).  ``x`` is what jacrev differentiates (its output):
+    JAX's TypeError unless it is float."""
+    check_output(x, "jacrev")
     if np.ndim(x) == 0 and not isinstance(x, np.ndarray):
         return 1.0
     e = np.zeros(np.shape(x), _float(np.result_type(x)))
@@ -156,7 +167,9 @@ def size(x):
 def basis(x):
     """Every basis tangent of ``x`` at once: the ``(size(x),) + x.shape``
     stack of the ``unit(x, k)``; for a tuple, a tuple of such stacks with
-    ``size(x)`` rows each, row k nonzero in the item holding flat index k."""
+    ``size(x)`` rows each, row k nonzero in the item holding flat index k.
+    JAX's TypeError unless ``x`` is float (jacrev's output, jacfwd's input)."""
+    check_output(x, "jacrev")
     if type(x) is tuple:
         return basis_block(x, size(x), 0)
     n = size(x)
@@ -189,7 +202,9 @@ def first_example(Y):
 def jac_from_cols(T, y, x):
     """The Jacobian ``y.shape + x.shape`` (a float when both are scalars)
     from ``T``, the tangents of ``y`` along ``basis(x)``, one per row (a
-    tuple of them for a tuple ``y``)."""
+    tuple of them for a tuple ``y``).  ``y`` is what jacfwd differentiates:
+    JAX's TypeError for None, a string or a complex."""
+    check_output(y, "jacfwd", ints=True)
     if type(y) is tuple:
         return tuple(jac_from_cols(t, e, x) for t, e in zip(T, y))
     n, m = size(x), size(y)

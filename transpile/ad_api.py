@@ -3,6 +3,8 @@
 Each returns a function that runs the generated reverse-mode source eagerly
 with NumPy; `tp.jit(tp.grad(f))` compiles the same source with Numba.
 """
+import contextlib
+import warnings
 
 import numpy as np
 
@@ -10,14 +12,18 @@ from .api import Jitted, _DYN, _DYNAMIC_TYPES, transformation_of
 from .structure import TreeParam, flatten_up_to, is_container, mirror
 from .tree import tree_flatten, tree_leaves, tree_map, tree_structure, tree_unflatten
 from runtime.adjoint import zeros_like
+from runtime.tape import COMPLEX_ADVICE, grad_seed
+from runtime.tape import _kind as output_kind
 from runtime.tape import stop_gradient  # noqa: F401  (re-exported as tp.stop_gradient)
 
 
 def _check_inexact(value, which, fname):
-    if type(value) is float or (type(value) is np.ndarray and value.dtype.kind in "fc"):
+    if type(value) is float or (type(value) is np.ndarray and value.dtype.kind == "f"):
         return      # the common cases, fast (this runs on every call)
     dtype = getattr(value, "dtype", None)     # arrays, NumPy scalars, GPU arrays (no copy)
     dtype = np.dtype(dtype) if dtype is not None else np.asarray(value).dtype
+    if dtype.kind == "c":
+        raise TypeError(f"argument {which} of {fname}() is complex ({dtype.name}): {COMPLEX_ADVICE}.")
     if not np.issubdtype(dtype, np.inexact):
         raise TypeError(
             f"grad requires real- or complex-valued inputs (input dtype that is a sub-dtype of "
@@ -25,11 +31,29 @@ def _check_inexact(value, which, fname):
             f"use integer-valued inputs, convert them with float() or .astype(float).")
 
 
+def _no_holomorphic(holomorphic):
+    if holomorphic:
+        raise TypeError(f"holomorphic=True is not supported: {COMPLEX_ADVICE}.")
+
+
+#: why a complex derivative is refused where a real one was expected
+_COMPLEX_INSIDE = ("a complex value inside the differentiated function depends on its inputs "
+                   "(e.g. x * 1j, np.exp(1j * x)), and its derivative would be cut to its real part: ")
+
+
+def _refuse_complex(bar):
+    raise TypeError(_COMPLEX_INSIDE + COMPLEX_ADVICE + ".")
+
+
 def _like(bar, x):
-    """The cotangent shaped and typed like its primal: float in, float out."""
+    """The cotangent shaped and typed like its primal: float in, float out (a
+    complex cotangent of a real primal is an error, never cut to its real
+    part)."""
     if type(bar) is np.ndarray and type(x) is np.ndarray and bar.shape == x.shape \
             and bar.dtype == x.dtype:
         return bar  # the common case, fast
+    if np.iscomplexobj(bar) and not np.iscomplexobj(x):
+        _refuse_complex(bar)
     if isinstance(x, np.ndarray):
         out = np.asarray(bar)
         if out.shape != x.shape:
@@ -44,6 +68,45 @@ def _like(bar, x):
     if isinstance(x, complex):
         return complex(bar)
     return bar
+
+
+@contextlib.contextmanager
+def _no_complex_casts(backend):
+    """Run eager derivative code with NumPy's ComplexWarning (a complex value
+    cast to real, its imaginary part discarded) as an error: in derivative
+    code that cast would cut a derivative to its real part. Compiled code
+    needs nothing: Numba refuses those casts."""
+    if backend != "python":
+        yield
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", np.exceptions.ComplexWarning)
+        try:
+            yield
+        except np.exceptions.ComplexWarning as exc:
+            raise TypeError(_COMPLEX_INSIDE + COMPLEX_ADVICE + ".").with_traceback(exc.__traceback__) from None
+
+
+def _complex_note(exc):
+    """Say why when Numba could not compile derivative code for complex values."""
+    if "complex" in str(exc) and hasattr(exc, "add_note"):
+        exc.add_note(_COMPLEX_INSIDE + COMPLEX_ADVICE + ".")
+
+
+def _check_output_leaves(out, name, allow_none=False):
+    """The TypeError of a derivative of a function whose output (a pytree) has
+    a leaf that is not a real number or array (None, a string, a complex)."""
+    if out is None and not allow_none:
+        raise TypeError(f"{name} is defined for functions that return arrays or numbers (or a "
+                        f"pytree of them); the function returned None.")
+    for leaf in tree_leaves(out):
+        kind = output_kind(leaf)
+        if kind is None:
+            raise TypeError(f"{name} is defined for functions that return arrays or numbers (or a "
+                            f"pytree of them); the function returned {leaf!r}.")
+        if kind == "c":
+            raise TypeError(f"{name} of a function with a complex output "
+                            f"({np.result_type(leaf).name}): {COMPLEX_ADVICE}.")
 
 
 # Generated code shared by every `grad(f)` object of the same function and options,
@@ -173,10 +236,12 @@ class Differentiated(Jitted):
                 call_args = [args[i] for i in gen.dyn_index]
             call_args = call_args + [h.getter() for h in gen.hidden] + list(extra)
         try:
-            out = gen.entry(*call_args)
+            with _no_complex_casts(self.backend):
+                out = gen.entry(*call_args)
         except Exception as exc:
             from .api import _relocate
             _relocate(exc, gen)
+            _complex_note(exc)
             raise
         return (out, gen) if with_gen else out
 
@@ -196,6 +261,9 @@ class Differentiated(Jitted):
         (value, bars), gen = self._run(args, with_gen=True)
         if gen.out_tree is not None:        # (loss, aux pytree), returned flat
             value = tree_unflatten(gen.out_tree, value)
+        # JAX's TypeError for an output that is not a float scalar (generated
+        # code seeds, and so checks, only an output that depends on the inputs)
+        grad_seed(value[0] if self.has_aux and isinstance(value, tuple) else value)
         if trees:
             grads = _tree_grads(bars, args, self._argnums)
             grads = grads[0] if isinstance(self.argnums, int) else grads
@@ -225,16 +293,19 @@ def _tree_grads(bars, args, argnums):
     return tuple(out)
 
 
-def grad(fun, argnums=0, has_aux=False):
-    """The gradient of scalar-valued `fun` with respect to argument(s) `argnums`."""
+def grad(fun, argnums=0, has_aux=False, holomorphic=False):
+    """The gradient of scalar-valued `fun` with respect to argument(s) `argnums`
+    (real numbers only: `holomorphic=True` is a TypeError)."""
+    _no_holomorphic(holomorphic)
     if isinstance(fun, Differentiated):     # grad(grad(f)), grad(jacfwd(f)), ...
         from .derivatives import compose
         return compose(fun, "grad", argnums, has_aux)
     return transformation_of(fun, lambda f: Differentiated(f, "grad", argnums, has_aux))
 
 
-def value_and_grad(fun, argnums=0, has_aux=False):
+def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False):
     """`(fun(*args), grad(fun)(*args))` in one pass."""
+    _no_holomorphic(holomorphic)
     if isinstance(fun, Differentiated):
         from .derivatives import compose
         return compose(fun, "value_and_grad", argnums, has_aux)
@@ -297,5 +368,7 @@ def vjp(fun, *primals, has_aux=False):
             raise TypeError(f"vjp(..., has_aux=True) needs {diff._fn.__qualname__}() to return a pair "
                             f"(output, aux), got {type(out).__name__}")
         out, aux = out
+        _check_output_leaves(out, "vjp")
         return out, _VJP(diff, args, out, aux, True), aux
+    _check_output_leaves(out, "vjp")
     return out, _VJP(diff, args, out)

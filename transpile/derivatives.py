@@ -10,7 +10,8 @@ import functools
 
 import numpy as np
 
-from .ad_api import Differentiated, _check_inexact, _like
+from .ad_api import (COMPLEX_ADVICE, Differentiated, _check_inexact, _check_output_leaves,
+                     _complex_note, _like, _no_complex_casts, _no_holomorphic, _refuse_complex)
 from .api import _DYN, call_args_of, transformation_of
 from .structure import is_container, mirror, rebuild_result, tree_key, tuple_structure
 from .tree import tree_flatten, tree_leaves, tree_map, tree_structure, tree_unflatten
@@ -139,7 +140,12 @@ class Transformed(Differentiated):
         args = self._bind(args, dict(kwargs))
         self._check_inputs(args)
         out, gen = self._run(args, with_gen=True)
-        return self._result(out, gen, args)
+        result = self._result(out, gen, args)
+        if self.layers[-1][0] not in ("grad", "value_and_grad"):    # grads were checked by _like
+            for leaf in tree_leaves(result[0] if self.layers[-1][2] else result):   # not the aux
+                if np.iscomplexobj(leaf):
+                    _refuse_complex(leaf)
+        return result
 
     def _result(self, out, gen, args):
         """The generated result in JAX's structure; gradients typed like their inputs."""
@@ -212,25 +218,27 @@ def _stacked(fun, layer, kind):
     return cls(target, layers, fun.backend)
 
 
-def jacfwd(fun, argnums=0, has_aux=False):
+def jacfwd(fun, argnums=0, has_aux=False, holomorphic=False):
     """The Jacobian of `fun` by forward mode: shape `out.shape + in.shape`.
     With `has_aux`, `fun` returns `(out, aux)` and the result is `(J, aux)`."""
+    _no_holomorphic(holomorphic)
     if isinstance(fun, Differentiated):
         return compose(fun, "jacfwd", argnums, has_aux)
     return transformation_of(fun, lambda f: Transformed(f, [("jacfwd", argnums, has_aux)]))
 
 
-def jacrev(fun, argnums=0, has_aux=False):
+def jacrev(fun, argnums=0, has_aux=False, holomorphic=False):
     """The Jacobian of `fun` by reverse mode: shape `out.shape + in.shape`.
     With `has_aux`, `fun` returns `(out, aux)` and the result is `(J, aux)`."""
+    _no_holomorphic(holomorphic)
     if isinstance(fun, Differentiated):
         return compose(fun, "jacrev", argnums, has_aux)
     return transformation_of(fun, lambda f: Transformed(f, [("jacrev", argnums, has_aux)]))
 
 
-def hessian(fun, argnums=0, has_aux=False):
+def hessian(fun, argnums=0, has_aux=False, holomorphic=False):
     """`jacfwd(jacrev(fun, argnums), argnums)`: forward over reverse."""
-    return jacfwd(jacrev(fun, argnums, has_aux), argnums, has_aux)
+    return jacfwd(jacrev(fun, argnums, has_aux, holomorphic), argnums, has_aux, holomorphic)
 
 
 def jvp(fun, primals, tangents, has_aux=False):
@@ -250,6 +258,9 @@ def jvp(fun, primals, tangents, has_aux=False):
                         f"{t_def}.")
     for k, (p, t) in enumerate(zip(p_leaves, t_leaves)):
         pd, td = np.result_type(p), np.result_type(t)
+        if pd.kind == "c" or td.kind == "c":
+            raise TypeError(f"jvp got a complex {'primal' if pd.kind == 'c' else 'tangent'} "
+                            f"({(pd if pd.kind == 'c' else td).name}) for leaf {k}: {COMPLEX_ADVICE}.")
         if not np.issubdtype(pd, np.inexact):
             raise TypeError(f"jvp requires real- or complex-valued primal inputs, but got "
                             f"{pd.name} for primal leaf {k}")
@@ -275,15 +286,30 @@ def jvp(fun, primals, tangents, has_aux=False):
         gen = tr._cache.get(key) or tr._generate(args, key)
     call_args = call_args_of(args, gen) if gen.trees else [args[i] for i in gen.dyn_index]
     try:
-        out = gen.entry(*call_args, *[h.getter() for h in gen.hidden], *t_leaves)
+        with _no_complex_casts(tr.backend):
+            out = gen.entry(*call_args, *[h.getter() for h in gen.hidden], *t_leaves)
     except Exception as exc:
         from .api import _relocate
         _relocate(exc, gen)
+        _complex_note(exc)
         raise
     if has_aux:
         y, y_dot, aux = out
-        return rebuild_result((y, y_dot), gen.shapes, None) + (_aux_of(aux, gen),)
-    return rebuild_result(out, gen.shapes, gen.out_tree)
+        y, y_dot = rebuild_result((y, y_dot), gen.shapes, None)
+        _check_jvp_result(y, y_dot)
+        return y, y_dot, _aux_of(aux, gen)
+    y, y_dot = rebuild_result(out, gen.shapes, gen.out_tree)
+    _check_jvp_result(y, y_dot)
+    return y, y_dot
+
+
+def _check_jvp_result(y, y_dot):
+    """JAX's TypeError for an output that is not made of numbers and arrays
+    (None, an empty pytree, is one); a complex output or tangent is refused."""
+    _check_output_leaves(y, "jvp", allow_none=True)
+    for leaf in tree_leaves(y_dot):
+        if np.iscomplexobj(leaf):
+            _refuse_complex(leaf)
 
 
 def _aux_of(aux, gen):
@@ -296,6 +322,10 @@ def linearize(fun, *primals):
     `jvp(fun, primals, tangents)[1]` at the primals given here (copied, so
     later writes to them do not change it). Each call runs the generated
     JVP, primal part included (JAX evaluates that part once)."""
+    for k, leaf in enumerate(tree_leaves(primals)):
+        if np.iscomplexobj(leaf):
+            raise TypeError(f"linearize got a complex primal ({np.result_type(leaf).name}) for leaf "
+                            f"{k}: {COMPLEX_ADVICE}.")
     kept = tuple(tree_map(lambda a: a.copy() if isinstance(a, np.ndarray) else a, p) for p in primals)
     out = fun(*primals)
 

@@ -25,7 +25,7 @@ import functools
 
 import numpy as np
 
-from .ad_api import Differentiated, _GENERATED
+from .ad_api import Differentiated, _GENERATED, _no_complex_casts
 from .api import _DYN, _relocate, arg_plan, call_args_of, statics_of, transformation_of
 from .derivatives import Transformed, differentiated
 from .errors import TranspileError, TranspileTypingError
@@ -439,7 +439,9 @@ class Vmapped(Transformed):
         call_args = call_args_of(bound, gen) if gen.trees else [bound[i] for i in gen.dyn_index]
         call_args += [h.getter() for h in gen.hidden]
         try:
-            return gen.entry(*call_args), gen
+            # derivative layers: a complex value cast to real is an error (ad_api)
+            with _no_complex_casts(self.backend if any(k != "vmap" for k, _, _ in self.layers) else None):
+                return gen.entry(*call_args), gen
         except Exception as exc:
             try:
                 _relocate(exc, gen)

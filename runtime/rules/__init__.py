@@ -245,5 +245,16 @@ def lookup_batching(fn):
 
 # Register the families (each module imports `adjoint`, `d` from here).
 from runtime.rules import (  # noqa: E402,F401
-    elementwise, scalar, reductions, linalg, shape, indexing, helpers, batching, random,
+    elementwise, scalar, reductions, linalg, shape, indexing, helpers, batching, random, creation,
     sequences)
+
+
+def _nondifferentiable_twins():
+    """The ``runtime.npx`` twins of non-differentiable NumPy functions
+    (``npx.argmax`` for ``x.argmax()``) are non-differentiable too."""
+    from runtime import npx
+    NONDIFFERENTIABLE.update(twin for fn, twin in npx.NUMPY_TWINS.items()
+                             if fn in NONDIFFERENTIABLE)
+
+
+_nondifferentiable_twins()

@@ -158,7 +158,7 @@ def save(ans, value):
     d[value] = tape.save(t(value))
 
 
-nondifferentiable(tape.grad_seed, tape.stop_gradient, tape.keeps)
+nondifferentiable(tape.grad_seed, tape.stop_gradient, tape.keeps, tape.check_output)
 
 # ---- runtime.tangent: forward mode's own helpers ----
 

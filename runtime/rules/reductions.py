@@ -114,5 +114,7 @@ def std_tangent(ans, a, axis=None, dtype=None, out=None, ddof=0,
 nondifferentiable(
     np.argmax, np.argmin, np.argsort, np.argwhere, np.nonzero, np.flatnonzero,
     np.count_nonzero, np.any, np.all, np.searchsorted, np.digitize,
-    np.bincount, np.unique, np.lexsort, np.nanargmax, np.nanargmin,
+    np.lexsort, np.nanargmax, np.nanargmin,
 )
+# np.bincount (its weights) and np.unique (the values it keeps) have rules:
+# runtime/rules/creation.py

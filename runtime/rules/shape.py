@@ -11,6 +11,7 @@ import numpy as np
 from runtime.adjoint import (like_dtype, reshape_like, split_like,
                              unbroadcast, unstack_like, untranspose)
 from runtime import npx
+from runtime.creation import inexact_weight
 from runtime.rules import adjoint, d, nondifferentiable, t, tangent, ts
 from runtime.tangent import cast
 
@@ -77,9 +78,9 @@ def astype(g, ans, a, dtype):
 
 nondifferentiable(
     np.shape, np.ndim, np.size, np.zeros_like, np.ones_like, np.empty_like,
-    np.zeros, np.ones, np.empty, np.full, np.eye, np.identity, np.arange,
-    np.linspace, np.tri,
+    np.zeros, np.ones, np.empty, np.eye, np.identity, np.tri,
 )
+# np.full, np.full_like, np.linspace, np.arange: runtime/rules/creation.py
 
 
 # ---- Array construction ----------------------------------------------------
@@ -87,8 +88,9 @@ nondifferentiable(
 @adjoint(np.array, np.asarray)
 def array(g, ans, object, dtype=None):
     # `object` is a list of scalars or arrays (the compiler splits d[...] by
-    # element: element k gets g[k]) or one array (it gets g whole).
-    d[object] = g
+    # element: element k gets g[k]) or one array (it gets g whole); an
+    # integer dtype has no derivative.
+    d[object] = g * inexact_weight(ans)
 
 
 # ---- Tangents (forward mode): shape functions are linear, so the tangent
@@ -146,9 +148,9 @@ def astype_tangent(ans, a, dtype):
 
 @tangent(np.array)
 def array_tangent(ans, object, dtype=None):
-    d[object] = np.array(ts(object))
+    d[object] = np.array(ts(object)) * inexact_weight(ans)
 
 
 @tangent(np.asarray)
 def asarray_tangent(ans, object, dtype=None):
-    d[object] = np.asarray(ts(object))
+    d[object] = np.asarray(ts(object)) * inexact_weight(ans)

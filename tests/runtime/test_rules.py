@@ -144,6 +144,8 @@ def run_template(fn, args, kwargs, g, ans):
         else:
             cots[id(x)] = v
     for x, v in log:
+        if v is None:           # d[p] = None: no derivative, on purpose
+            continue
         if isinstance(x, (tuple, list)):
             # a tuple of cotangents, or an array whose rows are theirs
             assert len(v) == len(x)
@@ -360,6 +362,30 @@ def _table():
                       ((2, 3, 4), dict(axis=(2, 0), ord=1)),
                       ((2, 3, 4), dict(keepdims=True)), (S, {})]:
         t.append(Op(np.linalg.norm, shape, **kw))
+    # array creation and selection (runtime/rules/creation.py)
+    t += [Op(np.linspace, S, S, Const(5)), Op(np.linspace, S, S, Const(4), endpoint=False),
+          Op(np.linspace, (3,), S, Const(4), name='linspace_arr'),
+          Op(np.linspace, (2, 1), (3,), Const(4), axis=-1, name='linspace_axis'),
+          Op(np.linspace, S, (2,), Const(3), retstep=True, name='linspace_retstep'),
+          Op(np.linspace, S, S, Const(1), name='linspace_one'),
+          Op(np.linspace, S, S, Const(5), dtype=np.int64, name='linspace_int'),
+          Op(np.arange, S, Const(7.5), S, dom=('real', 'real', 'pos')),
+          Op(np.arange, S, Const(9.25), name='arange_start'),
+          Op(np.arange, S, dom='gt1', name='arange_stop'),
+          Op(np.full, Const((2, 3)), S), Op(np.full, Const((2, 3)), (3,), name='full_row'),
+          Op(np.full, Const(3), S, Const(np.int64), name='full_int'),
+          Op(np.full_like, Const(np.ones((2, 3))), S),
+          Op(np.full_like, Const(np.ones((2, 3))), (2, 1), name='full_like_col'),
+          Op(np.full_like, Const(np.arange(3)), S, name='full_like_int'),
+          Op(np.bincount, Const(np.array([0, 2, 2, 1, 4])), (5,)),
+          Op(np.bincount, Const(np.array([1, 1, 0])), (3,), minlength=5, name='bincount_min'),
+          Op(np.heaviside, Const(np.array([-1.0, 0.0, 2.0, 0.0])), (4,)),
+          Op(np.heaviside, Const(np.array([[0.0], [3.0]])), S, name='heaviside_bcast'),
+          Op(np.unique, (6,)), Op(np.unique, (2, 3), name='unique_2d'),
+          Op(np.unique, (5,), return_inverse=True, name='unique_inverse'),
+          Op(np.unique, (5,), return_index=True, return_counts=True, name='unique_flags'),
+          Op(np.array, Seq(S, S), Const(np.int64), name='array_int'),
+          Op(np.asarray, (3,), Const(np.int32), name='asarray_int')]
     from runtime import random as R         # tp.random.uniform: through its bounds
     key = R.PRNGKey(3)
     t += [Op(R.uniform, Const(key), Const((4,)), Const(None), (4,), S, dom='unit'),
@@ -615,12 +641,16 @@ NUMBA_OPS = [  # templates whose bodies go beyond calling helpers, at least
     Op(np.linalg.slogdet, (3, 3), dom='wellcond'),
     Op(np.linalg.cholesky, (3, 3), dom='spd', pre=_sym),
     Op(np.linalg.norm, (4,)),
+    Op(np.linspace, S, S, Const(5)), Op(np.arange, S, Const(7.5), S, dom=('real', 'real', 'pos')),
+    Op(np.full, Const((2, 3)), S), Op(np.bincount, Const(np.array([0, 2, 2, 1, 4])), (5,)),
+    Op(np.unique, (6,)), Op(np.heaviside, Const(np.array([-1.0, 0.0, 2.0, 0.0])), (4,)),
 ]
 
 
 #: by default (setup.cfg skips `slow`) one or two per family compile
 FAST = {np.multiply, np.clip, np.exp, math.pow, builtins.max, np.sum, np.max,
-        np.concatenate, operator.getitem, np.einsum, np.linalg.slogdet}
+        np.concatenate, operator.getitem, np.einsum, np.linalg.slogdet,
+        np.linspace, np.unique}
 
 
 @pytest.mark.parametrize('op', [

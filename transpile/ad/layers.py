@@ -142,7 +142,10 @@ def grad_wrapper(program, base, grad, kind, argnums_int, has_aux):
     params = params_of(grad)
     lines = [f"    _r = {_call(grad.gen_name, params)}",
              "    _v = _r[0]",
-             "    _b = _r[1]"]
+             "    _b = _r[1]",
+             # JAX's TypeError for an output that is not a float scalar (the
+             # adjoint sweep seeds only an output that depends on the inputs)
+             f"    _s = tape.grad_seed({'_v[0]' if has_aux else '_v'})"]
     g = "_b"
     if argnums_int:
         lines.append("    _g0 = _b[0]")
@@ -219,8 +222,8 @@ def jacfwd_wrapper(program, base, current, wrt, argnums_int, kind, registry, ran
                 lines += ["    _Y = _r0[0]", "    _y = tangent.first_example(_Y)"]
         if j == 0 and not lines[-1].startswith("    _y ="):
             lines.append("    _y = _r0[0]")
-            if kind in ("grad", "value_and_grad"):
-                lines.append("    tape.grad_seed(_y)")
+        if j == 0 and kind in ("grad", "value_and_grad"):  # JAX's TypeError unless a float scalar
+            lines.append("    tape.grad_seed(_y)")
         if rank != 0:
             lines.append(f"    _D{j} = tangent.jac_from_cols(_T{j}, _y, {x})")
         outs.append(f"_D{j}")

@@ -62,8 +62,15 @@ class Template:
             stmt = copy.deepcopy(stmt)
             if _is_d_assign(stmt):
                 param = stmt.targets[0].slice.id
-                value = _Sub(subs, renames, ctx, self.fn).visit(stmt.value)
                 target = binding.get(param)
+                if _is_none(stmt.value):
+                    # d[p] = None: p has no derivative here, on purpose (integers, a
+                    # shape, a step function): its cotangent receives zeros
+                    if isinstance(target, gast.Name) and ctx.is_active(target.id):
+                        zero = A.call(ctx.helper("runtime.adjoint", "zeros_like"), [A.name(target.id)])
+                        out.append(A.located(ctx.accumulate(target.id, zero), model))
+                    continue
+                value = _Sub(subs, renames, ctx, self.fn).visit(stmt.value)
                 if isinstance(target, gast.Name):
                     if ctx.is_active(target.id):
                         out.append(A.located(ctx.accumulate(target.id, value), model))

@@ -17,6 +17,9 @@
   `x.reshape(2, 3)`, ...) become calls to their `runtime.npx` twins:
   `npx.max(x, axis=0)`, `npx.reshape(x, (2, 3))`.
 
+* `np.einsum(a, [0, 1], [1, 0])` (the sublist form, constant sublists)
+  becomes `np.einsum('AB->BA', a)` (transforms/einsum.py).
+
 * A list display used as an index becomes an array, as NumPy reads it
   (Numba takes arrays, not lists): `A[:, [3, 0]]` -> `A[:, np.array([3, 0])]`.
 * `np.squeeze(e)` without `axis`, where `e`'s unit axes are known from its
@@ -45,6 +48,7 @@ import numpy as np
 
 from .. import astutil as A
 from ..errors import TranspileError
+from . import einsum
 
 _AT_OPS = {"set", "add", "multiply", "mul", "divide", "power", "min", "max", "get", "apply"}
 _INPLACE = {"add": gast.Add, "multiply": gast.Mult, "mul": gast.Mult, "divide": gast.Div,
@@ -269,6 +273,8 @@ class _Desugar(gast.NodeTransformer):
             return self.lower_at(node, *at)
         if self.denotes(node.func) == "squeeze":
             return self.squeeze(node)
+        if getattr(node.func, "tp_value", None) is np.einsum:
+            node = einsum.subscripts_form(node) or node
         func = node.func
         if getattr(func, "tp_value", None) is dict and not node.args and node.keywords:
             if any(k.arg is None for k in node.keywords):
