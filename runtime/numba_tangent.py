@@ -7,6 +7,7 @@ from numba.extending import overload
 
 from . import tangent as T
 from .numba_tape import check_output_type
+from .tape import COMPLEX_ADVICE
 
 
 def _scalar(x):
@@ -49,6 +50,29 @@ def _fit(v, like):
         out[...] = v
         return out
     return impl
+
+
+def _is_complex(t):
+    dt = t.dtype if isinstance(t, types.Array) else t
+    return isinstance(dt, types.Complex)
+
+
+@overload(T.real_tangent)
+def _real_tangent(v, y):
+    _check_real(v, y)
+    return lambda v, y: v
+
+
+def _check_real(v, y):
+    """Typing time: `tangent.real_tangent`'s TypeError for these types."""
+    if isinstance(y, types.BaseTuple):
+        for ve, e in zip(v.types if isinstance(v, types.BaseTuple) else [v] * len(y), y.types):
+            _check_real(ve, e)
+        return
+    if _is_complex(y):
+        raise TypingError('jvp of a function with a complex output: ' + COMPLEX_ADVICE + '.')
+    if _is_complex(v):
+        raise TypingError(T._COMPLEX)
 
 
 @overload(T.matrix_trace)
@@ -172,6 +196,8 @@ def _basis(x):
 @overload(T.jac_from_cols)
 def _jac_from_cols(T_, y, x):
     check_output_type(y, 'jacfwd', True)
+    if not isinstance(y, types.BaseTuple) and _is_complex(T_):
+        raise TypingError(T._COMPLEX)
     if isinstance(y, types.BaseTuple):
         return _tuple_impl(['T_', 'y', 'x'], len(y), 'T.jac_from_cols(T_[{k}], y[{k}], x)')
 

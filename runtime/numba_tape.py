@@ -70,10 +70,13 @@ def check_output_type(y, name, ints):
     """Typing time: JAX's TypeError (as a TypingError, which transpile reports
     at the user's line) when an output of type `y` (a tuple: leaves) cannot
     be differentiated by `name` (`tape.check_output`)."""
-    for t in (list(y.types) if isinstance(y, types.BaseTuple) else [y]):
-        msg = _output_message(name, t, ints)
-        if msg is not None:
-            raise TypingError(msg)
+    if isinstance(y, types.BaseTuple):     # a pytree's leaves (nested: Jacobians of Jacobians)
+        for t in y.types:
+            check_output_type(t, name, ints)
+        return
+    msg = _output_message(name, y, ints)
+    if msg is not None:
+        raise TypingError(msg)
 
 
 @overload(tape.save)

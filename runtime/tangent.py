@@ -49,6 +49,21 @@ def cast(v, dtype):
     return np.zeros(np.shape(v))
 
 
+def real_tangent(v, y):
+    """The tangent ``v`` of the output ``y`` of a JVP (tuples: pytree leaves),
+    checked: a complex tangent of a real output (a complex value inside the
+    function) or a complex output is a TypeError, never a number."""
+    if type(y) is tuple:        # a pytree's leaves (nested: Jacobians of Jacobians)
+        for e, ve in zip(y, v):
+            real_tangent(ve, e)
+        return v
+    if np.iscomplexobj(y):
+        raise TypeError(f"jvp of a function with a complex output: {COMPLEX_ADVICE}.")
+    if np.iscomplexobj(v):
+        raise TypeError(_COMPLEX)
+    return v
+
+
 def matrix_trace(m):
     """The trace of the last two axes of ``m`` (one per matrix of a stack)."""
     return np.trace(m, axis1=-2, axis2=-1)
@@ -207,6 +222,7 @@ def jac_from_cols(T, y, x):
     check_output(y, "jacfwd", ints=True)
     if type(y) is tuple:
         return tuple(jac_from_cols(t, e, x) for t, e in zip(T, y))
+    real_tangent(T, y)
     n, m = size(x), size(y)
     J = np.reshape(T, (n, m)).T
     return jac_shape(J, y, x)

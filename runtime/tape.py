@@ -49,7 +49,11 @@ def check_output(y, name, ints=False):
     and numbers (integers too with `ints`: their derivatives are zero).
     `tangent.unit`/`basis` (jacrev) and `tangent.jac_from_cols` (jacfwd) call
     it on the output they are given."""
-    for leaf in (y if type(y) is tuple else (y,)):
+    if type(y) is tuple:        # a pytree's leaves (nested: Jacobians of Jacobians)
+        for e in y:
+            check_output(e, name, ints)
+        return
+    for leaf in (y,):
         kind = _kind(leaf)
         if kind is None:
             raise TypeError(f"{name} is defined for functions that return arrays or numbers "

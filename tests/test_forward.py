@@ -20,7 +20,9 @@ import golden_reverse_src as m
 def _jvp_source(fn, wrt):
     options = {"layers": [{"kind": "jvp", "wrt": wrt, "argnums_int": True}]}
     _, text, _ = generate(fn, {}, transform="ad", backend="python", options=options)
-    return text[text.index("def jvp_"):].strip()
+    start = text.index("def jvp_")
+    end = text.find("\n\n\ndef ", start)      # the JVP alone (its checked_ wrapper follows)
+    return text[start:end if end >= 0 else len(text)].strip()
 
 
 def _lines(expected, fn):

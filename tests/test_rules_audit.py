@@ -447,3 +447,18 @@ def test_real_functions_still_work_beside_the_checks():
     close(tp.jit(tp.grad(f))(x), fd_grad(f, x))
     close(tp.jacrev(f)(x), fd_grad(f, x))
     close(tp.jvp(f, (x,), (np.ones(3),))[1], np.sum(fd_grad(f, x)))
+
+
+def test_complex_values_inside_transformations_called_from_jit_and_vmap():
+    x = np.array([1.0, 2.0, 3.0])
+    with pytest.raises(TypeError, match="complex"):
+        tp.jit(lambda x, t: tp.jvp(abs_of_imaginary, (x,), (t,)))(x, np.ones(3))
+    with pytest.raises(TypeError, match="complex"):
+        tp.vmap(tp.grad(abs_of_imaginary))(np.stack([x, x]))
+    # a real function through the same checked JVP: unchanged
+    out, t = tp.jit(lambda x, t: tp.jvp(sine, (x,), (t,)))(x, np.ones(3))
+    close(t, np.cos(x))
+
+
+def sine(x):
+    return np.sin(x)

@@ -15,7 +15,7 @@ import numpy as np
 from runtime import adjoint as A
 from runtime import tangent as T
 from runtime import tape
-from runtime.rules import d, nondifferentiable, t, tangent, ts
+from runtime.rules import d, nondifferentiable, t, tangent, ts, vmap_rule
 
 # ---- runtime.adjoint: the helpers of adjoint templates ----
 
@@ -207,6 +207,18 @@ def jac_from_rows(ans, B, y, x):
     d[B] = T.jac_from_rows(t(B), y, x)
     d[y] = None
     d[x] = None
+
+
+@tangent(T.real_tangent)
+def real_tangent(ans, v, y):
+    d[v] = T.real_tangent(t(v), y)
+    d[y] = None
+
+
+@vmap_rule(T.real_tangent, batched=("v", "y"))
+def real_tangent_batched(fn, v, y):
+    # the check of dtypes, a batch as one example
+    return fn(v, y)
 
 
 nondifferentiable(T.unit, T.size, T.basis, T.basis_block)

@@ -235,6 +235,17 @@ def jacfwd_wrapper(program, base, current, wrt, argnums_int, kind, registry, ran
     return _wrapper(program, base, name, params, "\n".join(lines) + "\n", {})
 
 
+def _checked_jvp(program, base, jvp):
+    """`jvp` (the user's entry JVP) returning its tangent checked by
+    `tangent.real_tangent`: a complex tangent of a real output is a TypeError
+    (a complex value made inside the function), never a number."""
+    params = params_of(jvp)
+    lines = [f"    _t = {_call(jvp.gen_name, params)}", "    _y = _t[0]", "    _v = _t[1]",
+             "    _d = tangent.real_tangent(_v, _y)", "    return (_y, _d)"]
+    return _wrapper(program, base, _unique(program, f"checked_{jvp.gen_name}"), params,
+                    "\n".join(lines) + "\n", {})
+
+
 def jacrev_wrapper(program, primal, vjp, wrt, argnums_int, registry, ranks=None, has_aux=False):
     """Jacobian of the user's function: its VJP batched over the basis
     cotangents of the output, a row of the Jacobian each. With `has_aux`,
@@ -380,7 +391,7 @@ def build(program, base, layers, registry, name=None):
             params = params_of(current)
             jname = forward.jvp_function(program, current, tuple(params.index(x) for x in wrt), registry,
                                          entry=True)
-            current = next(e for e in program.extra if e.gen_name == jname)
+            current = _checked_jvp(program, base, next(e for e in program.extra if e.gen_name == jname))
         else:   # jacfwd; grad/value_and_grad/jacrev of generated code
             current = jacfwd_wrapper(program, base, current, wrt, as_int,
                                      "jacfwd" if kind == "jacrev" else kind, registry, layer.get("ranks"))
