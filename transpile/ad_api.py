@@ -351,6 +351,10 @@ def _type_text(x):
     return f"{np.result_type(x).name}[{','.join(str(s) for s in np.shape(x))}]"
 
 
+def _copy_array(v):
+    return v.copy() if isinstance(v, np.ndarray) else v
+
+
 def vjp(fun, *primals, has_aux=False):
     """`(fun(*primals), vjp_fn)`; `vjp_fn(ct)` is the tuple of cotangents of
     `primals` (pytrees like them; `ct` is a pytree like the output). With
@@ -362,7 +366,10 @@ def vjp(fun, *primals, has_aux=False):
     for k in diff._argnums:
         for leaf in (tree_leaves(args[k]) if is_container(args[k]) else [args[k]]):
             _check_inexact(leaf, diff._names[k], diff._fn.__qualname__)
-    out = fun(*primals)
+    # the primal runs on copies: a function writing its arguments in place must not change
+    # the caller's arrays, nor the values the pullback differentiates at (JAX's arrays are
+    # immutable; its vjp never writes them)
+    out = fun(*tree_map(_copy_array, primals))
     if has_aux:
         if not (isinstance(out, tuple) and len(out) == 2):
             raise TypeError(f"vjp(..., has_aux=True) needs {diff._fn.__qualname__}() to return a pair "

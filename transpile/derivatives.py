@@ -327,7 +327,7 @@ def linearize(fun, *primals):
             raise TypeError(f"linearize got a complex primal ({np.result_type(leaf).name}) for leaf "
                             f"{k}: {COMPLEX_ADVICE}.")
     kept = tuple(tree_map(lambda a: a.copy() if isinstance(a, np.ndarray) else a, p) for p in primals)
-    out = fun(*primals)
+    out = fun(*tree_map(lambda a: a.copy() if isinstance(a, np.ndarray) else a, primals))
 
     def f_jvp(*tangents):
         if len(tangents) != len(kept):

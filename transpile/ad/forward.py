@@ -28,6 +28,7 @@ import gast
 from .. import astutil as A
 from ..errors import TranspileError
 from . import templates
+from ..transforms.alias import _params_written
 from .analysis import _is_check, ADContext, _Extra, _describe_fn
 
 _LIST_METHODS = {"append", "pop"}
@@ -79,9 +80,15 @@ class ForwardAD(ADContext):
         written |= {n.func.value.id for n in gast.walk(node) if isinstance(n, gast.Call)
                     and isinstance(n.func, gast.Attribute) and isinstance(n.func.value, gast.Name)
                     and n.func.attr in _LIST_METHODS}
+        written |= _params_written(self.program, self.spec)     # through views and helpers too
         prologue = []
         for p in self.active_params:
             self.dot(p)
+        for p in params:
+            # a parameter given no tangent that takes a differentiable value later (`y -= x`,
+            # `y[i] = x`): its tangent starts at zero
+            if p in self.active and p not in self.active_params:
+                prologue.append(A.located(A.assign(self.dot(p), self.zero(A.name(p))), node.body[0]))
         if self.entry:          # the caller's arrays stay as they were (a callee's writes are seen)
             for p in params:
                 if p in written:

@@ -37,6 +37,7 @@ from ..codegen.to_source import comment
 from ..errors import TranspileError
 from ..transforms import dce
 from . import sweep, templates
+from ..transforms.alias import _params_written
 from .analysis import _is_check, ADContext, _Extra, _describe_fn, _index_value, _rules
 
 
@@ -248,6 +249,7 @@ class ReverseAD(ADContext):
         # Parameters written in place are copied first: the caller's arrays stay as they were.
         written = {t.value.id for n in gast.walk(node) if isinstance(n, gast.Assign)
                    for t in n.targets if isinstance(t, gast.Subscript) and isinstance(t.value, gast.Name)}
+        written |= _params_written(self.program, self.spec)     # through views and helpers too
         prologue, pushes = [], []
         for p in self.spec.dyn_params:
             if p in counts:     # a reassigned parameter: its first value goes on its tape too
@@ -371,18 +373,10 @@ class ReverseAD(ADContext):
     def insert_inits(self, ret):
         """`x_bar = zeros_like(x)` at the start of the innermost block holding x's uses."""
         for var, bar in self.bars.items():
-            paths = self.occ.get(var, [("root",)])
-            common = paths[0]
-            for p in paths[1:]:
-                k = 0
-                while k < min(len(common), len(p)) and common[k] == p[k]:
-                    k += 1
-                common = common[:k]
-            while common not in self.block_adj:
-                common = common[:-1]
-            zeros = "zeros_like_list" if var in self.seqs else "zeros_like"
-            init = A.assign(bar, A.call(self.helper("runtime.adjoint", zeros), [A.name(var)]))
-            self.block_adj[common].insert(0, init)
+            for common in self.init_blocks(self.occ.get(var, [("root",)])):
+                zeros = "zeros_like_list" if var in self.seqs else "zeros_like"
+                init = A.assign(bar, A.call(self.helper("runtime.adjoint", zeros), [A.name(var)]))
+                self.block_adj[common].insert(0, init)
         bars = set(self.bars.values())
         aliases = sweep.Aliases(self.block_adj[("root",)], bars)
         param_bars = {self.bars[p] for p in self.active_params if p in self.bars}
@@ -390,6 +384,30 @@ class ReverseAD(ADContext):
             sweep.prune_inits(stmts, bars, aliases, param_bars)
         if getattr(self, "_result_stmt", None) is not None:
             self.block_adj[("root",)].insert(0, self._result_stmt)
+
+    def init_blocks(self, paths):
+        """The adjoint blocks where a cotangent starts at zero: the innermost block holding
+        all of the variable's uses and definitions; or, when they all lie in the exclusive
+        branches of one `if` below it, one start in each branch (there the variable is bound:
+        after a `break` in the same trip, the block above may run where it never was)."""
+        common = paths[0]
+        for p in paths[1:]:
+            k = 0
+            while k < min(len(common), len(p)) and common[k] == p[k]:
+                k += 1
+            common = common[:k]
+        while common not in self.block_adj:
+            common = common[:-1]
+        n = len(common)
+        children = {p[n] for p in paths if len(p) > n}
+        if all(len(p) > n for p in paths) and len(children) >= 2 \
+                and len({c[0] for c in children}) == 1 and {c[1] for c in children} <= {"body", "orelse"} \
+                and all(common + (c,) in self.block_adj for c in children):
+            out = []
+            for c in sorted(children, key=str):
+                out.extend(self.init_blocks([p for p in paths if p[n] == c]))
+            return out
+        return [common]
 
     def materialize(self, stmts, reads):
         out = []
