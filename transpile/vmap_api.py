@@ -54,6 +54,17 @@ def _tuples_only(spec):
     return spec is None or isinstance(spec, int) or (type(spec) is tuple and all(_tuples_only(s) for s in spec))
 
 
+def _writes_arguments(gen):
+    """Whether the generated program may write one of its entry's arguments in place
+    (directly, through a view or a helper); computed once per generated program."""
+    written = getattr(gen, "_writes_arguments", None)
+    if written is None:
+        from .transforms.alias import _params_written
+        written = bool(_params_written(gen.program, gen.program.entry))
+        gen._writes_arguments = written
+    return written
+
+
 class VmapSpec:
     """What `tp.vmap` was given (validated; a top-level list of in_axes made a
     tuple, as JAX does)."""
@@ -438,6 +449,10 @@ class Vmapped(Transformed):
                 gen = self._generate(bound, key, axes)
         call_args = call_args_of(bound, gen) if gen.trees else [bound[i] for i in gen.dyn_index]
         call_args += [h.getter() for h in gen.hidden]
+        if _writes_arguments(gen):
+            # a function writing its arguments in place: the caller's arrays stay as they were
+            # (transformations other than jit see inputs as values, as JAX does)
+            call_args = [a.copy() if isinstance(a, np.ndarray) else a for a in call_args]
         try:
             # derivative layers: a complex value cast to real is an error (ad_api)
             with _no_complex_casts(self.backend if any(k != "vmap" for k, _, _ in self.layers) else None):

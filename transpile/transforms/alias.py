@@ -190,6 +190,9 @@ class _Alias:
             if fn is None and isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name) \
                     and func.attr in _VIEW_METHODS and find_callee(self.program, func) is None:
                 return ("method", func.value.id, (func.attr, value.args, value.keywords))
+            if fn is not None and getattr(fn, "__module__", None) == "runtime.checks" \
+                    and _fn_name(fn) == "getitem" and value.args and isinstance(value.args[0], gast.Name):
+                return ("sub", value.args[0].id, value.args[1])     # after the checks pass
             if fn is not None and _numpy_like(fn) and _fn_name(fn) in _VIEW_FUNCS and value.args \
                     and isinstance(value.args[0], gast.Name):
                 return ("func", value.args[0].id, (_fn_name(fn), value.args[1:], value.keywords))
@@ -310,6 +313,7 @@ class _Alias:
             out.append((func.value.id, "container" if func.attr in _CONTAINER_METHODS else "call"))
         elif fn is not None and value.args and isinstance(value.args[0], gast.Name) and (
                 (_numpy_like(fn) and _fn_name(fn) in _WRITING_FUNCS)
+                or (getattr(fn, "__module__", None) == "runtime.checks" and _fn_name(fn) == "setitem")
                 or (getattr(fn, "__module__", None) == "runtime.at" and _fn_name(fn) != "at_get")
                 or (_fn_name(fn) in ("at", "reduceat") and isinstance(getattr(fn, "__self__", None), np.ufunc))):
             out.append((value.args[0].id, "call"))
