@@ -229,9 +229,6 @@ class _Alias:
                     callee = find_callee(self.program, value.func)
                     if callee is not None and self.returns_alias(callee):
                         sources |= {a.id for a in value.args if isinstance(a, gast.Name)}
-                    elif callee is None and self.resolve(value.func) is None \
-                            and not isinstance(value.func, gast.Attribute):
-                        sources |= {a.id for a in value.args if isinstance(a, gast.Name)}
                 if isinstance(stmt.targets[0], gast.Tuple) and isinstance(value, gast.Name):
                     sources.add(value.id)       # `a, b = pair`: the items of `pair`
                 if isinstance(stmt.targets[0], gast.Subscript) and isinstance(value, gast.Name):
