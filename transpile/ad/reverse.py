@@ -1113,6 +1113,17 @@ class ReverseAD(ADContext):
         b = self.bar(base)
         adj = []
         index = copy.deepcopy(target.slice)
+        if isinstance(value, gast.Name) and value.id == base:
+            # `y[idx] = y` (the old y, whole): y's cotangent at idx goes to the value after the
+            # part the write overwrote is cleared
+            part = self.fresh("_part")
+            take = gast.Subscript(value=A.name(b), slice=copy.deepcopy(index), ctx=gast.Load())
+            adj.append(A.located(A.assign(part, A.call(self.helper("runtime.tape", "save"), [take])), stmt))
+            adj.append(A.located(A.assign(gast.Subscript(value=A.name(b), slice=copy.deepcopy(index),
+                                                         ctx=gast.Store()), A.const(0.0)), stmt))
+            contrib = A.call(self.helper("runtime.adjoint", "unbroadcast"), [A.name(part), A.name(base)])
+            adj.append(A.located(self.accumulate(base, contrib), stmt))
+            return fwd, adj + restore
         if isinstance(value, gast.Name) and value.id in self.active:
             if base not in self.seqs and _may_repeat(index, self.int_names()):
                 # `y[idx] = v` with an index array that may repeat: NumPy keeps the last write,

@@ -142,8 +142,22 @@ class _Alias:
                     if isinstance(n, gast.Name) and n.id in names and not isinstance(n.ctx, gast.Store):
                         if earlier and self.bound_in_trip_before(sites, loop_span, other, n.id):
                             continue    # bound anew in that trip before this read
+                        if not earlier and self.bound_between(sites, site, other, n.id):
+                            continue    # bound anew after the write, before this read
                         out.add(n.id)
         return out
+
+    @staticmethod
+    def bound_between(sites, site, read_site, name):
+        """`name` is assigned after `site` and before `read_site`, in the block of the read."""
+        for s in sites:
+            if not (site.pos < s.pos < read_site.pos) or s.block is not read_site.block:
+                continue
+            st = s.stmt
+            if isinstance(st, gast.Assign) and not isinstance(st.targets[0], gast.Subscript) \
+                    and name in A.names_in(st.targets[0], gast.Store):
+                return True
+        return False
 
     @staticmethod
     def bound_in_trip_before(sites, loop_span, read_site, name):
