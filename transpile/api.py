@@ -12,6 +12,7 @@ import types
 
 import numpy as np
 
+from . import numpy_semantics as _semantics
 from . import pipeline
 from .errors import SourceUnavailableError, TranspileTypingError, UnsupportedArgumentError
 from .source import as_function
@@ -23,6 +24,54 @@ _DYNAMIC_TYPES = frozenset((float, int, bool, complex, np.ndarray, np.float64, n
                             np.int64, np.int32, np.bool_, np.complex128))
 _DYN = "dyn"
 BACKENDS = ("numba", "python", "cuda")
+# Python numbers follow NumPy 2's rules (NEP 50) in generated code
+# (transpile/transforms/nep50.py): which arguments are Python numbers, and
+# of which kind, is part of what a specialization was generated for.
+_PY_KINDS = {bool: "b", int: "i", float: "f", complex: "c"}
+_INT64_MIN, _INT64_MAX = -2 ** 63, 2 ** 63 - 1
+
+
+_KIND_OF = {**_PY_KINDS, tuple: "T"}.get
+_REBOX_TYPES = _semantics.REBOX_TYPES
+
+
+def _all_python_numbers(value):
+    return all(_all_python_numbers(v) if type(v) is tuple else type(v) in _PY_KINDS for v in value)
+
+
+def python_kinds(values):
+    """('f', None, 'i', 'tw', ...): which values are Python numbers ('tw': a
+    tuple of Python numbers only, 'ts': a tuple with NumPy values)."""
+    kinds = tuple(map(_KIND_OF, map(type, values)))
+    if "T" in kinds:
+        kinds = tuple(("tw" if _all_python_numbers(v) else "ts") if k == "T" else k for v, k in zip(values, kinds))
+    return kinds
+
+
+def check_ints(values, kinds):
+    """OverflowError for a Python int that does not fit in 64 bits (compiled code has 64-bit ints)."""
+    for v, k in zip(values, kinds):
+        if k == "i" and not _INT64_MIN <= v <= _INT64_MAX:
+            raise OverflowError(f"the Python int {v} does not fit in 64 bits: compiled code (backend "
+                                f"'numba') has 64-bit ints; pass a float, or use backend='python'")
+
+
+def _weak_args(names, args, key):
+    """The entry's parameters that the call passes Python numbers for: by
+    name, or (pytree parameter, leaf index) -> kind."""
+    out = {}
+    for i, (name, value) in enumerate(zip(names, args)):
+        k = key[i]
+        if k is _DYN:
+            kind = python_kinds((value,))[0]
+            if kind and kind != "ts":
+                out[name] = kind
+        elif isinstance(k, tuple) and k and k[0] == "tree":
+            for j, leaf in enumerate(tree_flatten(value)[0]):
+                kind = _PY_KINDS.get(type(leaf))
+                if kind:
+                    out[(name, j)] = kind
+    return out
 
 
 def _key_of(value):
@@ -107,6 +156,7 @@ class Jitted:
         self.backend = backend
         self.transform = "jit"
         self._cache = {}
+        self._variants = {}         # (key, python_kinds of the entry's arguments) -> Generated
         self._nargs = len(self._names)
         self._all_dynamic = (_DYN,) * self._nargs
         self.num_specializations = 0
@@ -199,22 +249,57 @@ class Jitted:
                     self._cache.pop(key, None)  # a global changed kind: specialize again
                     return self(*args)
                 call_args.append(value)
-        try:
-            out = gen.entry(*call_args)
-        except Exception as exc:
-            _relocate(exc, gen)
-            raise
+        if gen.numba_jit:
+            if gen.kinds is not None:   # the code depends on which arguments are Python numbers
+                kinds = python_kinds(call_args)
+                if kinds not in gen.kinds:  # Python numbers where the code has NumPy values, or back
+                    gen = self._variants.get((key, kinds))
+                    if gen is None or (gen.guards and any(b.read() is not v for b, v in gen.guards)):
+                        gen = self._generate(args, key)
+                    self._cache[key] = gen
+                if "i" in kinds:
+                    check_ints(call_args, kinds)
+            try:
+                out = _semantics.call_sharing_np_random(gen.entry, call_args) if gen.np_random \
+                    else gen.entry(*call_args)
+            except Exception as exc:
+                _relocate(exc, gen)
+                raise
+            if type(out) in _REBOX_TYPES:
+                out = _semantics.rebox(gen, out, call_args)
+        else:
+            try:
+                out = gen.entry(*call_args)
+            except Exception as exc:
+                _relocate(exc, gen)
+                raise
         if gen.out_tree is not None:
             return tree_unflatten(gen.out_tree, out)
         return out
 
     def _generate(self, args, key):
         statics = statics_of(self._names, args, key)
-        gen = pipeline.build(self._fn, statics, None, self.transform, self.backend)
+        nep50 = self.transform == "jit" and self.backend == "numba"
+        options = {"weak_args": _weak_args(self._names, args, key)} if nep50 else None
+        gen = pipeline.build(self._fn, statics, None, self.transform, self.backend, options=options)
         gen.dyn_index = arg_plan(self._names, gen)
         gen.trees = bool(gen.program.entry.tree_params)
         gen.out_tree = gen.program.entry.out_tree
         gen.direct = not gen.hidden and gen.dyn_index == list(range(len(args)))
+        if nep50:
+            gen.numba_jit = True
+            gen.np_random = _semantics.uses_global_state(gen.program)
+            if getattr(gen.program, "nep50_sensitive", True):   # the code depends on which are Python numbers
+                call_args = call_args_of(args, gen) if gen.trees else [args[i] for i in gen.dyn_index]
+                kinds = python_kinds(call_args + [h.getter() for h in gen.hidden])
+                for other in self._variants.values():   # the same code for other kinds: one specialization
+                    if other.text == gen.text and not any(b.read() is not v for b, v in other.guards):
+                        other.kinds.add(kinds)
+                        self._variants[(key, kinds)] = other
+                        self._cache[key] = other
+                        return other
+                gen.kinds = {kinds}     # the python_kinds this code was generated for
+                self._variants[(key, kinds)] = gen
         self._cache[key] = gen
         self.num_specializations += 1
         return gen
@@ -226,7 +311,11 @@ class Jitted:
             args = (self._self,) + args
         args = self._bind(args, dict(kwargs))
         key = self._signature(args)
-        return self._cache.get(key) or self._generate(args, key)
+        gen = self._cache.get(key)
+        if gen is not None and gen.kinds is not None:
+            call_args = call_args_of(args, gen) if gen.trees else [args[i] for i in gen.dyn_index]
+            gen = self._variants.get((key, python_kinds(call_args + [h.getter() for h in gen.hidden])))
+        return gen or self._generate(args, key)
 
     def source(self, *args, **kwargs):
         """The generated source for a call with these arguments."""
@@ -236,7 +325,8 @@ class Jitted:
     def num_compiled(self):
         """How many (specialization, type signature) pairs the backend has compiled."""
         total = 0
-        for gen in self._cache.values():
+        gens = {id(g): g for g in list(self._cache.values()) + list(self._variants.values())}
+        for gen in gens.values():
             total += len(getattr(gen.entry, "signatures", ())) if self.backend == "numba" else 1
         return total
 

@@ -87,3 +87,17 @@ class UnsupportedArgumentError(TranspileError, TypeError):
 
 class TranspileInternalError(TranspileError, RuntimeError):
     """A bug in transpile. The message says which pass failed."""
+
+
+class TranspileWarning(UserWarning):
+    """Generated code will run, but not exactly as NumPy would; the message
+    says how, and is reported at the user's line when the code is generated."""
+
+
+def warn_at(message, location):
+    """Warn with `TranspileWarning` at the user's file and line."""
+    import warnings
+    if location is None:
+        warnings.warn(message, TranspileWarning, stacklevel=3)
+    else:
+        warnings.warn_explicit(message, TranspileWarning, location.filename, location.lineno)

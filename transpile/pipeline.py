@@ -1,6 +1,8 @@
 """Named pipelines: the order of passes, in one place.
 
-    jit:  specialize -> desugar -> checks -> codegen
+    jit:  specialize -> desugar -> nep50 -> checks -> codegen
+          (nep50: backend 'numba' only; NumPy 2's rules for Python numbers,
+          transpile/transforms/nep50.py)
     grad: specialize -> desugar -> cflow -> anf -> alias -> reverse -> dce -> checks -> codegen
           (also value_and_grad and vjp: `options` say which)
     ad:   specialize -> desugar -> cflow -> anf -> alias -> layers -> dce -> checks -> codegen
@@ -16,10 +18,10 @@ import sys
 from .codegen import loader
 from .codegen.module import assemble
 from .specialize import specialize
-from .transforms import alias, anf, cflow, checks, dce, desugar
+from .transforms import alias, anf, cflow, checks, dce, desugar, nep50
 
 PIPELINES = {
-    "jit": ("specialize", "desugar", "checks"),
+    "jit": ("specialize", "desugar", "nep50", "checks"),
     "grad": ("specialize", "desugar", "cflow", "anf", "alias", "reverse", "dce", "checks"),
     "ad": ("specialize", "desugar", "cflow", "anf", "alias", "embedded", "layers", "dce", "checks"),
 }
@@ -89,6 +91,9 @@ class Generated:
         self.guards = list(program.guards.values())
         self.trees = False          # pytree arguments (the dispatcher flattens them)
         self.out_tree = None        # a returned pytree's structure (the dispatcher rebuilds it)
+        self.kinds = None           # plain jit, numba: the python_kinds of arguments this code is for (api.py)
+        self.np_random = False      # calls np.random.*: the dispatcher shares NumPy's generator state
+        self.numba_jit = False      # plain jit, numba: the dispatcher applies transpile/numpy_semantics.py
 
 
 def _print_after():
@@ -113,6 +118,9 @@ def generate(fn, statics, bound_self=None, transform="jit", backend="numba", sto
                 _PER_FUNCTION[name](program, spec)
         elif name == "kernel":
             numba_cuda.kernel_pass(program, transform, options or {})
+        elif name == "nep50":
+            if backend == "numba":      # NumPy runs the 'python' backend's code: already NumPy's rules
+                nep50.run(program, options or {})
         elif name in _PER_PROGRAM:
             _PER_PROGRAM[name](program, options or {})
         if name in show or name == stop_after:

@@ -101,7 +101,8 @@ class _Checks(gast.NodeTransformer):
     def visit_AugAssign(self, node):
         node.value = self.visit(node.value)
         target = node.target
-        if isinstance(node.op, (gast.Div, gast.FloorDiv, gast.Mod)) and not _safe_divisor(node.value):
+        if isinstance(node.op, (gast.Div, gast.FloorDiv, gast.Mod)) and not _safe_divisor(node.value) \
+                and not getattr(node, "divisor_checked", False):
             left = A.with_ctx(target, gast.Load())
             node.value = A.call(self.helper("check_divisor"), [left, node.value, _where(self.spec, node)])
         if self.checkable(target):

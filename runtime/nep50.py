@@ -1,0 +1,124 @@
+"""NumPy 2's rules for Python numbers (NEP 50), for code compiled by Numba.
+
+NumPy 2 treats a Python `int`, `float` or `complex` as *weak*: it takes the
+dtype of the array or NumPy scalar it meets (`x * 2.0` stays float32 for a
+float32 `x`). Numba types every Python float as float64 and every Python int
+as int64, so the same line gives float64 there. Python ints are unbounded;
+Numba's wrap at 64 bits.
+
+The `nep50` pass (transpile/transforms/nep50.py) knows which operands of each
+operation are Python numbers in the user's program and routes the operation
+through one of these helpers::
+
+    x * 2.0          ->  nep50.mul_r(x, 2.0, 'f.py:3')      # right operand a Python number
+    2 ** x           ->  nep50.pow_l(2, x, 'f.py:4')        # left operand a Python number
+    n * n            ->  nep50.mul_py(n, n, 'f.py:5')       # both Python ints: overflow checked
+    np.maximum(x, 0.0) -> nep50.maximum_r(x, 0.0, 'f.py:6')
+    np.where(c, x, 0.0) -> nep50.where_r(c, x, 0.0, 'f.py:7')
+    x += 0.1         ->  x += nep50.add_inplace(x, 0.1, 'f.py:8')  # in place: the operand, cast
+
+Run by NumPy (backend 'python') each helper is the plain operation: NumPy and
+Python already behave this way. `runtime.numba_nep50` gives the Numba
+implementations, which cast the Python number to the dtype NumPy would use
+(and check the range of a Python int cast to a narrower integer, raising
+NumPy's OverflowError), and check Python int arithmetic for overflow
+(`OverflowError`, where Python would give a bigger int).
+"""
+import operator
+
+import numpy as np
+
+# helper stem -> (the Python operator, the NumPy ufunc behind it)
+OPERATORS = {
+    "add": (operator.add, np.add), "sub": (operator.sub, np.subtract),
+    "mul": (operator.mul, np.multiply), "truediv": (operator.truediv, np.true_divide),
+    "floordiv": (operator.floordiv, np.floor_divide), "mod": (operator.mod, np.remainder),
+    "pow": (operator.pow, np.power), "lshift": (operator.lshift, np.left_shift),
+    "rshift": (operator.rshift, np.right_shift), "and": (operator.and_, np.bitwise_and),
+    "or": (operator.or_, np.bitwise_or), "xor": (operator.xor, np.bitwise_xor),
+    "lt": (operator.lt, np.less), "le": (operator.le, np.less_equal),
+    "gt": (operator.gt, np.greater), "ge": (operator.ge, np.greater_equal),
+    "eq": (operator.eq, np.equal), "ne": (operator.ne, np.not_equal),
+}
+COMPARISONS = frozenset(("lt", "le", "gt", "ge", "eq", "ne"))
+# Binary ufuncs called as functions, `np.maximum(x, 0.0)`: helper stem -> ufunc.
+UFUNCS = {u.__name__: u for u in (
+    np.add, np.subtract, np.multiply, np.divide, np.floor_divide, np.remainder, np.fmod,
+    np.power, np.maximum, np.minimum, np.fmax, np.fmin, np.arctan2, np.hypot, np.copysign,
+    np.logaddexp, np.logaddexp2, np.greater, np.greater_equal, np.less, np.less_equal,
+    np.equal, np.not_equal, np.logical_and, np.logical_or, np.logical_xor, np.nextafter)}
+# Python int arithmetic that can overflow 64 bits (checked in `*_py`).
+INT_CHECKED = ("add", "sub", "mul", "pow", "lshift")
+
+__all__ = []
+
+
+def _define(name, fn):
+    fn.__name__ = fn.__qualname__ = name
+    fn.__module__ = __name__
+    globals()[name] = fn
+    __all__.append(name)
+    return fn
+
+
+def _binary(op):
+    return lambda a, b, where: op(a, b)
+
+
+for _stem, (_op, _uf) in OPERATORS.items():
+    _define(_stem + "_l", _binary(_op))     # the left operand is a Python number
+    _define(_stem + "_r", _binary(_op))     # the right operand is a Python number
+    if _stem in INT_CHECKED:
+        _define(_stem + "_py", _binary(_op))    # both are Python numbers
+    if _stem not in COMPARISONS:
+        # `a op= b`, b a Python number: b as NumPy would convert it for `a op b`
+        _define(_stem + "_inplace", lambda a, b, where: b)
+    # `a op b` with one operand a Python number: that operand as NumPy converts it
+    # (`a` or `b` may be a probe: an expression of the other operand's type)
+    _define(_stem + "_lhs", lambda a, b, where: a)
+    _define(_stem + "_rhs", lambda a, b, where: b)
+for _stem, _uf in UFUNCS.items():
+    _define(_stem + "_l", _binary(_uf))
+    _define(_stem + "_r", _binary(_uf))
+    _define(_stem + "_lhs", lambda a, b, where: a)
+    _define(_stem + "_rhs", lambda a, b, where: b)
+
+
+def probe(x):
+    """Compiled: an empty array of `x`'s dtype and ndim (a number: itself), so
+    that an expression over probes has the type of the expression over the
+    values at almost no cost."""
+    return x
+
+
+def probe_index(x, k):
+    """Compiled: `probe(x[i1, ..., ik])` for k integer indices."""
+    return x
+
+
+__all__ += ["probe", "probe_index"]
+
+
+def _where_l(c, a, b, where):
+    return np.where(c, a, b)
+
+
+_define("where_l", _where_l)      # the second argument is a Python number
+_define("where_r", lambda c, a, b, where: np.where(c, a, b))   # the third is
+
+
+def _convert(v, conversion):
+    return repr(v) if conversion == "r" else ascii(v) if conversion == "a" else str(v) if conversion == "s" else v
+
+
+def format_py(v, spec, conversion):
+    """`f"{v:spec}"` (`conversion` '', 's', 'r' or 'a'), `v` a Python number or str."""
+    return format(_convert(v, conversion), spec)
+
+
+def format_np(v, spec, conversion):
+    """`f"{v:spec}"`, `v` a NumPy value (array or scalar) or anything else."""
+    return format(_convert(v, conversion), spec)
+
+
+__all__ += ["format_py", "format_np"]

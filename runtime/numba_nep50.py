@@ -1,0 +1,559 @@
+"""Numba implementations of `runtime.nep50`.
+
+Each helper is typed by asking NumPy itself: while Numba types a call, the
+helper evaluates the operation on NumPy sample values of the operands' dtypes
+(the Python number as a Python number), which gives the result dtype NumPy 2
+would give, and `ufunc.resolve_dtypes` gives the dtype NumPy converts the
+Python number to; Numba's typing context then says which conversion makes
+Numba's result that dtype. The `*_lhs`/`*_rhs` helpers return the converted
+Python number (the operation stays in the generated code, where Numba fuses
+array expressions); the `*_l`/`*_r` helpers compute the whole operation (and
+may convert the other operand or the scalar result too). A combination NumPy
+rejects is a TypingError with NumPy's message; one Numba cannot compute the
+NumPy way (a float16 result) is a TypingError that says so.
+
+Helpers are compiled as functions of their own (not inlined; LLVM still
+inlines the small ones), with error_model='numpy' as in generated code.
+"""
+import operator
+import re
+import warnings
+
+import numpy as np
+from numba import njit, objmode, types
+from numba.core.errors import TypingError
+from numba.extending import intrinsic, overload
+from numba.np import numpy_support
+
+from . import nep50
+
+_NUMBER = (types.Boolean, types.Integer, types.Float, types.Complex)
+
+
+def _dtype_of(t):
+    """The NumPy dtype of an array or scalar type, else None."""
+    if isinstance(t, types.Array):
+        t = t.dtype
+    if isinstance(t, _NUMBER):
+        try:
+            return numpy_support.as_dtype(types.unliteral(t))
+        except Exception:       # pragma: no cover - e.g. a record dtype
+            return None
+    return None
+
+
+def _python_kind(t):
+    """(sample value, `resolve_dtypes` entry) of a Python number's Numba type, else None."""
+    t = types.unliteral(t)
+    if isinstance(t, types.Boolean):
+        return True, np.dtype(bool)
+    if isinstance(t, types.Integer):
+        return 1, int
+    if isinstance(t, types.Float):
+        return 1.0, float
+    if isinstance(t, types.Complex):
+        return 1j, complex
+    return None
+
+
+def _numpy_result(fn, samples):
+    """The dtype NumPy gives `fn(*samples)`; TypingError if NumPy raises."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        try:
+            out = fn(*samples)
+        except Exception as exc:
+            raise TypingError(f"NumPy raises {type(exc).__name__}: {exc}") from None
+    return np.asarray(out).dtype
+
+
+def _loop_dtypes(ufunc, entries):
+    try:
+        return ufunc.resolve_dtypes(tuple(entries) + (None,))
+    except Exception:
+        return None
+
+
+def _numba_result_dtype(fn, argtypes):
+    """The dtype of Numba's result of `fn(*argtypes)`, or None if Numba cannot type it."""
+    from numba.core.registry import cpu_target
+    ctx = cpu_target.typing_context
+    try:
+        if isinstance(fn, np.ufunc):
+            sig = ctx.resolve_value_type(fn).get_call_type(ctx, tuple(argtypes), {})
+        else:
+            sig = ctx.resolve_function_type(fn, tuple(argtypes), {})
+    except Exception:
+        return None
+    if sig is None:
+        return None
+    return _dtype_of(sig.return_type)
+
+
+def _as_type(t, dtype):
+    """The Numba type `t` (array or scalar) would have with `dtype`."""
+    nb = numpy_support.from_dtype(dtype)
+    if isinstance(t, types.Array):
+        return t.copy(dtype=nb)
+    return nb
+
+
+def _int_range(dtype):
+    info = np.iinfo(dtype)
+    return int(info.min), int(info.max)
+
+
+_ARGNAMES = ("a", "b", "c")
+_SOURCE = """
+def impl({params}):
+{checks}    return {result}
+"""
+
+
+def _build(params, result, names, checks=()):
+    """An implementation from its text: `names` are its globals."""
+    body = "".join(f"    {c}\n" for c in checks)
+    src = _SOURCE.format(params=", ".join(params), checks=body, result=result)
+    ns = dict(names)
+    exec(compile(src, "<nep50>", "exec"), ns)
+    return ns["impl"]
+
+
+def _range_check(var, dtype):
+    lo, hi = _int_range(dtype)
+    return (f"if {var} < {lo} or {var} > {hi}: raise OverflowError('Python integer ' + str({var}) + "
+            f"' out of bounds for {dtype} (at ' + where + ')')")
+
+
+def plan(fn, ufunc, args, weak, comparison=False):
+    """How to compute `fn(*args)` the NumPy way, `weak` the indices of the
+    Python numbers among `args` (Numba types). Returns (expressions for
+    each argument, the result's cast class or None, checks), or None to
+    leave the operation to Numba (not numbers, or all Python numbers)."""
+    strong = [i for i in range(len(args)) if i not in weak]
+    if not strong or not weak:
+        return None
+    samples, entries = [], []
+    for i, t in enumerate(args):
+        if i in weak:
+            kind = _python_kind(t)
+            if kind is None:
+                return None
+            samples.append(kind[0])
+            entries.append(kind[1])
+        else:
+            d = _dtype_of(t)
+            if d is None:
+                return None
+            samples.append(np.ones(1, d) if isinstance(t, types.Array) else d.type(1))
+            entries.append(d)
+    out = _numpy_result(fn, samples)
+    if out.kind == "f" and out.itemsize == 2:
+        raise TypingError(f"NumPy computes this in float16, which Numba does not have: cast an "
+                          f"operand first (e.g. with .astype(np.float32))")
+    loop = _loop_dtypes(ufunc, entries) if ufunc is not None else None
+    exprs, checks, new_types = [], [], []
+    names = {}
+    for i, t in enumerate(args):
+        var = f"a{i}"
+        target = loop[i] if loop is not None else None
+        if i in weak:
+            base = types.unliteral(t)
+            if target is None or (comparison and target.kind in "iub"
+                                  and isinstance(base, types.Integer)):
+                exprs.append(var)   # a comparison with a Python int: exact in int64, as NumPy's
+                new_types.append(base)
+                continue
+            if target.kind in "iu" and isinstance(base, types.Integer) and target != np.dtype(np.int64):
+                checks.append(_range_check(var, target))
+            if numpy_support.from_dtype(target) == base:
+                exprs.append(var)
+                new_types.append(base)
+            else:
+                names[f"T{i}"] = target.type
+                exprs.append(f"T{i}({var})")
+                new_types.append(numpy_support.from_dtype(target))
+        else:
+            if target is not None and not isinstance(t, types.Array) and _dtype_of(t) != target:
+                names[f"T{i}"] = target.type
+                exprs.append(f"T{i}({var})")
+                new_types.append(numpy_support.from_dtype(target))
+            else:
+                exprs.append(var)
+                new_types.append(t)
+    got = _numba_result_dtype(fn, new_types)
+    if got != out and loop is not None:
+        # Numba picks another loop for the array: convert the array first, as NumPy does
+        for i in strong:
+            if isinstance(args[i], types.Array) and _dtype_of(args[i]) != loop[i]:
+                names[f"T{i}"] = loop[i].type
+                exprs[i] = f"a{i}.astype(T{i})"
+                new_types[i] = _as_type(args[i], loop[i])
+        got = _numba_result_dtype(fn, new_types)
+    result_cast = None
+    if got != out:
+        if got is None:
+            return None     # Numba cannot type it: its own error follows
+        if any(isinstance(t, types.Array) for t in args):
+            raise TypingError(f"NumPy gives {out} here and Numba {got}: cast an operand explicitly")
+        result_cast = out.type
+    return exprs, result_cast, checks, names
+
+
+def _implement(fn, ufunc, args, weak, params, comparison=False):
+    p = plan(fn, ufunc, args, weak, comparison)
+    if p is not None and ufunc is np.power and weak == {1} and _dtype_of(args[0]).kind in "iub" \
+            and isinstance(types.unliteral(args[1]), types.Integer):
+        # NumPy: an integer array to a negative Python int power is a ValueError (Numba: garbage)
+        p[2].append("if a1 < 0: raise ValueError('Integers to negative integer powers are not allowed. "
+                    "(at ' + where + ')')")
+    argnames = list(_ARGNAMES[:len(args)])
+    names = {"fn": fn}
+    if p is None:
+        return _build(argnames + params, f"fn({', '.join(argnames)})", names)
+    exprs, result_cast, checks, extra = p
+    names.update(extra)
+    rename = lambda text: re.sub(r"\ba(\d)\b", lambda m: argnames[int(m.group(1))], text)  # noqa: E731
+    exprs = [rename(e) for e in exprs]
+    checks = [rename(c) for c in checks]
+    result = f"fn({', '.join(exprs)})"
+    if result_cast is not None:
+        names["R"] = result_cast
+        result = f"R({result})"
+    return _build(argnames + params, result, names, checks)
+
+
+# Helpers are compiled as functions of their own, not inlined: an inlined
+# overload costs about as much compile time as a statement, and inlining would
+# not keep Numba's fusion of array expressions anyway. error_model='numpy' as in
+# generated code: a division by zero gives inf, not ZeroDivisionError.
+_OPTIONS = dict(jit_options={"error_model": "numpy"})
+
+
+def _register_binary(name, fn, ufunc, side, comparison):
+    target = getattr(nep50, name)
+    weak = {0} if side == "l" else {1}
+
+    @overload(target, **_OPTIONS)
+    def _ov(a, b, where):
+        return _implement(fn, ufunc, (a, b), weak, ["where"], comparison)
+    return _ov
+
+
+for _stem, (_op, _uf) in nep50.OPERATORS.items():
+    for _side in "lr":
+        _register_binary(f"{_stem}_{_side}", _op, _uf, _side, _stem in nep50.COMPARISONS)
+_BOOLEAN_UFUNCS = frozenset(("greater", "greater_equal", "less", "less_equal", "equal", "not_equal",
+                             "logical_and", "logical_or", "logical_xor"))
+for _stem, _uf in nep50.UFUNCS.items():
+    for _side in "lr":
+        _register_binary(f"{_stem}_{_side}", _uf, _uf, _side, _stem in _BOOLEAN_UFUNCS)
+
+
+def _register_where(name, weak_index):
+    target = getattr(nep50, name)
+
+    def fn(c, a, b):
+        return np.where(c, a, b)
+
+    @overload(target, **_OPTIONS)
+    def _ov(c, a, b, where):
+        args = (a, b)
+        weak = {weak_index}
+        strong_t = args[1 - weak_index]
+        d = _dtype_of(strong_t)
+        kind = _python_kind(args[weak_index])
+        if d is None or kind is None:
+            return lambda c, a, b, where: np.where(c, a, b)
+        target_dtype = np.result_type(d, kind[0] if kind[1] is not np.dtype(bool) else np.bool_)
+        if numpy_support.from_dtype(target_dtype) == types.unliteral(args[weak_index]):
+            return lambda c, a, b, where: np.where(c, a, b)
+        T = target_dtype.type
+        if weak_index == 0:
+            return lambda c, a, b, where: np.where(c, T(a), b)
+        return lambda c, a, b, where: np.where(c, a, T(b))
+    return _ov
+
+
+_register_where("where_l", 0)
+_register_where("where_r", 1)
+
+
+def _register_inplace(stem, fn, ufunc):
+    """`a op= b` with `b` a Python number: `b` as NumPy converts it."""
+    target = getattr(nep50, stem + "_inplace")
+
+    @overload(target, **_OPTIONS)
+    def _ov(a, b, where):
+        d = _dtype_of(a)
+        kind = _python_kind(b)
+        if d is None or kind is None:
+            return lambda a, b, where: b
+        sample = np.ones(1, d) if isinstance(a, types.Array) else d.type(1)
+        out = _numpy_result(fn, (sample, kind[0]))
+        if isinstance(a, types.Array) and not np.can_cast(out, d, "same_kind"):
+            raise TypingError(f"NumPy raises UFuncTypeError: Cannot cast ufunc '{ufunc.__name__}' output "
+                              f"from {out!r} to {d!r} with casting rule 'same_kind'")
+        loop = _loop_dtypes(ufunc, (d, kind[1]))
+        if loop is None or numpy_support.from_dtype(loop[1]) == types.unliteral(b):
+            return lambda a, b, where: b
+        names = {"T": loop[1].type}
+        checks = []
+        if loop[1].kind in "iu" and isinstance(types.unliteral(b), types.Integer) \
+                and loop[1] != np.dtype(np.int64):
+            lo, hi = _int_range(loop[1])
+            checks.append(f"if b < {lo} or b > {hi}: raise OverflowError('Python integer ' + str(b) + "
+                          f"' out of bounds for {loop[1]} (at ' + where + ')')")
+        return _build(["a", "b", "where"], "T(b)", names, checks)
+    return _ov
+
+
+for _stem, (_op, _uf) in nep50.OPERATORS.items():
+    if _stem not in nep50.COMPARISONS:
+        _register_inplace(_stem, _op, _uf)
+
+
+# -- the Python number of `a op b`, converted as NumPy converts it ----------------
+def operand_plan(fn, ufunc, args, weak_index, comparison, var="w"):
+    """(class to convert the Python number args[weak_index] with, or None;
+    checks) such that Numba's `fn(*args)` (the number converted) has NumPy's
+    result dtype. None where the other operand is not a number or array."""
+    other = args[1 - weak_index]
+    w = types.unliteral(args[weak_index])
+    d, kind = _dtype_of(other), _python_kind(w)
+    if d is None or kind is None:
+        return None
+    sample = np.ones(1, d) if isinstance(other, types.Array) else d.type(1)
+    samples = [sample, kind[0]] if weak_index == 1 else [kind[0], sample]
+    entries = [d, kind[1]] if weak_index == 1 else [kind[1], d]
+    out = _numpy_result(fn, samples)
+    if out.kind == "f" and out.itemsize == 2:
+        raise TypingError("NumPy computes this in float16, which Numba does not have: cast an operand "
+                          "first (e.g. with .astype(np.float32))")
+    loop = _loop_dtypes(ufunc, entries)
+    candidates = []
+    if loop is not None and not (comparison and loop[weak_index].kind in "iub" and isinstance(w, types.Integer)):
+        candidates.append(loop[weak_index])     # (a comparison with a Python int is exact in int64, as NumPy's)
+    candidates += [None, out]
+    chosen = None
+    for cand in candidates:
+        cand_type = w if cand is None else numpy_support.from_dtype(cand)
+        types_ = [other, cand_type] if weak_index == 1 else [cand_type, other]
+        if _numba_result_dtype(fn, types_) == out:
+            chosen = cand
+            break
+    else:
+        if isinstance(other, types.Array) and out.kind != "b":
+            got = _numba_result_dtype(fn, [other, w] if weak_index == 1 else [w, other])
+            raise TypingError(f"NumPy gives {out} here and Numba {got}: cast an operand explicitly")
+        chosen = candidates[0]  # a NumPy integer scalar narrower than 64 bits: Numba computes in int64
+    checks = []
+    if chosen is not None and chosen.kind in "iu" and isinstance(w, types.Integer) \
+            and chosen != np.dtype(np.int64):
+        checks.append(_range_check(var, chosen))
+    if ufunc is np.power and weak_index == 1 and out.kind in "iu" and isinstance(w, types.Integer):
+        checks.append(f"if {var} < 0: raise ValueError('Integers to negative integer powers are not allowed. "
+                      f"(at ' + where + ')')")
+    if chosen is None or numpy_support.from_dtype(chosen) == w:
+        return None, checks
+    return chosen.type, checks
+
+
+def _register_operand(name, fn, ufunc, weak_index, comparison):
+    target = getattr(nep50, name)
+
+    @overload(target, **_OPTIONS)
+    def _ov(a, b, where):
+        params = ["a", "b", "where"]
+        wname = params[weak_index]
+        p = operand_plan(fn, ufunc, (a, b), weak_index, comparison, wname)
+        if p is None:
+            return _build(params, wname, {})
+        cls, checks = p
+        if cls is None:
+            return _build(params, wname, {}, checks)
+        return _build(params, f"T({wname})", {"T": cls}, checks)
+    return _ov
+
+
+for _stem, (_op, _uf) in nep50.OPERATORS.items():
+    _register_operand(_stem + "_lhs", _op, _uf, 0, _stem in nep50.COMPARISONS)
+    _register_operand(_stem + "_rhs", _op, _uf, 1, _stem in nep50.COMPARISONS)
+for _stem, _uf in nep50.UFUNCS.items():
+    _register_operand(_stem + "_lhs", _uf, _uf, 0, _stem in _BOOLEAN_UFUNCS)
+    _register_operand(_stem + "_rhs", _uf, _uf, 1, _stem in _BOOLEAN_UFUNCS)
+
+
+@overload(nep50.probe, **_OPTIONS)
+def _probe(x):
+    """An empty array of `x`'s dtype and ndim (a number: itself): an
+    expression over probes has the type of the expression over the values."""
+    if isinstance(x, types.Array):
+        shape = "(" + "0, " * x.ndim + ")"
+        return _build(["x"], f"np.empty({shape}, D)", {"np": np, "D": numpy_support.as_dtype(x.dtype)})
+    return lambda x: x
+
+
+@overload(nep50.probe_index, prefer_literal=True, **_OPTIONS)
+def _probe_index(x, k):
+    """`probe(x[i1, ..., ik])` for k integer indices (and slices)."""
+    if not isinstance(k, types.IntegerLiteral):
+        raise TypingError("probe_index: k must be a literal")
+    if isinstance(x, types.Array):
+        ndim = x.ndim - k.literal_value
+        dt = numpy_support.as_dtype(x.dtype)
+        if ndim <= 0:
+            return _build(["x", "k"], "D(0)", {"D": dt.type})
+        shape = "(" + "0, " * ndim + ")"
+        return _build(["x", "k"], f"np.empty({shape}, D)", {"np": np, "D": dt})
+    return lambda x, k: x
+
+
+# -- Python int arithmetic: 64 bits, checked ----------------------------------
+def _overflow_intrinsic(method):
+    @intrinsic
+    def _op(typingctx, a, b):
+        sig = types.Tuple((types.int64, types.boolean))(types.int64, types.int64)
+
+        def codegen(context, builder, signature, args):
+            res = getattr(builder, method)(args[0], args[1])
+            value = builder.extract_value(res, 0)
+            flag = builder.extract_value(res, 1)
+            return context.make_tuple(builder, signature.return_type, (value, flag))
+        return sig, codegen
+    return _op
+
+
+_sadd = _overflow_intrinsic("sadd_with_overflow")
+_ssub = _overflow_intrinsic("ssub_with_overflow")
+_smul = _overflow_intrinsic("smul_with_overflow")
+
+
+def _python_ints(a, b):
+    return isinstance(types.unliteral(a), (types.Integer, types.Boolean)) \
+        and isinstance(types.unliteral(b), (types.Integer, types.Boolean))
+
+
+_OVERFLOW = "Python int arithmetic overflows 64 bits under jit (Python would give a bigger int)"
+
+
+def _checked(target, intrinsic_op, op):
+    @overload(target, **_OPTIONS)
+    def _ov(a, b, where):
+        if not _python_ints(a, b):
+            return lambda a, b, where: op(a, b)
+
+        def impl(a, b, where):
+            pair = intrinsic_op(np.int64(a), np.int64(b))
+            if pair[1]:
+                raise OverflowError(_OVERFLOW + " (at " + where + ")")
+            return pair[0]
+        return impl
+    return _ov
+
+
+_checked(nep50.add_py, _sadd, operator.add)
+_checked(nep50.sub_py, _ssub, operator.sub)
+_checked(nep50.mul_py, _smul, operator.mul)
+
+
+@njit(cache=True)
+def _int_pow(a, b, where):
+    """`a ** b` for Python ints: 64 bits, checked (not inlined: a loop)."""
+    if b < 0:
+        raise ValueError("an int to a negative int power is a float in Python but an int under jit: "
+                         "write float(n) ** k (at " + where + ")")
+    result = np.int64(1)
+    base = np.int64(a)
+    e = np.int64(b)
+    while e > 0:
+        if e & 1:
+            pair = _smul(result, base)
+            if pair[1]:
+                raise OverflowError(_OVERFLOW + " (at " + where + ")")
+            result = pair[0]
+        e >>= 1
+        if e > 0:
+            pair = _smul(base, base)
+            if pair[1]:
+                raise OverflowError(_OVERFLOW + " (at " + where + ")")
+            base = pair[0]
+    return result
+
+
+@overload(nep50.pow_py, **_OPTIONS)
+def _pow_py(a, b, where):
+    # (a literal negative exponent is `float(n) ** k` already: transpile/transforms/nep50.py)
+    if not _python_ints(a, b):
+        return lambda a, b, where: a ** b
+    return lambda a, b, where: _int_pow(np.int64(a), np.int64(b), where)
+
+
+@overload(nep50.lshift_py, **_OPTIONS)
+def _lshift_py(a, b, where):
+    if not _python_ints(a, b):
+        return lambda a, b, where: a << b
+
+    def impl(a, b, where):
+        if b < 0:
+            raise ValueError("negative shift count (at " + where + ")")
+        x = np.int64(a)
+        if x == 0:
+            return x
+        if b >= 63 or ((x << b) >> b) != x:
+            raise OverflowError(_OVERFLOW + " (at " + where + ")")
+        return x << b
+    return impl
+
+
+# -- f-strings: Python's formatting, in object mode ------------------------------
+# One static, disk-cacheable object-mode function: a helper made at run time
+# (exec) would leave cached callers without its environment in a new process.
+_FORMAT_CLASSES = [None, float] + [np.dtype(c).type for c in (
+    "float16", "float32", "float64", "complex64", "complex128", "int8", "int16", "int32", "int64",
+    "uint8", "uint16", "uint32", "uint64", "bool")]
+_CONVERSIONS = ("", "s", "r", "a")
+
+
+def _python_format(v, spec, code):
+    """Python: `format(conversion(cls(v)), spec)` for `code` = 4 * class index + conversion index."""
+    cls = _FORMAT_CLASSES[code // 4]
+    if cls is not None:
+        v = cls(v)
+    conversion = _CONVERSIONS[code % 4]
+    if conversion:
+        v = {"s": str, "r": repr, "a": ascii}[conversion](v)
+    return format(v, spec)
+
+
+@njit(cache=True)
+def _format_in_object_mode(v, spec, code):
+    with objmode(s="unicode_type"):
+        s = _python_format(v, spec, code)
+    return s
+
+
+def _register_format(target, python_number):
+    @overload(target, inline="always", prefer_literal=True)
+    def _ov(v, spec, conversion):
+        if not isinstance(conversion, types.StringLiteral):
+            raise TypingError("the conversion of an f-string field must be a literal")
+        conv = conversion.literal_value
+        plain = isinstance(spec, types.StringLiteral) and spec.literal_value == ""
+        if plain and isinstance(v, types.UnicodeType) and conv in ("", "s"):
+            return lambda v, spec, conversion: v
+        if plain and isinstance(v, types.Integer) and (conv in ("", "s") or python_number):
+            return lambda v, spec, conversion: str(v)      # Numba's str of an int is Python's
+        cls = None
+        t = types.unliteral(v)
+        if isinstance(t, _NUMBER) and not python_number:
+            cls = numpy_support.as_dtype(t).type    # NumPy's str and repr of its scalar type
+        elif isinstance(t, types.Float) and t != types.float64:
+            cls = float
+        code = np.int64(4 * _FORMAT_CLASSES.index(cls) + _CONVERSIONS.index(conv))
+        return lambda v, spec, conversion: _format_in_object_mode(v, spec, code)
+    return _ov
+
+
+_register_format(nep50.format_py, True)
+_register_format(nep50.format_np, False)

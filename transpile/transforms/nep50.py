@@ -1,0 +1,798 @@
+"""NEP 50: Python numbers keep NumPy 2's semantics in code compiled by Numba.
+
+NumPy 2 treats a Python int, float or complex as *weak* (NEP 50): `x * 2.0`
+stays float32 for a float32 `x`, and `n * n` on Python ints never overflows.
+Numba types a Python float as float64 and a Python int as int64. This pass
+(plain `jit`, backend 'numba') finds which values of the user's program are
+Python numbers and converts the Python number of each operation that mixes
+one with a NumPy value as NumPy would, and checks each Python int operation
+that can overflow (`runtime.nep50`)::
+
+    y = x * 2.0              ->  y = x * nep50.mul_rhs(x, 2.0, 'f.py:3')
+    z = 1.0 - np.exp(x)      ->  z = nep50.sub_lhs(1.0, np.exp(nep50.probe(x)), 'f.py:4') - np.exp(x)
+    s = s + x[i] * 0.1       ->  s = s + x[i] * nep50.mul_rhs(nep50.probe_index(x, 1), 0.1, 'f.py:5')
+    m = n * n * n            ->  m = nep50.mul_py(nep50.mul_py(n, n, 'f.py:6'), n, 'f.py:6')
+    w = np.maximum(x, 0.0)   ->  w = np.maximum(x, nep50.maximum_rhs(x, 0.0, 'f.py:7'))
+    v = x.sum() * 0.5        ->  v = nep50.mul_r(npx.sum(x), 0.5, 'f.py:8')
+    x += 0.1                 ->  x += nep50.add_inplace(x, 0.1, 'f.py:9')
+    a / b   (a NumPy value)  ->  unchanged, no ZeroDivisionError check: NumPy gives inf
+
+The operation itself stays, so Numba still fuses array expressions; the
+conversion helper needs only the other operand's type, which a *probe*
+gives: the other operand's expression over empty arrays (`nep50.probe(x)`)
+and zero scalars. An operand that cannot be mirrored that way (a call of a
+user function or a method, a subscript by an array) makes the whole
+operation a helper (`nep50.mul_r(a, b, where)`), which costs a temporary
+array for array operands.
+
+A value is a Python number (*weak*) when it is a literal, a parameter the
+call passed a Python number for (the dispatcher specializes on that), a
+global or closure number read at call time, `len(...)`, `x.shape[i]`,
+`x.size`, `x.ndim`, a `range` index, `int()`/`float()`/`math.*` of anything,
+an operation on weak values only, or a local whose every assignment is weak
+(found by a fixed point, across the program's functions). A local assigned
+both weak and NumPy values is *mixed*: NumPy changes its type as the program
+runs and Numba cannot, so a weak float assigned to it that float32 holds
+exactly is written `np.float32(v)`, letting Numba's unification give it the
+NumPy value's type (`s = 0.0; s = s + x[i]` accumulates in float32 for a
+float32 `x`, as NumPy does).
+
+Division by zero: only an operation on two weak values gets the Python
+ZeroDivisionError check (the `checks` pass adds it); an operation with a
+NumPy value is marked `divisor_checked` and gives inf or nan, as NumPy does.
+
+Invariant established: in every arithmetic operation, single comparison and
+binary ufunc call whose operands are one weak and one non-weak value, the
+weak one goes through a `nep50` conversion helper (or the whole operation
+through a `nep50` helper), and so does every `+ - * ** <<` of two weak
+values that may be ints.
+"""
+import copy
+import math
+
+import gast
+import numpy as np
+
+from .. import astutil as A
+from ..errors import warn_at
+
+_PY_KINDS = {bool: "b", int: "i", float: "f", complex: "c"}
+# np.random functions whose draws under Numba differ from NumPy's for the same
+# state (measured against NumPy 2.4, Numba 0.68); every other supported one matches
+# draw for draw, the dispatcher sharing NumPy's global state (transpile/numpy_semantics.py).
+RANDOM_NOT_NUMPYS = frozenset(("standard_gamma", "gamma", "beta", "chisquare", "f", "standard_t",
+                               "pareto", "vonmises", "dirichlet"))
+
+# states of a value: BOTTOM (nothing known yet), WEAK (a Python number),
+# STRONG (a NumPy value or anything else), MIXED (either, depending on the path)
+BOTTOM, WEAK, STRONG, MIXED = "bottom", "weak", "strong", "mixed"
+
+_BINOPS = {gast.Add: "add", gast.Sub: "sub", gast.Mult: "mul", gast.Div: "truediv",
+           gast.FloorDiv: "floordiv", gast.Mod: "mod", gast.Pow: "pow", gast.LShift: "lshift",
+           gast.RShift: "rshift", gast.BitAnd: "and", gast.BitOr: "or", gast.BitXor: "xor"}
+_CMPOPS = {gast.Lt: "lt", gast.LtE: "le", gast.Gt: "gt", gast.GtE: "ge", gast.Eq: "eq", gast.NotEq: "ne"}
+_INT_CHECKED = ("add", "sub", "mul", "pow", "lshift")
+_DIVISIONS = (gast.Div, gast.FloorDiv, gast.Mod)
+_INT_ATTRS = ("ndim", "size", "itemsize", "nbytes")
+_MATH_INT = ("floor", "ceil", "trunc", "factorial", "gcd", "lcm", "isqrt", "comb", "perm")
+_MATH_BOOL = ("isnan", "isinf", "isfinite", "isclose")
+
+
+def join(a, b):
+    """The state of a value that is either `a` or `b`."""
+    if a == BOTTOM:
+        return b
+    if b == BOTTOM or a == b:
+        return a
+    return MIXED
+
+
+def combine(states):
+    """The state of an operation's result from its operands' states: NumPy's
+    if any operand is NumPy's, a Python number if all are."""
+    states = list(states)
+    if STRONG in states:
+        return STRONG
+    if BOTTOM in states:
+        return BOTTOM
+    if MIXED in states:
+        return MIXED
+    return WEAK
+
+
+def _join_pair(a, b):
+    """Join two (state, kind) pairs."""
+    if a[0] == BOTTOM:
+        return b
+    if b[0] == BOTTOM:
+        return a
+    return join(a[0], b[0]), join_kind(a[1], b[1])
+
+
+def join_kind(a, b):
+    if a is None or b is None:
+        return None
+    if a == b:
+        return a
+    if {a, b} <= {"i", "b"}:
+        return "i"
+    return None
+
+
+def _binop_kind(op, a, b):
+    if "c" in (a, b):
+        return "c"
+    if isinstance(op, gast.Div):
+        return "f"
+    if "f" in (a, b):
+        return "f"
+    if a in ("i", "b") and b in ("i", "b"):
+        return None if isinstance(op, gast.Pow) else "i"
+    return None
+
+
+def _where(spec, node):
+    import os
+    return A.const(f"{os.path.basename(spec.src.filename)}:{getattr(node, 'lineno', spec.node.lineno)}")
+
+
+class _Function:
+    """The weak/strong state of every local of one generated function."""
+
+    def __init__(self, spec, np_alias):
+        self.spec = spec
+        self.np_alias = np_alias
+        self.sources = {}           # local name -> [source]; a source is ("expr", node) or ("state", s, kind)
+        self.calls = {}             # id(Call node) -> callee spec
+        self.params = {}            # param name -> (state, kind), set by the program's fixed point
+        self.state = {}             # name -> (state, kind)
+        self.returns = []           # returned expressions
+        for call, callee, _ in spec.calls:
+            self.calls[id(call)] = callee
+        self._collect(spec.node.body)
+        self.sensitive = False      # a decision depended on a parameter's state (see `consult`)
+        self._closure = {}
+
+    def _names_of(self, node):
+        """Names an expression reads, and whether it calls a user function."""
+        names, calls = set(), False
+        for n in gast.walk(node):
+            if isinstance(n, gast.Name):
+                names.add(n.id)
+            elif isinstance(n, gast.Call) and id(n) in self.calls:
+                calls = True
+        return names, calls
+
+    def depends_on_params(self, node):
+        """Whether the state of `node` may depend on the states of parameters
+        (the call's arguments, hidden values, a callee's parameters)."""
+        names, calls = self._names_of(node)
+        todo, seen = list(names), set()
+        while todo and not calls:
+            name = todo.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            if name in self.params:
+                return True
+            for src in self.sources.get(name, ()):
+                if src[0] in ("expr", "elt"):
+                    more, c = self._names_of(src[1])
+                    calls = calls or c
+                    todo.extend(more)
+        return calls
+
+    # -- sources of each local ---------------------------------------------------
+    def _add(self, name, source):
+        self.sources.setdefault(name, []).append(source)
+
+    def _bind(self, target, source):
+        """`target = <source>`: a source is ("expr", node), ("elt", node) (an
+        element of the value `node`) or ("state", state, kind)."""
+        if isinstance(target, gast.Name):
+            self._add(target.id, source)
+        elif isinstance(target, (gast.Tuple, gast.List)):
+            value = source[1] if source[0] == "expr" else None
+            if isinstance(value, (gast.Tuple, gast.List)) and len(value.elts) == len(target.elts) \
+                    and not any(isinstance(e, gast.Starred) for e in value.elts):
+                for t, v in zip(target.elts, value.elts):
+                    self._bind(t, ("expr", v))
+                return
+            for t in target.elts:
+                inner = ("elt", source[1]) if source[0] in ("expr", "elt") else source
+                self._bind(t.value if isinstance(t, gast.Starred) else t, inner)
+        elif isinstance(target, gast.Starred):
+            self._bind(target.value, source)
+        # subscripts and attributes: not locals
+
+    def _loop(self, target, iterable):
+        func = getattr(iterable, "func", None) if isinstance(iterable, gast.Call) else None
+        fval = getattr(func, "tp_value", None)
+        name = func.id if isinstance(func, gast.Name) else None
+        if fval is range or name == "range":
+            self._bind(target, ("state", WEAK, "i"))
+        elif (fval is enumerate or name == "enumerate") and isinstance(target, gast.Tuple) \
+                and len(target.elts) == 2 and iterable.args:
+            self._bind(target.elts[0], ("state", WEAK, "i"))
+            self._bind(target.elts[1], ("elt", iterable.args[0]))
+        elif (fval is zip or name == "zip") and isinstance(target, gast.Tuple) \
+                and len(target.elts) == len(iterable.args):
+            for t, it in zip(target.elts, iterable.args):
+                self._bind(t, ("elt", it))
+        else:
+            self._bind(target, ("elt", iterable))
+
+    def _collect(self, body):
+        for node in body:
+            for sub in _walk_scope(node):
+                if isinstance(sub, gast.Assign):
+                    for t in sub.targets:
+                        self._bind(t, ("expr", sub.value))
+                elif isinstance(sub, gast.AnnAssign) and sub.value is not None:
+                    self._bind(sub.target, ("expr", sub.value))
+                elif isinstance(sub, gast.AugAssign) and isinstance(sub.target, gast.Name):
+                    self._add(sub.target.id, ("expr", gast.BinOp(
+                        left=A.name(sub.target.id), op=sub.op, right=sub.value)))
+                elif isinstance(sub, gast.For):
+                    self._loop(sub.target, sub.iter)
+                elif isinstance(sub, gast.comprehension):
+                    self._loop(sub.target, sub.iter)
+                elif isinstance(sub, gast.NamedExpr):
+                    self._bind(sub.target, ("expr", sub.value))
+                elif isinstance(sub, gast.Return) and sub.value is not None:
+                    self.returns.append(sub.value)
+
+    # -- the fixed point -------------------------------------------------------------
+    def solve(self, returns_of):
+        """Iterate until no local's state changes; `returns_of(callee)` is the
+        state of what a callee returns."""
+        self.returns_of = returns_of
+        self.state = {}
+        changed = True
+        while changed:
+            changed = False
+            for name, sources in self.sources.items():
+                new = self.params.get(name, (BOTTOM, None))
+                for src in sources:
+                    new = _join_pair(new, self._source(src))
+                if self.state.get(name) != new:
+                    self.state[name] = new
+                    changed = True
+        return self
+
+    def _source(self, src):
+        if src[0] == "state":
+            return src[1], src[2]
+        if src[0] == "elt":
+            s, k = self.expr(src[1])
+            return s, k
+        return self.expr(src[1])
+
+    def name_state(self, name):
+        if name in self.state:
+            return self.state[name]
+        if name in self.params:
+            return self.params[name]
+        return STRONG, None      # a module alias, a generated function
+
+    def expr(self, node):
+        """(state, kind) of an expression; kind 'b', 'i', 'f', 'c' or None."""
+        if isinstance(node, gast.Constant):
+            kind = _PY_KINDS.get(type(node.value))
+            return (WEAK, kind) if kind else (STRONG, None)
+        if isinstance(node, gast.Name):
+            s, k = self.name_state(node.id)
+            return s, k
+        if isinstance(node, gast.UnaryOp):
+            if isinstance(node.op, gast.Not):
+                return WEAK, "b"
+            s, k = self.expr(node.operand)
+            return s, ("i" if k == "b" else k)
+        if isinstance(node, gast.BinOp):
+            (sl, kl), (sr, kr) = self.expr(node.left), self.expr(node.right)
+            return combine((sl, sr)), _binop_kind(node.op, kl, kr)
+        if isinstance(node, gast.BoolOp):
+            states = [self.expr(v) for v in node.values]
+            s = BOTTOM
+            k = states[0][1]
+            for st, kk in states:
+                s = join(s, st)
+                k = join_kind(k, kk)
+            return s, k
+        if isinstance(node, gast.Compare):
+            if any(isinstance(op, (gast.Is, gast.IsNot, gast.In, gast.NotIn)) for op in node.ops):
+                return WEAK, "b"
+            return combine(self.expr(v)[0] for v in [node.left] + node.comparators), "b"
+        if isinstance(node, gast.IfExp):
+            (s1, k1), (s2, k2) = self.expr(node.body), self.expr(node.orelse)
+            return join(s1, s2), join_kind(k1, k2)
+        if isinstance(node, (gast.Tuple, gast.List)):
+            if not node.elts:
+                return WEAK, None
+            s, k = BOTTOM, None
+            first = True
+            for e in node.elts:
+                es, ek = self.expr(e.value if isinstance(e, gast.Starred) else e)
+                s = join(s, es)
+                k = ek if first else join_kind(k, ek)
+                first = False
+            return s, k
+        if isinstance(node, gast.Subscript):
+            if isinstance(node.slice, gast.Slice):
+                return self.expr(node.value)
+            s, k = self.expr(node.value)
+            return s, k
+        if isinstance(node, gast.Attribute):
+            if node.attr == "shape" or node.attr in _INT_ATTRS:
+                return WEAK, "i"
+            if isinstance(node.value, gast.Name) and node.value.id == self.np_alias \
+                    and node.attr in ("inf", "nan", "pi", "e", "euler_gamma"):
+                return WEAK, "f"
+            if node.attr in ("real", "imag"):
+                s, k = self.expr(node.value)
+                return s, ("f" if k == "c" else k)
+            return STRONG, None
+        if isinstance(node, gast.Call):
+            return self.call(node)
+        return STRONG, None
+
+    def call(self, node):
+        callee = self.calls.get(id(node))
+        if callee is not None:
+            return self.returns_of(callee)
+        func = node.func
+        fval = getattr(func, "tp_value", None)
+        name = func.id if isinstance(func, gast.Name) and fval is None else None
+        if fval is len or name == "len":
+            return WEAK, "i"
+        if fval is int or name == "int":
+            return WEAK, "i"
+        if fval is float or name == "float":
+            return WEAK, "f"
+        if fval is complex or name == "complex":
+            return WEAK, "c"
+        if fval is bool or name == "bool":
+            return WEAK, "b"
+        if (fval is round or name == "round") and len(node.args) == 1:
+            return WEAK, "i"
+        if fval in (abs, min, max) or name in ("abs", "min", "max"):
+            args = node.args
+            if len(args) == 1 and (fval in (min, max) or name in ("min", "max")):
+                return self.expr(args[0])   # min of a sequence: an element
+            s, k = BOTTOM, None
+            for i, a in enumerate(args):
+                es, ek = self.expr(a)
+                s = join(s, es)
+                k = ek if i == 0 else join_kind(k, ek)
+            return s, k
+        if fval is not None and getattr(fval, "__module__", None) == "math" or \
+                (isinstance(fval, type(math.sqrt)) and getattr(fval, "__self__", None) is math):
+            fname = getattr(fval, "__name__", "")
+            if fname in _MATH_INT:
+                return WEAK, "i"
+            if fname in _MATH_BOOL:
+                return WEAK, "b"
+            return WEAK, "f"
+        if isinstance(func, gast.Attribute) and func.attr == "item" and not node.args:
+            return WEAK, None
+        return STRONG, None
+
+
+def _walk_scope(node):
+    """The nodes under `node`, not entering nested functions or lambdas."""
+    todo = [node]
+    while todo:
+        n = todo.pop()
+        yield n
+        for child in gast.iter_child_nodes(n):
+            if isinstance(child, (gast.FunctionDef, gast.Lambda)):
+                continue
+            todo.append(child)
+
+
+def _weak_of_value(value):
+    kind = _PY_KINDS.get(type(value))
+    return (WEAK, kind) if kind else (STRONG, None)
+
+
+def analyze(program, weak_args):
+    """{spec: _Function} with states solved across the program.
+
+    `weak_args`: the entry's parameters' kinds from the call ('f', 'i', ...;
+    None for a NumPy value), by parameter name or (pytree parameter, leaf index).
+    A function called with a Python number for a parameter at some call sites
+    and a NumPy value at others is copied, one copy for each (`_split`)."""
+    for _ in range(20):
+        fns = _solve(program, weak_args)
+        if not _split(program, fns):
+            break
+    return fns
+
+
+def _pattern(fn, dyn_args, n):
+    return tuple(_settled(fn.expr(a)[0]) == WEAK for a in dyn_args[:n])
+
+
+def _split(program, fns):
+    """Point the call sites that pass Python numbers where others pass NumPy
+    values (or the other way) at a copy of the callee. Returns whether any."""
+    if len(program.functions) > 64:
+        return False
+    sites = {}
+    for spec, fn in fns.items():
+        for i, (call, callee, dyn_args) in enumerate(spec.calls):
+            if callee in fns and isinstance(call.func, gast.Name):
+                pattern = _pattern(fn, dyn_args, len(callee.dyn_params))
+                sites.setdefault(callee, {}).setdefault(pattern, []).append((spec, i))
+    changed = False
+    for callee, by_pattern in sites.items():
+        if callee is program.entry:
+            keep = tuple(fns[callee].params.get(p, (STRONG, None))[0] == WEAK for p in callee.dyn_params)
+        else:
+            keep = next(iter(by_pattern))
+        for pattern, where in by_pattern.items():
+            if pattern == keep:
+                continue
+            clone = _clone(program, callee)
+            for spec, i in where:
+                call, _, dyn_args = spec.calls[i]
+                spec.calls[i] = (call, clone, dyn_args)
+                call.func.id = clone.gen_name
+            changed = True
+    return changed
+
+
+def _clone(program, spec):
+    """A copy of generated function `spec` under a new name, in `program`."""
+    memo = {}
+    node = copy.deepcopy(spec.node, memo)
+    new = copy.copy(spec)
+    name, k = f"{spec.gen_name}_py", 1
+    while name in program.names:
+        name, k = f"{spec.gen_name}_py{k}", k + 1
+    program.names.add(name)
+    new.gen_name = node.name = name
+    new.node = node
+    new.calls = [(memo.get(id(c), c), callee, [memo.get(id(a), a) for a in args])
+                 for c, callee, args in spec.calls]
+    new.refs = []
+    program.functions.append(new)
+    return new
+
+
+def _solve(program, weak_args):
+    np_alias = program.imports.get("numpy", "np")
+    fns = {spec: _Function(spec, np_alias) for spec in program.functions}
+    entry = program.entry
+    leaf_of = {}
+    for p, leaves in entry.tree_params.items():
+        for k, leaf in enumerate(leaves):
+            leaf_of[leaf] = (p, k)
+    for spec, fn in fns.items():
+        for name, hidden in spec.hidden.values():
+            try:
+                fn.params[name] = _weak_of_value(hidden.getter())
+            except Exception:
+                fn.params[name] = (STRONG, None)
+    entry_fn = fns[entry]
+    for p in entry.dyn_params:
+        key = leaf_of.get(p, p)
+        kind = weak_args.get(key)
+        if kind == "tw":            # a tuple of Python numbers: its elements are weak
+            entry_fn.params[p] = (WEAK, None)
+        else:
+            entry_fn.params[p] = (WEAK, kind) if kind else (STRONG, None)
+    returns = {spec: (BOTTOM, None) for spec in fns}
+
+    def returns_of(callee):
+        return returns.get(callee, (STRONG, None))
+
+    for _ in range(50):
+        for fn in fns.values():
+            fn.solve(returns_of)
+        changed = False
+        # parameters of callees: joined over their call sites
+        incoming = {}
+        for spec, fn in fns.items():
+            for call, callee, dyn_args in spec.calls:
+                if callee not in fns:
+                    continue
+                for p, arg in zip(callee.dyn_params, dyn_args):
+                    s, k = fn.expr(arg)
+                    old = incoming.get((callee, p))
+                    incoming[(callee, p)] = (s, k) if old is None else (join(old[0], s), join_kind(old[1], k))
+        for spec, fn in fns.items():
+            if spec is entry:
+                continue
+            for p in spec.dyn_params:
+                new = incoming.get((spec, p), (STRONG, None))
+                if new[0] == BOTTOM:
+                    new = (BOTTOM, None)
+                if fn.params.get(p) != new:
+                    fn.params[p] = new
+                    changed = True
+        for spec, fn in fns.items():
+            s, k = BOTTOM, None
+            first = True
+            for r in fn.returns:
+                rs, rk = fn.expr(r)
+                s = join(s, rs)
+                k = rk if first else join_kind(k, rk)
+                first = False
+            if returns[spec] != (s, k):
+                returns[spec] = (s, k)
+                changed = True
+        if not changed:
+            break
+    for fn in fns.values():
+        fn.solve(returns_of)
+    return fns
+
+
+def _settled(state):
+    return STRONG if state == BOTTOM else state
+
+
+class _Rewrite(gast.NodeTransformer):
+    def __init__(self, program, fn, mod):
+        self.program = program
+        self.fn = fn
+        self.spec = fn.spec
+        self.mod = mod
+
+    def helper(self, name, args, node):
+        call = A.located(A.call(A.attr(self.mod, name), list(args) + [_where(self.spec, node)]), node)
+        call.nep50_state = self.fn.expr(node)      # what the replaced expression was (for `proxy`)
+        return call
+
+    def state(self, node):
+        """The settled state of `node`, consulted for a decision."""
+        if not self.fn.sensitive and self.fn.depends_on_params(node):
+            self.fn.sensitive = True
+        s, k = self.fn.expr(node)
+        return _settled(s), k
+
+    def visit_FunctionDef(self, node):
+        if node is not self.spec.node:
+            return node
+        self.generic_visit(node)
+        return node
+
+    def visit_Lambda(self, node):
+        return node
+
+    # -- an expression of the type of another, at almost no cost -----------------
+    def proxy(self, node, top=True):
+        """An expression with the Numba type of `node` (already rewritten)
+        that computes nothing of size: its names become `nep50.probe(x)`
+        (empty arrays), `x[i]` becomes `nep50.probe_index(x, 1)`. None when
+        `node` may have effects or cannot be mirrored (a call of a user
+        function, a method, a subscript by an array)."""
+        if isinstance(node, gast.Name):
+            return A.name(node.id) if top else A.call(A.attr(self.mod, "probe"), [A.name(node.id)])
+        if isinstance(node, gast.Constant):
+            return A.const(node.value)
+        if isinstance(node, gast.BinOp):
+            left, right = self.proxy(node.left, False), self.proxy(node.right, False)
+            return None if left is None or right is None else gast.BinOp(left=left, op=node.op, right=right)
+        if isinstance(node, gast.UnaryOp) and not isinstance(node.op, gast.Not):
+            operand = self.proxy(node.operand, False)
+            return None if operand is None else gast.UnaryOp(op=node.op, operand=operand)
+        if isinstance(node, gast.Compare):
+            parts = [self.proxy(v, False) for v in [node.left] + node.comparators]
+            if any(p is None for p in parts):
+                return None
+            return gast.Compare(left=parts[0], ops=node.ops, comparators=parts[1:])
+        if isinstance(node, gast.Attribute) and node.attr == "T":
+            value = self.proxy(node.value, False)
+            return None if value is None else A.attr(value, "T")
+        if isinstance(node, gast.Subscript) and isinstance(node.value, gast.Name) and isinstance(node.ctx, gast.Load):
+            parts = node.slice.elts if isinstance(node.slice, gast.Tuple) else [node.slice]
+            k = 0
+            for p in parts:
+                if isinstance(p, gast.Slice):
+                    continue
+                state = getattr(p, "nep50_state", None) or self.fn.expr(p)
+                if _settled(state[0]) != WEAK or state[1] not in ("i", "b"):
+                    return None     # an index that is not a Python int: maybe an array
+                k += 1
+            return A.call(A.attr(self.mod, "probe_index"), [A.name(node.value.id), A.const(k)])
+        if isinstance(node, gast.Call) and not node.keywords:
+            func = node.func
+            fval = getattr(func, "tp_value", None)
+            ours = isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name) \
+                and func.value.id == self.mod and func.attr.endswith(("_lhs", "_rhs"))
+            if isinstance(fval, np.ufunc) or ours:
+                args = [self.proxy(a, False) for a in node.args]
+                if any(a is None for a in args):
+                    return None
+                out = A.call(func, args)
+                return out
+        return None
+
+    def binary(self, stem, left, right, weak_left, node):
+        """(left, right) with the Python number converted, or None (use the `_l`/`_r` helper)."""
+        other = right if weak_left else left
+        p = self.proxy(other)
+        if p is None:
+            return None
+        if weak_left:
+            return self.helper(stem + "_lhs", [left, p], node), right
+        return left, self.helper(stem + "_rhs", [p, right], node)
+
+    def visit_BinOp(self, node):
+        (sl, kl), (sr, kr) = self.state(node.left), self.state(node.right)
+        self.generic_visit(node)
+        stem = _BINOPS.get(type(node.op))
+        if stem is None:
+            return node
+        if sl == WEAK and sr == WEAK:
+            if stem == "pow" and _negative_int(node.right):
+                # Python: an int to a negative power is a float
+                node.left = A.located(A.call(A.name("float"), [node.left]), node.left)
+                return node
+            if stem in _INT_CHECKED and kl in ("i", "b", None) and kr in ("i", "b", None):
+                return self.helper(stem + "_py", [node.left, node.right], node)
+            return node     # Python floats: Python's own rules (divisions: the `checks` pass)
+        if isinstance(node.op, _DIVISIONS) and (STRONG in (sl, sr) or WEAK in (sl, sr)):
+            node.divisor_checked = True     # a NumPy operand: inf or nan, no ZeroDivisionError
+        if sl == WEAK or sr == WEAK:
+            pair = self.binary(stem, node.left, node.right, sl == WEAK, node)
+            if pair is not None:            # the operation stays (Numba fuses array expressions)
+                node.left, node.right = pair
+                return node
+            return self.helper(f"{stem}_{'l' if sl == WEAK else 'r'}", [node.left, node.right], node)
+        return node
+
+    def visit_Compare(self, node):
+        states = [self.state(v)[0] for v in [node.left] + node.comparators]
+        self.generic_visit(node)
+        if len(node.ops) != 1 or type(node.ops[0]) not in _CMPOPS:
+            return node
+        sl, sr = states
+        if (sl == WEAK) == (sr == WEAK):
+            return node
+        stem = _CMPOPS[type(node.ops[0])]
+        pair = self.binary(stem, node.left, node.comparators[0], sl == WEAK, node)
+        if pair is not None:
+            node.left, node.comparators = pair[0], [pair[1]]
+            return node
+        return self.helper(f"{stem}_{'l' if sl == WEAK else 'r'}", [node.left, node.comparators[0]], node)
+
+    def visit_Call(self, node):
+        states = [self.state(a)[0] for a in node.args]
+        self.generic_visit(node)
+        fval = getattr(node.func, "tp_value", None)
+        if node.keywords or any(isinstance(a, gast.Starred) for a in node.args):
+            return node
+        from runtime import nep50
+        if isinstance(getattr(fval, "__self__", None), np.random.RandomState) \
+                and getattr(fval, "__name__", None) in RANDOM_NOT_NUMPYS:
+            warn_at(f"np.random.{fval.__name__} under jit draws other numbers than NumPy's for the same "
+                    f"seed (Numba's algorithm differs); its distribution is the same. Use backend='python' "
+                    f"where the exact draws matter", self.spec.src.location(node))
+        if isinstance(fval, np.ufunc) and len(node.args) == 2 and fval.__name__ in nep50.UFUNCS \
+                and nep50.UFUNCS[fval.__name__] is fval:
+            sl, sr = states
+            if (sl == WEAK) != (sr == WEAK):
+                stem = fval.__name__
+                pair = self.binary(stem, node.args[0], node.args[1], sl == WEAK, node)
+                if pair is not None:
+                    node.args = list(pair)
+                    return node
+                return self.helper(f"{stem}_{'l' if sl == WEAK else 'r'}", node.args, node)
+        elif fval is print:
+            # Numba prints a float32 as the float64 it widens to: print Python's str of each value
+            node.args = [A.located(A.call(A.attr(self.mod, "format_py" if st == WEAK else "format_np"),
+                                          [a, A.const(""), A.const("s")]), a) for a, st in zip(node.args, states)]
+            return node
+        elif fval in (str, repr) and len(node.args) == 1:
+            # Numba's str of a float is `<object type:float64>`: Python's, in object mode
+            fn = A.attr(self.mod, "format_py" if states[0] == WEAK else "format_np")
+            return A.located(A.call(fn, [node.args[0], A.const(""), A.const("s" if fval is str else "r")]), node)
+        elif fval is np.where and len(node.args) == 3:
+            s1, s2 = states[1:]
+            if (s1 == WEAK) != (s2 == WEAK):
+                return self.helper(f"where_{'l' if s1 == WEAK else 'r'}", node.args, node)
+        return node
+
+    def visit_JoinedStr(self, node):
+        """f"{x.sum()} {n:3d}" -> format_np(npx.sum(x), '', '') + ' ' + format_py(n, '3d', ''):
+        Python's formatting, in object mode (Numba's own prints `<object type:float64>`)."""
+        parts = []
+        for v in node.values:
+            if isinstance(v, gast.FormattedValue):
+                s, _ = self.state(v.value)
+                value = self.visit(v.value)
+                spec = self.visit(v.format_spec) if v.format_spec is not None else A.const("")
+                conversion = {115: "s", 114: "r", 97: "a"}.get(v.conversion, "")
+                fn = A.attr(self.mod, "format_py" if s == WEAK else "format_np")
+                parts.append(A.located(A.call(fn, [value, spec, A.const(conversion)]), node))
+            else:
+                parts.append(v)
+        if not parts:
+            return A.located(A.const(""), node)
+        if len(parts) == 1 and isinstance(parts[0], gast.Constant):
+            return parts[0]
+        out = parts[0]
+        for p in parts[1:]:
+            out = A.located(gast.BinOp(left=out, op=gast.Add(), right=p), node)
+        return out
+
+    def visit_AugAssign(self, node):
+        target = node.target
+        sv, kv = self.state(node.value)
+        if isinstance(target, gast.Name):
+            st, kt = self.state(A.name(target.id))
+        else:
+            st, kt = STRONG, None
+        node.value = self.visit(node.value)
+        if isinstance(target, gast.Subscript):
+            target.slice = self.visit(target.slice)
+        stem = _BINOPS.get(type(node.op))
+        if stem is None:
+            return node
+        if st == WEAK and sv == WEAK:
+            if stem in _INT_CHECKED and kt in ("i", "b", None) and kv in ("i", "b", None) \
+                    and isinstance(target, gast.Name):
+                call = self.helper(stem + "_py", [A.name(target.id), node.value], node)
+                return A.located(A.assign(A.store(target.id), call), node)
+            return node
+        base = target if isinstance(target, gast.Name) else (
+            target.value if isinstance(target, gast.Subscript) and isinstance(target.value, gast.Name) else None)
+        if sv == WEAK and base is not None:
+            node.value = self.helper(stem + "_inplace", [A.name(base.id), node.value], node)
+            node.divisor_checked = True
+        elif isinstance(node.op, _DIVISIONS) and STRONG in (st, sv):
+            node.divisor_checked = True
+        return node
+
+    def visit_Assign(self, node):
+        self.generic_visit(node)
+        if len(node.targets) == 1 and isinstance(node.targets[0], gast.Name) \
+                and _float_constant(node.value, self.fn.np_alias) is not None:
+            s, _ = self.state(A.name(node.targets[0].id))
+            if s == MIXED:
+                value = _float_constant(node.value, self.fn.np_alias)
+                if value is not None and (math.isnan(value) or float(np.float32(value)) == value):
+                    np_alias = self.program.module_alias("numpy")
+                    node.value = A.located(A.call(A.attr(np_alias, "float32"), [node.value]), node.value)
+        return node
+
+
+def _negative_int(node):
+    """`-2`: a literal negative int."""
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, gast.USub):
+        node = node.operand
+        return isinstance(node, gast.Constant) and type(node.value) is int and node.value > 0
+    return isinstance(node, gast.Constant) and type(node.value) is int and node.value < 0
+
+
+def _float_constant(node, np_alias):
+    """The Python float `node` denotes (`0.0`, `-1.5`, `np.inf`, `-np.inf`), else None."""
+    sign = 1.0
+    if isinstance(node, gast.UnaryOp) and isinstance(node.op, (gast.USub, gast.UAdd)):
+        sign = -1.0 if isinstance(node.op, gast.USub) else 1.0
+        node = node.operand
+    if isinstance(node, gast.Constant) and type(node.value) is float:
+        return sign * node.value
+    if isinstance(node, gast.Attribute) and isinstance(node.value, gast.Name) and node.value.id == np_alias \
+            and node.attr in ("inf", "nan"):
+        return sign * (math.inf if node.attr == "inf" else math.nan)
+    return None
+
+
+def run(program, options):
+    """Rewrite every function of `program` (plain jit, backend 'numba')."""
+    weak_args = options.get("weak_args", {})
+    fns = analyze(program, weak_args)
+    uses = False
+    for spec, fn in fns.items():
+        rewrite = _Rewrite(program, fn, "nep50")
+        spec.node = rewrite.visit(spec.node)
+        program.nep50_sensitive = getattr(program, "nep50_sensitive", False) or fn.sensitive
+        uses = uses or any(isinstance(n, gast.Attribute) and isinstance(n.value, gast.Name)
+                           and n.value.id == "nep50" for n in gast.walk(spec.node))
+    if uses:
+        program.imports.setdefault("runtime.nep50", "nep50")
+    return program
