@@ -116,13 +116,19 @@ class _ANF:
         if isinstance(node, gast.BoolOp):
             name = self.fresh()
             first = self.atom(node.values[0], out)
-            out.append(A.located(A.assign(name, first), node))
             tail = node.values[1:]
+            if tail and not (isinstance(first, gast.Name) and first.id not in self.assigned):
+                # the `if` tests its own variable, never reassigned in its body: the adjoint
+                # of the `if` must take the branch the forward took
+                cond = self.fresh()
+                out.append(A.located(A.assign(cond, first), node))
+                first = A.name(cond)
+            out.append(A.located(A.assign(name, first), node))
             if tail:
                 rest = tail[0] if len(tail) == 1 else gast.BoolOp(op=node.op, values=tail)
                 inner = []
                 inner.append(A.located(A.assign(name, self.expr(A.located(rest, node), inner)), node))
-                test = A.name(name)
+                test = copy.deepcopy(first)
                 if isinstance(node.op, gast.And):
                     stmt = gast.If(test=test, body=inner, orelse=[])
                 else:
