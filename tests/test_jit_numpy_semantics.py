@@ -491,7 +491,29 @@ def compare_negated(x, n):
     return n >= -(-x)
 
 
-def test_negating_unsigned_arrays_inside_an_array_expression():
+def bool_sum_is_one(a):
+    return (a + a) == 1
+
+
+def bool_sum_is_one_in_two_statements(a):
+    b = a + a
+    return b == 1
+
+
+def test_array_expressions_compute_elements_by_scalar_rules():
     x = np.array([2, 3, 1, 2], np.uint8)
     assert compare_negated(x, 2).tolist() == [True, False, True, True]
     assert tp.jit(compare_negated)(x, 2).tolist() == [False] * 4       # Numba's fused loop
+    a = np.array([True, False])
+    assert bool_sum_is_one(a).tolist() == [True, False]
+    assert tp.jit(bool_sum_is_one)(a).tolist() == [False, False]       # True + True is 2 there
+    assert tp.jit(bool_sum_is_one_in_two_statements)(a).tolist() == [True, False]
+
+
+def bool_sine():
+    return np.sin(True)
+
+
+def test_unary_ufuncs_of_small_values_are_not_float16():
+    assert bool_sine().dtype == np.float16
+    assert np.asarray(tp.jit(bool_sine)()).dtype == np.float32
