@@ -409,7 +409,8 @@ class _Alias:
                 live = self.reads_after(sites, site, others)
                 # a name bound only after the write reads its values then (its sources are
                 # what may be stale, and they are in `live` themselves)
-                live = {m for m in live if not self.bound_after(sites, site, m)}
+                params = set(self.spec.dyn_params) | set(self.spec.hidden_names())
+                live = {m for m in live if m in params or not self.bound_after(sites, site, m)}
                 if how == "helper" and live and self.inline(site):
                     self.substitute_copies()    # `y_1 = y` of the parameters: y_1 is y
                     return True
