@@ -176,8 +176,8 @@ def example_axes(axis, a):
 
 def example_shape(shape, a):
     """The `shape` argument of a reshape of each example of batched `a`."""
-    if isinstance(shape, tuple):
-        return (np.shape(a)[0],) + shape
+    if isinstance(shape, (tuple, list)):
+        return (np.shape(a)[0],) + tuple(shape)
     return (np.shape(a)[0], shape)
 
 
@@ -236,41 +236,94 @@ def as_int(a):
     return np.asarray(a).astype(np.int64)
 
 
+def _unit_axes(a, k):
+    """Batched `a` with `k` unit axes after the batch axis."""
+    return a.reshape(a.shape[:1] + (1,) * k + a.shape[1:]) if k > 0 else a
+
+
+def _check_matmul_ranks(ra, rb):
+    if ra == 0 or rb == 0:
+        raise ValueError("matmul: Input operand %d does not have enough dimensions" % (0 if ra == 0 else 1))
+
+
 def matmul_bu(a, b):
     """`example @ b` for each example of batched `a` (`b` unbatched), as
-    one matrix product where the shapes allow."""
+    one matrix product where the shapes allow. The stacks of matrices of
+    an example line up with those of `b` after the batch axis; a vector
+    example is a row (its axis dropped after)."""
     a = np.asarray(a)
-    if a.ndim == 3 and np.ndim(b) in (1, 2):        # (B, m, n) @ (n[, k])
+    ra, rb = a.ndim - 1, np.ndim(b)
+    _check_matmul_ranks(ra, rb)
+    if ra == 2 and rb in (1, 2):                    # (B, m, n) @ (n[, k])
         out = a.reshape(-1, a.shape[2]) @ b
         return out.reshape(a.shape[:2] + np.shape(b)[1:])
-    return np.matmul(a, b)
+    if rb == 1 or (ra == 1 and rb == 2):            # (B, ..., n) @ (n,), (B, n) @ (n, k)
+        return np.matmul(a, b)
+    if ra == 1:                                     # a row against a stack of matrices
+        out = np.matmul(_unit_axes(a[:, None, :], rb - 2), b)
+        return out[..., 0, :]
+    return np.matmul(_unit_axes(a, rb - ra), b)
 
 
 def matmul_ub(a, b):
     """`a @ example` for each example of batched `b` (`a` unbatched): a
     batched matrix-vector product is one matrix product."""
     b = np.asarray(b)
-    if b.ndim == 2:                                 # examples are vectors
-        return b @ np.transpose(a) if np.ndim(a) == 2 else b @ a
-    return np.matmul(a, b)
+    ra, rb = np.ndim(a), b.ndim - 1
+    _check_matmul_ranks(ra, rb)
+    if rb == 1:                                     # examples are vectors
+        if ra == 1:
+            return b @ a
+        if ra == 2:
+            return b @ np.transpose(a)
+        return np.moveaxis(np.matmul(a, b.T), -1, 0)        # (..., m, n) @ (n, B)
+    if ra == 1:
+        return np.matmul(a, b)
+    return np.matmul(a, _unit_axes(b, ra - rb))
 
 
 def matmul_bb(a, b):
     """`example_a @ example_b` for each pair of examples."""
     a, b = np.asarray(a), np.asarray(b)
-    if a.ndim == 2 and b.ndim == 2:                 # vector . vector
+    ra, rb = a.ndim - 1, b.ndim - 1
+    _check_matmul_ranks(ra, rb)
+    if ra == 1 and rb == 1:                         # vector . vector
         return np.einsum("bi,bi->b", a, b)
-    if b.ndim == 2:                                 # matrix @ vector
-        return np.matmul(a, b[:, :, None])[:, :, 0]
-    if a.ndim == 2:                                 # vector @ matrix
-        return np.matmul(a[:, None, :], b)[:, 0, :]
-    return np.matmul(a, b)
+    a2 = a[:, None, :] if ra == 1 else a            # a row
+    b2 = b[..., None] if rb == 1 else b             # a column
+    ea, eb = a2.ndim - 1, b2.ndim - 1
+    out = np.matmul(_unit_axes(a2, eb - ea), _unit_axes(b2, ea - eb))
+    if rb == 1:
+        return out[..., 0]
+    if ra == 1:
+        return out[..., 0, :]
+    return out
+
+
+def copy_if_numbers(r, depth):
+    """`r`, read from a batch with integer indices (`a[:, i]`), copied where
+    each example read a number (NumPy gives a copy there, the batch a view
+    that a later write into `a` would change): where `r` has only its
+    `depth` batch axes."""
+    r = np.asarray(r)
+    return r.copy() if r.ndim == depth else r
 
 
 def einsum_subscripts(subscripts, batched):
-    """Explicit einsum `subscripts` with a batch letter added to the batched
-    operands (`batched`: one flag per operand) and to the output."""
-    inputs, output = subscripts.replace(" ", "").split("->")
+    """Einsum `subscripts` made explicit, with a batch letter added to the
+    batched operands (`batched`: one flag per operand) and to the output.
+    Implicit subscripts (no `->`) have NumPy's output: the labels that appear
+    once, in the order of their character codes, after `...` if any."""
+    subscripts = subscripts.replace(" ", "")
+    if "->" in subscripts:
+        inputs, output = subscripts.split("->")
+    else:
+        inputs = subscripts
+        labels = [c for c in inputs if c.isalpha()]
+        output = ("..." if "..." in inputs else "") + "".join(sorted(c for c in set(labels)
+                                                                       if labels.count(c) == 1))
+    if len(inputs.split(",")) != len(batched):
+        raise ValueError("einsum: %d operands for the subscripts %r" % (len(batched), subscripts))
     used = set(subscripts)
     letter = next(c for c in "zyxwvutsrqponmlkjihgfedcbaZYXWVUTSRQPONMLKJIHGFEDCBA" if c not in used)
     parts = [letter + p if flag else p for p, flag in zip(inputs.split(","), batched)]
@@ -291,7 +344,7 @@ def outer_examples(a, b):
 
 def broadcast_examples(a, shape):
     """`np.broadcast_to(example, shape)` for each example of batched `a`."""
-    shape = shape if isinstance(shape, tuple) else (shape,)
+    shape = tuple(shape) if isinstance(shape, (tuple, list)) else (shape,)
     a = match_rank(a, np.empty((0,) * len(shape)))
     return np.broadcast_to(a, (np.shape(a)[0],) + shape)
 

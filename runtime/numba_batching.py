@@ -7,6 +7,7 @@ stride tuples: a view, no `np.transpose(a, axes)` (seconds to compile).
 """
 import numpy as np
 from numba import types
+from numba.core import ir_utils
 from numba.core.errors import TypingError
 from numba.extending import overload, register_jitable
 from numba.np.numpy_support import as_dtype
@@ -17,6 +18,44 @@ from runtime._nb_common import JIT, const, is_array, is_scalar
 
 _R = B.RANK_MESSAGE
 _S = B.SIZE_MESSAGE
+
+
+# ---- writes through views that helpers return ----------------------------------
+#
+# Numba removes a store into an array as dead code when it believes no live
+# name can see it (`ir_utils.find_potential_aliases`, run when calls are
+# inlined): it knows that `np.reshape`, `np.ravel`, `np.transpose` and `a.T`
+# return views, but not `np.lib.stride_tricks.as_strided` (our views:
+# moveaxis, transpose_examples, match_rank), `npx.reshape`, nor a generated
+# function that returns a view of its argument. So `v = h(y); v[0] = 1.0;
+# return y` lost the store. Here every call whose result is mutable may
+# share the arrays of its arguments: a store through its result stays.
+
+def _alias_arguments(lhs, args, alias_map, arg_aliases):
+    for a in args:
+        ir_utils._add_alias(lhs, a.name, alias_map, arg_aliases)
+
+
+class _CallsMayAlias(dict):
+    """`ir_utils.alias_func_extensions` answering for every call: an entry
+    registered by Numba (or later) first, else "the result may view any
+    argument"."""
+
+    def __init__(self, registered):
+        super().__init__(registered)
+        self.registered = registered
+
+    def __contains__(self, key):
+        return True
+
+    def __getitem__(self, key):
+        if dict.__contains__(self, key):
+            return dict.__getitem__(self, key)
+        return self.registered.get(key, _alias_arguments)
+
+
+if not isinstance(ir_utils.alias_func_extensions, _CallsMayAlias):
+    ir_utils.alias_func_extensions = _CallsMayAlias(ir_utils.alias_func_extensions)
 
 
 def _fail(name, msg):
@@ -352,9 +391,34 @@ def _blas(*ts):
     return len(dts) == 1 and isinstance(next(iter(dts)), types.Float)
 
 
+def _matmul_each(batched_a, batched_b):
+    """`npx.matmul` example by example (one or both operands batched): the
+    stacks of matrices of each example broadcast as NumPy's do."""
+    pa = "a[i]" if batched_a else "a"
+    pb = "b[i]" if batched_b else "b"
+    n = "a.shape[0]" if batched_a else "b.shape[0]"
+    src = ("def impl(a, b):\n"
+           "    n = %s\n"
+           "    B.check_nonempty(n)\n"
+           "    i = 0\n"
+           "    r0 = npx.matmul(%s, %s)\n"
+           "    out = B.alloc(r0, n)\n"
+           "    out[0] = r0\n"
+           "    for i in range(1, n):\n"
+           "        out[i] = npx.matmul(%s, %s)\n"
+           "    return out\n" % (n, pa, pb, pa, pb))
+    return _exec(src, "impl", {"npx": npx})
+
+
+def _check_matmul(name, ra, rb):
+    if ra == 0 or rb == 0:
+        _fail(name, "matmul of a number (an operand of rank 0)")
+
+
 @overload(B.matmul_bu, jit_options=JIT)
 def _matmul_bu(a, b):
     na, nb = a.ndim, _ndim(b)
+    _check_matmul("matmul_bu", na - 1, nb)
     if na == 2 and nb in (1, 2) and _blas(a, b):        # (B, n) @ (n[, k])
         return lambda a, b: np.dot(a, b)
     if na == 3 and nb == 1 and _blas(a, b):             # (B, m, n) @ (n,)
@@ -367,22 +431,24 @@ def _matmul_bu(a, b):
             out = np.dot(np.ascontiguousarray(a).reshape(-1, a.shape[2]), b)
             return out.reshape(a.shape[0], a.shape[1], b.shape[1])
         return impl32
-    return lambda a, b: npx.matmul(a, b)
+    return _matmul_each(True, False)
 
 
 @overload(B.matmul_ub, jit_options=JIT)
 def _matmul_ub(a, b):
     na, nb = _ndim(a), b.ndim
+    _check_matmul("matmul_ub", na, nb - 1)
     if nb == 2 and na == 2 and _blas(a, b):             # A @ x for each x: X @ A.T
         return lambda a, b: np.dot(b, np.ascontiguousarray(a.T))
     if nb == 2 and na == 1 and _blas(a, b):
         return lambda a, b: np.dot(b, a)
-    return lambda a, b: npx.matmul(a, b)
+    return _matmul_each(False, True)
 
 
 @overload(B.matmul_bb, jit_options=JIT)
 def _matmul_bb(a, b):
     na, nb = a.ndim, b.ndim
+    _check_matmul("matmul_bb", na - 1, nb - 1)
     if na == 2 and nb == 2:
         from numba.np.numpy_support import as_dtype, from_dtype
         rt = from_dtype(np.result_type(as_dtype(a.dtype), as_dtype(b.dtype)))
@@ -396,15 +462,29 @@ def _matmul_bb(a, b):
                 out[i] = s
             return out
         return impl
-    if nb == 2:
+    if nb == 2 and na == 3:                             # matrix @ vector
         def impl_mv(a, b):
             return npx.matmul(a, b[:, :, np.newaxis])[:, :, 0]
         return impl_mv
-    if na == 2:
+    if na == 2 and nb == 3:                             # vector @ matrix
         def impl_vm(a, b):
             return npx.matmul(a[:, np.newaxis, :], b)[:, 0, :]
         return impl_vm
-    return lambda a, b: npx.matmul(a, b)
+    if na == nb:                                        # stacks of one rank: one per example
+        return lambda a, b: npx.matmul(a, b)
+    return _matmul_each(True, True)
+
+
+@overload(B.copy_if_numbers, prefer_literal=True, jit_options=JIT)
+def _copy_if_numbers(r, depth):
+    k = _int_const(depth)
+    if k is None:
+        _fail("copy_if_numbers", "the number of batch axes must be a constant")
+    if not is_array(r):
+        return lambda r, depth: r
+    if r.ndim == k:
+        return lambda r, depth: r.copy()
+    return lambda r, depth: r
 
 
 @overload(B.index_examples, jit_options=JIT)

@@ -129,6 +129,12 @@ def outer_examples(ans, a, b):
     d[b] = B.outer_examples(a, t(b))
 
 
+@tangent(B.copy_if_numbers)
+def copy_if_numbers(ans, r, depth):
+    d[r] = B.copy_if_numbers(t(r), depth)
+    d[depth] = None
+
+
 nondifferentiable(B.axis_size, B.check_size, B.check_nonempty, B.alloc, B.example_axis, B.example_axes,
                   B.example_shape, B.example_len, B.example_shape_of, B.example_ndim, B.example_size,
                   B.as_int, B.einsum_subscripts, B.check_unpack_examples)
@@ -159,6 +165,15 @@ nondifferentiable(B.axis_size, B.check_size, B.check_nonempty, B.alloc, B.exampl
 # * ``lift(p)`` is ``p`` broadcast over the batch when it is not batched (for
 #   a display: element by element); helpers of :mod:`runtime.batching` whose
 #   arguments are constants (``B.example_axes(0, a)``) are folded.
+# * A list or tuple of mapped values (a display ``[a, b]`` or a variable
+#   holding one) is not an array whose first axis is the batch: each item is
+#   a batch. Where NumPy takes an array (``np.sum([a, b])``) the compiler
+#   passes the batch of ``np.array([a, b])`` instead (the items stacked
+#   along axis 1, after the batch axis); the parameters of
+#   ``SEQUENCE_PARAMS`` take the sequence itself, and their rule says how:
+#   ``is_sequence(p)`` tests for one, ``stacked(p)`` is that batch of
+#   ``np.array(p)`` (nested lists too), ``items(p)`` a display of the
+#   batches of its items (``np.asarray`` of each, nested lists stacked).
 
 import math  # noqa: E402
 
@@ -197,6 +212,21 @@ def lift(p):
     raise TypeError('lift(p) is template notation (see runtime.rules.batching)')
 
 
+def is_sequence(p):
+    """Template notation: whether ``p`` is a list/tuple (display or variable)."""
+    raise TypeError('is_sequence(p) is template notation (see runtime.rules.batching)')
+
+
+def stacked(p):
+    """Template notation: the batch of ``np.array(p)`` of a list/tuple ``p``."""
+    raise TypeError('stacked(p) is template notation (see runtime.rules.batching)')
+
+
+def items(p):
+    """Template notation: the batches of the items of a list/tuple ``p``."""
+    raise TypeError('items(p) is template notation (see runtime.rules.batching)')
+
+
 #: helpers the compiler evaluates while generating code when their arguments
 #: are constants (and ``rank(a)`` is known where they read ``a``)
 FOLDABLE = {B.example_axis, B.example_axes, B.einsum_subscripts}
@@ -204,6 +234,14 @@ FOLDABLE = {B.example_axis, B.example_axes, B.einsum_subscripts}
 # element-wise: every ufunc, and the functions built from them
 vmap_elementwise(*[f for f in vars(np).values() if isinstance(f, np.ufunc) and f.signature is None])
 vmap_elementwise(np.where, np.clip, npx.heaviside, np.real, np.imag, np.conj, np.nan_to_num)
+
+#: parameters that take a sequence of arrays (not one array-like): a list of
+#: mapped values passed there goes to the rule as it is
+SEQUENCE_PARAMS = {np.concatenate: ("arrays",), np.stack: ("arrays",), np.array: ("object",),
+                   np.asarray: ("object",)}
+
+#: functions of numbers (a list is a TypeError in each example)
+SCALAR_FUNCTIONS = {math.log, max, min, float, int}
 
 #: functions of scalars that become their NumPy ufunc on a batch
 SCALAR_TO_NUMPY = {
@@ -337,18 +375,21 @@ def squeeze(fn, a, axis=None):
 
 @vmap_rule(np.concatenate, np.stack, batched=("arrays",))
 def concatenate(fn, arrays, axis=0, *args, **kwargs):
-    if is_none(axis) or not is_display(arrays):
+    # each item's batch, nested lists stacked; the axis of one example moves by one
+    if is_none(axis) or not is_sequence(arrays):
         raise NotVectorizable
-    return fn(lift(arrays), B.example_axis(axis), *args, **kwargs)
+    return fn(items(arrays), B.example_axis(axis), *args, **kwargs)
 
 
 @vmap_rule(np.array, np.asarray, batched=("object",))
 def array(fn, object, dtype=None, *args, **kwargs):
-    if is_display(object) and is_none(dtype):
-        return npx.stack(lift(object), 1)
-    if is_display(object):
-        raise NotVectorizable
-    return fn(object, dtype, *args, **kwargs)
+    if args or kwargs:
+        raise NotVectorizable       # ndmin=, order=, ...: of each example
+    if is_sequence(object) and is_none(dtype):
+        return stacked(object)
+    if is_sequence(object):
+        return fn(stacked(object), dtype)
+    return fn(object, dtype)
 
 
 @vmap_rule(np.copy, np.zeros_like, np.ones_like, np.empty_like, np.ndarray.astype, batched=("a",))
@@ -389,6 +430,12 @@ def norm(fn, x, ord=None, axis=None, keepdims=False):
     if rank(x) == 2:
         return fn(x, ord, (1, 2), keepdims)
     raise NotVectorizable
+
+
+@vmap_rule(B.copy_if_numbers, batched=("r",))
+def copy_if_numbers(fn, r, depth):
+    # vmap of vmapped code: one more batch axis in front
+    return fn(r, B.example_axis(depth))
 
 
 @vmap_rule(checks.check_unpack, batched=("v",))

@@ -132,7 +132,7 @@ def vectorized_source(program, current, params, axes, tree, out_axes, layer, reg
     """The wrapper around the vectorized version of `current` (raises NotVectorizable)."""
     pattern = {p: An.from_axes(axes[p]) for p in params}
     ranks = {p: (layer.get("ranks") or {}).get(p) for p in params}
-    vec = vectorize_function(program, current, pattern, ranks, registry, batching)
+    vec = vectorize_function(program, current, pattern, ranks, registry, batching, entry=True)
     return entry_source(program, current, params, axes, tree, out_axes, layer, taken, vec)
 
 

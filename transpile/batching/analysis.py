@@ -16,7 +16,15 @@ loops to a fixed point, and follows calls into other generated functions
 
 `Function.control` lists the statements whose test or trip count is
 batched: per-example control flow, which only the per-example loop keeps.
+
+Names that may share an array (batching/aliases.py) are batched together:
+a write of mapped values into one array makes every name that may view it
+a batch (`z = y; z[0] = x` makes `y` a batch too), and so does a call of a
+generated function that writes such values into its parameter (the
+caller's argument: `fill(y, x)`).
 """
+import builtins
+
 import gast
 
 from .. import astutil as A
@@ -100,6 +108,13 @@ class Function:
         self.result = None              # abstract value of what it returns
         self.control = []               # statements with a batched test / trip count
         self.calls = []                 # (Call node, callee spec, Function)
+        self.aliases = None             # aliases.Aliases: names that may share an array
+        self.written = set()            # names whose array is written in place
+        self.param_writes = {}          # param -> True if its array is written (by this or a callee)
+
+    def group_written(self, name):
+        """Whether an array `name` may share is written in place in this function."""
+        return bool(self.aliases.group(name) & self.written) if self.aliases is not None else False
 
 
 class Analysis:
@@ -109,6 +124,46 @@ class Analysis:
         self.program = program
         self.done = {}
         self.active = set()
+        self._aliases = {}
+        self._returns = {}
+
+    def aliases_of(self, spec):
+        """The `aliases.Aliases` of `spec` (they do not depend on what is batched)."""
+        found = self._aliases.get(spec.gen_name)
+        if found is None:
+            from ..ad.analysis import resolve_static
+            from .aliases import Aliases
+            node = spec.node
+            params = [a.id for a in node.args.args]
+            local = set(getattr(spec, "locals", ())) | A.names_in(node) | set(params)
+            program = self.program
+            found = self._aliases[spec.gen_name] = Aliases(
+                node, params,
+                lambda func: resolve_static(program, func,
+                                            lambda name: name not in local and hasattr(builtins, name)),
+                self.returned_params)
+        return found
+
+    def returned_params(self, func):
+        """For a call of a generated function: the positions of the parameters
+        whose arrays its result may share (None for any other callee)."""
+        callee = self.callee_of(func)
+        if callee is None:
+            return None
+        params = [a.id for a in callee.node.args.args]
+        key = callee.gen_name
+        if key in self._returns:
+            found = self._returns[key]
+            return set(range(len(params))) if found is None else found      # recursion: any
+        self._returns[key] = None
+        aliases = self.aliases_of(callee)
+        returned = set()
+        for n in gast.walk(callee.node):
+            if isinstance(n, gast.Return) and n.value is not None:
+                returned |= A.names_in(n.value)
+        out = {k for k, p in enumerate(params) if aliases.group(p) & returned}
+        self._returns[key] = out
+        return out
 
     def callee_of(self, func):
         if isinstance(func, gast.Name):
@@ -142,6 +197,8 @@ class _Walker:
 
     def run(self):
         node = self.fn.spec.node
+        params = [a.id for a in node.args.args]
+        self.fn.aliases = self.analysis.aliases_of(self.fn.spec)
         for a in node.args.args:
             self.fn.env[a.id] = self.fn.params.get(a.id, Leaf(False))
         for _ in range(50):
@@ -151,6 +208,9 @@ class _Walker:
             self.block(node.body, False)
             if not self.changed:
                 break
+        for p in params:
+            if self.fn.group_written(p):
+                self.fn.param_writes[p] = any_batched(self.fn.env.get(p))
 
     # -- values ------------------------------------------------------------
     def value(self, node, control):
@@ -178,9 +238,17 @@ class _Walker:
                 cparams = [a.id for a in callee.node.args.args]
                 bound = {p: self.value(a, control) for p, a in zip(cparams, node.args)}
                 summary = self.analysis.function(callee, bound)
-                if summary is None:
-                    return Leaf(any(any_batched(v) for v in bound.values()))
+                if summary is None:         # recursion: it may write any argument
+                    batched = any(any_batched(v) for v in bound.values())
+                    for a in node.args:
+                        for n in A.names_in(a):
+                            self.write(n, batched or control)
+                    return Leaf(batched)
                 self.fn.calls.append((node, callee, summary))
+                for p, a in zip(cparams, node.args):
+                    if p in summary.param_writes and isinstance(a, gast.Name):
+                        # it writes into the caller's array: mapped values make it a batch
+                        self.write(a.id, summary.param_writes[p] or control)
                 return summary.result if summary.result is not None else Leaf(False)
             if isinstance(node.func, gast.Attribute) and node.func.attr == "pop" \
                     and isinstance(node.func.value, gast.Name):
@@ -201,11 +269,30 @@ class _Walker:
             self.changed = True
 
     def mark_batched(self, name):
-        old = self.fn.env.get(name)
-        new = join(old, all_batched(old) if old is not None else Leaf(True))
-        if new != old:
-            self.fn.env[name] = new
+        """`name` holds mapped values, and so does every name that may share its
+        array (those not assigned yet are marked on the next pass, once their
+        structure is known)."""
+        names = self.fn.aliases.group(name) if self.fn.aliases is not None else (name,)
+        for n in names:
+            old = self.fn.env.get(n)
+            if old is None and n != name:
+                continue
+            new = join(old, all_batched(old) if old is not None else Leaf(True))
+            if new != old:
+                self.fn.env[n] = new
+                self.changed = True
+
+    def write(self, name, batched):
+        """The array of `name` is written in place (with mapped values if
+        `batched`). The names that may share it are then batched alike: one
+        batched and another not, the other would hold a copy (a broadcast) that
+        the write misses."""
+        if name not in self.fn.written:
+            self.fn.written.add(name)
             self.changed = True
+        group = self.fn.aliases.group(name) if self.fn.aliases is not None else (name,)
+        if batched or any(any_batched(self.fn.env.get(n)) for n in group):
+            self.mark_batched(name)
 
     # -- statements --------------------------------------------------------
     def block(self, stmts, control):
@@ -213,13 +300,12 @@ class _Walker:
             self.stmt(s, control)
 
     def stmt(self, s, control):
+        if isinstance(s, (gast.Assign, gast.Expr)) and self.fn.aliases is not None:
+            for name, values in self.fn.aliases.writes(s):
+                self.write(name, control or any(self.uses_batched(v) for v in values))
         if isinstance(s, gast.Assign):
             target = s.targets[0]
             if isinstance(target, gast.Subscript):
-                base = target.value
-                if isinstance(base, gast.Name) and (control or self.uses_batched(s.value)
-                                                    or self.uses_batched(target.slice)):
-                    self.mark_batched(base.id)
                 return
             value = self.value(s.value, control)
             if isinstance(target, gast.Name):
@@ -234,12 +320,7 @@ class _Walker:
         if isinstance(s, gast.Expr):
             call = s.value
             if isinstance(call, gast.Call):
-                self.value(call, control)       # callee summaries
-                f = call.func
-                if isinstance(f, gast.Attribute) and isinstance(f.value, gast.Name) \
-                        and f.attr in ("append", "extend", "insert", "fill", "sort") \
-                        and (control or any(self.uses_batched(a) for a in call.args)):
-                    self.mark_batched(f.value.id)
+                self.value(call, control)       # callee summaries (and the arguments they write)
             return
         if isinstance(s, gast.If):
             c = control or self.uses_batched(s.test)

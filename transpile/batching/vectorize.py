@@ -27,9 +27,20 @@ templates, see runtime/rules/batching.py):
 * `if`/`while`/`for` stay as they are when their test or trip count is
   unbatched.
 
+* A list or tuple of batched values is not a batch (its axis is not the
+  batch axis): passed where NumPy takes an array (`np.sum([a, b])`,
+  `np.array([[a, b], [b, a]])`) it becomes the batch of `np.array(list)`,
+  the items' batches stacked along axis 1 (`Vectorizer.array_of`).
+* Names that may share an array keep sharing it: they are batched together
+  (batching/aliases.py, analysis.py), and a number read with integer
+  indices from an array written later is copied (`a[:, i]` is a view where
+  one example's `a[i]` is a number: `batching.copy_if_numbers`).
+
 The function is not vectorized (`NotVectorizable`, and the per-example loop
 runs it) when a test or trip count depends on a batched value, a call has no
-rule, an index is batched, or it prints. The output is ANF again, so forward
+rule, an index is batched, it prints, it writes into an unmapped argument of
+the mapped function (one array for every example: the loop writes it once
+per example), or it does arithmetic on lists of batched values. The output is ANF again, so forward
 mode differentiates it (`grad(vmap(f))`).
 """
 import builtins
@@ -53,6 +64,7 @@ _METHODS = {"copy": np.copy, "dot": np.dot, "ravel": np.ravel, "flatten": np.rav
             "transpose": np.transpose, "astype": np.ndarray.astype, "clip": np.clip,
             "cumsum": np.cumsum, "conj": np.conj}
 _SAME_METHODS = {"copy", "astype", "conj", "conjugate"}
+_COPY_METHODS = {"flatten"}
 _SHAPE_ATTRS = {"shape": "example_shape_of", "ndim": "example_ndim", "size": "example_size"}
 _LIST_METHODS = {"append", "pop"}
 
@@ -136,8 +148,9 @@ class Vectorizer:
     """Generates the vectorized version of one function for one pattern of
     batched parameters (and the ranks of their examples)."""
 
-    def __init__(self, program, spec, pattern, ranks, registry, batching):
+    def __init__(self, program, spec, pattern, ranks, registry, batching, entry=False):
         self.program = program
+        self.entry = entry              # the function vmap maps (its unmapped arguments are shared)
         self.spec = spec
         self.pattern = pattern          # param -> abstract value (analysis.Leaf/Tup)
         self.param_ranks = ranks        # param -> rank of one example (int, tuple tree or None)
@@ -180,18 +193,28 @@ class Vectorizer:
         if summary.control:
             stmt = summary.control[0]
             raise NotVectorizable("a test or trip count depends on a mapped value", self.where(stmt))
+        self.summary = summary
         self.env = summary.env
         self.result = summary.result
         self.intlike = self.find_intlike()
         self.ranks = self.propagate_ranks()
         params = [a.id for a in self.node.args.args]
+        self.escaping = self.find_escaping()
         self.n = "_n" if "_n" not in self.locals else self.fresh("_n")
         self.locals.add(self.n)
         prologue = []
+        for p in params:
+            if self.entry and not An.any_batched(self.pattern.get(p)) and summary.group_written(p):
+                # one array for every example: the loop writes it once per example
+                raise NotVectorizable(f"a write into the unmapped argument {p}, which every example shares",
+                                      self.where(self.node))
         for p in params:        # unmapped parameters written with batched values: own copies
             if self.batched(p) and not An.any_batched(self.pattern.get(p)):
                 if isinstance(self.env.get(p), An.Tup):
                     raise NotVectorizable(f"tuple parameter {p} becomes batched")
+                if summary.group_written(p):
+                    # a copy would not carry the writes back to the caller's array
+                    raise NotVectorizable(f"a write of mapped values into the argument {p}", self.where(self.node))
                 prologue.append(A.assign(p, A.call(self.helper("broadcast"), [A.name(p), A.name(self.n)])))
         body = prologue + self.block(self.node.body)
         node = copy.copy(self.node)
@@ -214,6 +237,27 @@ class Vectorizer:
         if isinstance(node, gast.Starred):
             return self.atom_batched(node.value)
         return any(isinstance(n, gast.Name) and self.batched(n.id) for n in gast.walk(node))
+
+    def find_escaping(self):
+        """Names whose values leave the function or go into a container or a call
+        of another generated function (where a write may reach them)."""
+        out = set()
+        for n in gast.walk(self.node):
+            if isinstance(n, gast.Return) and n.value is not None:
+                out |= A.names_in(n.value)
+            elif isinstance(n, (gast.Tuple, gast.List)) and isinstance(n.ctx, gast.Load):
+                out |= A.names_in(n)
+            elif isinstance(n, gast.Call) and self.callee_of(n.func) is not None:
+                for a in n.args:
+                    out |= A.names_in(a)
+        return out
+
+    def must_own(self, name):
+        """Whether a value read from `name`'s array must not stay a view of it:
+        the array may be written, or the value may leave (vectorized code views
+        the batch where one example would hold a number)."""
+        group = self.summary.aliases.group(name)
+        return self.summary.group_written(name) or bool(group & self.escaping)
 
     def find_intlike(self):
         """Names that only ever hold ints: range loop targets, len(), shapes."""
@@ -531,6 +575,11 @@ class Vectorizer:
         if self.batched(name) and not is_batched:
             if isinstance(s.value, gast.Call) and self.resolve(s.value.func) is _tape_alloc():
                 raise NotVectorizable("a tape of batched values", self.where(s))
+            if isinstance(s.value, (gast.Dict, gast.Set, gast.ListComp, gast.DictComp, gast.SetComp,
+                                    gast.GeneratorExp)) \
+                    or (isinstance(s.value, gast.Call)
+                        and self.resolve(s.value.func) in (dict, set, list, tuple, frozenset)):
+                raise NotVectorizable("a container of mapped values", self.where(s))
             if isinstance(value, (gast.Tuple, gast.List)):
                 value = self.lift_display(value, self.env.get(name), pre, s)
             elif isinstance(value, gast.Name) or _is_const(value):
@@ -620,7 +669,12 @@ class Vectorizer:
                 raise NotVectorizable("an index that depends on a mapped value", self.where(s))
             if isinstance(c, gast.Slice) or (isinstance(c, gast.Constant) and c.value in (None, Ellipsis)):
                 kinds.append("basic")
-            elif _is_const(c) or (isinstance(c, gast.Name) and c.id in self.intlike):
+            elif _is_const(c):
+                ok, v = _const_value(c)
+                if not ok or not isinstance(v, int):      # a key of a dict, a float, ...
+                    raise NotVectorizable("an index that is not an integer", self.where(s))
+                kinds.append("int")
+            elif isinstance(c, gast.Name) and c.id in self.intlike:
                 kinds.append("int")
             elif isinstance(c, gast.Name):
                 kinds.append("adv")
@@ -649,7 +703,16 @@ class Vectorizer:
             # helper because compiled code takes a mask of more than one axis
             # only as a flat one
             return A.call(self.helper("index_examples"), [A.name(base.id), copy.deepcopy(node.slice)])
-        return gast.Subscript(value=A.name(base.id), slice=index, ctx=gast.Load())
+        sub = gast.Subscript(value=A.name(base.id), slice=index, ctx=gast.Load())
+        comps = node.slice.elts if isinstance(node.slice, gast.Tuple) else [node.slice]
+        if all(not isinstance(c, gast.Slice) and not (isinstance(c, gast.Constant) and c.value in (None, Ellipsis))
+               for c in comps) and self.must_own(base.id):
+            # integers only: one example reads a number (a copy), the batch a
+            # view `a[:, i]`, which a later write into `a` would change
+            tmp = self.fresh("_v")
+            pre.append(A.located(A.assign(tmp, sub), s))
+            return A.call(self.helper("copy_if_numbers"), [A.name(tmp), A.const(1)])
+        return sub
 
     def setitem(self, s):
         target = s.targets[0]
@@ -658,6 +721,8 @@ class Vectorizer:
             raise NotVectorizable("a write into an expression", self.where(s))
         if not self.batched(base.id):
             return [s]
+        if isinstance(self.env.get(base.id), An.Tup):
+            raise NotVectorizable("a write into a list or tuple of mapped values", self.where(s))
         pre = []
         index = self.components(target.slice, s)
         value = s.value
@@ -683,6 +748,13 @@ class Vectorizer:
             return value
         if isinstance(value, (gast.Tuple, gast.List)):
             return value
+        if isinstance(value, (gast.BinOp, gast.Compare)):
+            operands = [value.left, value.right] if isinstance(value, gast.BinOp) \
+                else [value.left] + list(value.comparators)
+            if any(self.sequence_items(o) is not None for o in operands):
+                # `[a] + [b]`, `t * 2`, `t == u`: lists and tuples, not arrays
+                raise NotVectorizable("arithmetic or a comparison on a list or tuple of mapped values",
+                                      self.where(s))
         if isinstance(value, gast.BinOp):
             if isinstance(value.op, gast.MatMult):
                 return self.call_rule(np.matmul, None, [value.left, value.right], {}, s, pre)
@@ -735,6 +807,11 @@ class Vectorizer:
             func = None
             if method == "transpose" and len(args) > 2:
                 args = [args[0], A.tuple_(args[1:])]
+            if method in _COPY_METHODS:         # a new array, where ravel may view
+                kws = {k.arg: k.value for k in call.keywords}
+                tmp = self.fresh("_v")
+                pre.append(A.located(A.assign(tmp, self.call_rule(fn, func, args, kws, s, pre)), s))
+                return A.call(A.attr(A.name(self.alias("numpy")), "copy"), [A.name(tmp)])
         if fn is None:
             raise NotVectorizable("a call of an unknown function", self.where(s))
         kws = {k.arg: k.value for k in call.keywords}
@@ -742,12 +819,20 @@ class Vectorizer:
 
     def call_rule(self, fn, func, args, kws, s, pre):
         rules, rb = _rules()
-        tuples = [a for a in args if isinstance(a, gast.Name) and isinstance(self.env.get(a.id), An.Tup)]
-        if tuples:
-            if fn is rb.checks.check_unpack and args and args[0] is tuples[0]:
-                return A.call(copy.deepcopy(func), list(args), [gast.keyword(arg=k, value=v)
-                                                                for k, v in kws.items()])
-            raise NotVectorizable("a tuple passed to a NumPy function", self.where(s))
+        if "out" in kws and (any(self.atom_batched(a) for a in args)
+                             or any(self.atom_batched(v) for v in kws.values())):
+            raise NotVectorizable("a result written into out=", self.where(s))
+        seqs = [a for a in list(args) + list(kws.values()) if self.batched_sequence(a)]
+        if args and fn is rb.checks.check_unpack and isinstance(args[0], gast.Name) \
+                and isinstance(self.env.get(args[0].id), An.Tup):
+            return A.call(copy.deepcopy(func), list(args), [gast.keyword(arg=k, value=v)
+                                                            for k, v in kws.items()])
+        if seqs:
+            if fn is len and len(args) == 1 and not kws:
+                return A.const(len(self.sequence_items(args[0])))
+            if fn in rb.SCALAR_TO_NUMPY or fn in rb.SCALAR_FUNCTIONS:
+                raise NotVectorizable("a list or tuple passed to a function of numbers", self.where(s))
+            args, kws = self.arrays_for_sequences(fn, args, kws, s, pre)
         if fn in rb.SCALAR_TO_NUMPY:
             fn = rb.SCALAR_TO_NUMPY[fn]
             func = None
@@ -775,6 +860,113 @@ class Vectorizer:
         from ..ad.analysis import _describe_fn
         raise NotVectorizable(f"no batching rule for {_describe_fn(fn, None)}", self.where(s))
 
+    # -- lists and tuples of mapped values ----------------------------------------------
+    def batched_sequence(self, node):
+        """A list/tuple display or variable holding mapped values (not an array:
+        each item is a batch, and the list's axis is not the batch axis)."""
+        if isinstance(node, (gast.Tuple, gast.List)):
+            return self.atom_batched(node)
+        if isinstance(node, gast.Name) and isinstance(self.env.get(node.id), An.Tup):
+            return An.any_batched(self.env.get(node.id))
+        return False
+
+    def sequence_items(self, node, s=None, pre=None):
+        """The item atoms of a display or a tuple/list variable (each taken out
+        into a temporary when `pre` is given); None for anything else."""
+        if isinstance(node, (gast.Tuple, gast.List)):
+            if any(isinstance(e, gast.Starred) for e in node.elts):
+                raise NotVectorizable("a starred item", self.where(s) if s is not None else None)
+            return list(node.elts)
+        if isinstance(node, gast.Name) and isinstance(self.env.get(node.id), An.Tup):
+            items = self.env[node.id].items
+            if pre is None:
+                return list(items)
+            out = []
+            for k, item in enumerate(items):
+                tmp = self.fresh("_i")
+                pre.append(A.located(A.assign(tmp, gast.Subscript(value=A.name(node.id), slice=A.const(k),
+                                                                  ctx=gast.Load())), s))
+                self.env[tmp] = item
+                self.ranks[tmp] = None
+                out.append(A.name(tmp))
+            return out
+        return None
+
+    def array_item(self, node, s, pre):
+        """An atom holding the batch of `np.asarray(item)` for each example: a
+        nested list stacked, a mapped value itself, an unmapped one broadcast."""
+        if self.batched_sequence(node):
+            return self.array_of(node, s, pre)
+        if self.atom_batched(node):
+            return node
+        if isinstance(node, (gast.Tuple, gast.List)) or \
+                (isinstance(node, gast.Name) and isinstance(self.env.get(node.id), An.Tup)):
+            arr = self.fresh("_v")
+            pre.append(A.located(A.assign(arr, A.call(A.attr(A.name(self.alias("numpy")), "asarray"),
+                                                      [copy.deepcopy(node)])), s))
+            node = A.name(arr)
+        tmp = self.fresh("_u")
+        pre.append(A.located(A.assign(tmp, A.call(self.helper("broadcast"), [copy.deepcopy(node),
+                                                                             A.name(self.n)])), s))
+        self.env[tmp] = An.Leaf(True)
+        self.ranks[tmp] = self.atom_rank(node, self.ranks)
+        return A.name(tmp)
+
+    def array_of(self, node, s, pre):
+        """An atom holding, for each example, `np.array(node)` of a list/tuple
+        (nested ones too): the items' batches stacked along axis 1, after the
+        batch axis (the list's own axis in each example)."""
+        items = self.sequence_items(node, s, pre)
+        if not items:
+            raise NotVectorizable("an empty list of mapped values", self.where(s))
+        atoms = [self.array_item(e, s, pre) for e in items]
+        ranks = [self.atom_rank(a, self.ranks) for a in atoms]
+        tmp = self.fresh("_v")
+        stack = A.call(A.attr(A.name(self.alias("runtime.npx")), "stack"), [A.tuple_(atoms), A.const(1)])
+        pre.append(A.located(A.assign(tmp, stack), s))
+        self.env[tmp] = An.Leaf(True)
+        self.ranks[tmp] = ranks[0] + 1 if all(r is not None and r == ranks[0] for r in ranks) else None
+        return A.name(tmp)
+
+    def arrays_for_sequences(self, fn, args, kws, s, pre):
+        """The arguments of a call with a list/tuple of mapped values where NumPy
+        takes an array: that list as the batch of its arrays (`np.sum([a, b])`
+        sums, per example, `np.array([a, b])`). A parameter that takes a
+        sequence of arrays itself (`np.concatenate`'s) is left to its rule."""
+        rules, rb = _rules()
+        kind, tpl = rules.lookup_batching(fn)
+        if kind == "elementwise":
+            convert = lambda name: True                             # noqa: E731
+            names = [None] * len(args)
+        elif kind == "template":
+            t = _Template.of(tpl)
+            keep = rb.SEQUENCE_PARAMS.get(fn, ())
+            try:
+                bound = t.signature.bind(*args, **kws)
+            except TypeError as exc:
+                raise NotVectorizable(f"{t.fn.__name__}: {exc}", self.where(s)) from None
+            by_id = {}
+            for name, value in bound.arguments.items():
+                param = t.signature.parameters[name]
+                if param.kind is inspect.Parameter.VAR_POSITIONAL:
+                    for v in value:
+                        by_id[id(v)] = name
+                elif param.kind is not inspect.Parameter.VAR_KEYWORD:
+                    by_id[id(value)] = name
+            names = [by_id.get(id(a)) for a in args]
+            convert = lambda name: name in t.batched and name not in keep      # noqa: E731
+        else:
+            raise NotVectorizable("a list or tuple of mapped values passed to a function with no batching rule",
+                                  self.where(s))
+        new_args = []
+        for a, name in zip(args, names):
+            new_args.append(self.array_of(a, s, pre) if self.batched_sequence(a) and convert(name) else a)
+        new_kws = {}
+        for k, v in kws.items():
+            name = k if kind == "template" else None
+            new_kws[k] = self.array_of(v, s, pre) if self.batched_sequence(v) and convert(name) else v
+        return new_args, new_kws
+
     def each_example(self, f, args, kws, s, pre):
         """A call with no vectorized form as a loop over the examples of its
         batched arguments, the rest of the function staying vectorized (ANF):
@@ -796,6 +988,9 @@ class Vectorizer:
             if self.atom_batched(a):
                 if not isinstance(a, gast.Name):
                     raise NotVectorizable("a batched expression as an argument", self.where(s))
+                if self.summary.group_written(a.id):
+                    # one example's result may view its argument; these are copies
+                    raise NotVectorizable("a helper's argument written in place", self.where(s))
                 picks[k] = self.fresh("_e")
         first, out, b = self.fresh("_x"), self.fresh("_o"), self.fresh("_b")
         n = A.name(self.n)
@@ -975,6 +1170,8 @@ class _Instance:
                 return isinstance(p, gast.Constant) and p.value is None
             if what == "is_display":
                 return isinstance(p, (gast.Tuple, gast.List))
+            if what == "is_sequence":
+                return not isinstance(p, list) and vec.sequence_items(p) is not None
             if what == "rank":
                 return vec.atom_rank(p, vec.ranks)
         raise TypeError(f"vmap rule {self.tpl.fn.__name__}: unsupported test {gast.dump(node)}")
@@ -1010,6 +1207,13 @@ class _Instance:
                 return A.const(vec.atom_batched(p))
             if isinstance(f, gast.Name) and f.id == "lift":
                 return self.lift(self.param(node.args[0]))
+            if isinstance(f, gast.Name) and f.id == "stacked":
+                return vec.array_of(self.param(node.args[0]), self.s, self.pre)
+            if isinstance(f, gast.Name) and f.id == "items":
+                p = self.param(node.args[0])
+                atoms = [vec.array_item(e, self.s, self.pre) for e in vec.sequence_items(p, self.s, self.pre)]
+                return (type(p) if isinstance(p, (gast.Tuple, gast.List)) else gast.Tuple)(
+                    elts=atoms, ctx=gast.Load())
             func = self.expr(f)
             target = self.resolve_helper(f)
             args = []
@@ -1081,6 +1285,9 @@ class _Instance:
             return None
         from runtime import batching as B
         consts = [_const_value(a) for a in args]
+        if target is B.einsum_subscripts and not (consts[0][0] and isinstance(consts[0][1], str)):
+            # the interleaved form np.einsum(a, [0, 1], b, [1]), or subscripts known when it runs
+            raise NotVectorizable("einsum without constant subscripts", self.vec.where(self.s))
         if target is B.example_axes:
             ok, axis = consts[0]
             if not ok:
@@ -1090,7 +1297,11 @@ class _Instance:
                 return _to_node(tuple(range(1, r + 1))) if r is not None else None
             return _to_node(B.example_axes(axis, None))
         if all(ok for ok, _ in consts):
-            return _to_node(target(*[v for _, v in consts]))
+            try:
+                return _to_node(target(*[v for _, v in consts]))
+            except Exception as exc:        # NumPy's error is the per-example loop's to raise
+                raise NotVectorizable(f"{getattr(target, '__name__', target)}: {exc}",
+                                      self.vec.where(self.s)) from None
         return None
 
 
@@ -1153,15 +1364,16 @@ def result_rank(program, spec, ranks):
     return found.pop() if len(found) == 1 else None
 
 
-def vectorize_function(program, spec, pattern, ranks, registry, batching):
+def vectorize_function(program, spec, pattern, ranks, registry, batching, entry=False):
     """The `_Extra` vectorized version of `spec` for this pattern (memoised);
-    raises NotVectorizable."""
+    raises NotVectorizable. `entry`: `spec` is the function vmap maps (not a
+    function it calls)."""
     from . import generated
     key = ("vec", spec.gen_name, tuple(sorted(pattern.items(), key=lambda kv: kv[0])),
-           tuple(sorted(ranks.items(), key=lambda kv: kv[0])))
+           tuple(sorted(ranks.items(), key=lambda kv: kv[0])), entry)
 
     def build(name):
-        vec = Vectorizer(program, spec, pattern, ranks, registry, batching)
+        vec = Vectorizer(program, spec, pattern, ranks, registry, batching, entry)
         node = vec.run(name)
 
         def fill(extra):
