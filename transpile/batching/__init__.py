@@ -107,6 +107,7 @@ def vmap_layer(program, current, layer, registry):
             return wrapper(program, current, name, params, lines, {"batching": batching})
         except lanes.NotLanes:
             program.extra[:], program.names = saved[0], saved[1] | {name}
+            _forget_dropped(program, registry)
         if layer.get("inner") or result_rank(program, current, ranks) == 0:
             strategy = "loop"
     if strategy in ("auto", "vectorize"):
@@ -120,12 +121,22 @@ def vmap_layer(program, current, layer, registry):
             return wrapper(program, current, name, params, lines, {"batching": batching})
         except NotVectorizable as exc:
             program.extra[:], program.names = saved[0], saved[1] | {name}
+            _forget_dropped(program, registry)
             if strategy == "vectorize":
                 raise TranspileError(f"vmap(..., strategy='vectorize'): cannot vectorize "
                                      f"{current.src.qualname}: {exc}") from None
     lines = loop.wrapper_source(current.gen_name, params, axes, tree, out_axes,
                                 layer.get("axis_size"), taken)
     return wrapper(program, current, name, params, lines, {"batching": batching})
+
+
+def _forget_dropped(program, registry):
+    """After a failed attempt rolled `program.extra` back, the memo must not name the
+    functions it dropped (a later attempt would call them: NameError in generated code)."""
+    kept = {id(e) for e in program.extra}
+    for key, found in list(registry.items()):
+        if isinstance(found, _Extra) and id(found) not in kept:
+            del registry[key]
 
 
 def vectorized_source(program, current, params, axes, tree, out_axes, layer, registry, batching, taken):

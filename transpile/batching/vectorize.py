@@ -67,6 +67,7 @@ _SAME_METHODS = {"copy", "astype", "conj", "conjugate"}
 _COPY_METHODS = {"flatten"}
 _SHAPE_ATTRS = {"shape": "example_shape_of", "ndim": "example_ndim", "size": "example_size"}
 _LIST_METHODS = {"append", "pop"}
+_LIST_COTANGENTS = {"zeros_like_list", "add_seq", "pop_item", "zero_item"}
 
 
 class NotVectorizable(Exception):
@@ -186,6 +187,12 @@ class Vectorizer:
 
     # -- driver ------------------------------------------------------------
     def run(self, gen_name):
+        for n in gast.walk(self.spec.node):
+            if isinstance(n, gast.Attribute) and n.attr in _LIST_COTANGENTS \
+                    and isinstance(n.value, gast.Name) and n.value.id == self.alias("runtime.adjoint"):
+                # the cotangent of a list is a list, one entry per element (a gradient through
+                # lists): not an array whose first axis could carry the batch
+                raise NotVectorizable("a list of cotangents", self.where(n))
         analysis = An.Analysis(self.program)
         summary = analysis.function(self.spec, self.pattern)
         if summary is None:
