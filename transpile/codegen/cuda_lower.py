@@ -80,12 +80,13 @@ INLINE = {   # runtime helper -> how a call becomes an expression (argument node
     adjoint.unbroadcast: lambda a: A.call("float", [a[0]]),
     tangent.fit: lambda a: A.call("float", [a[0]]),
     tangent.unit: lambda a: A.const(1.0),
+    tangent.real_tangent: lambda a: a[0],       # a GPU thread's numbers: typed real (or refused)
     tape.grad_seed: lambda a: A.const(1.0),
     tape.stop_gradient: lambda a: a[0],
     tape.save: lambda a: a[0],
     tape.keeps: lambda a: A.const(False),
 }
-DROPPED = {checks.check_unpack, tape.grad_seed}      # as statements: nothing to do on numbers
+DROPPED = {checks.check_unpack, tape.grad_seed, checks.unwritten_view}   # as statements: nothing to do on numbers
 SAMPLERS = {rrandom.uniform: "uniform", rrandom.normal: "normal"}
 
 

@@ -424,12 +424,20 @@ class _Alias:
                     continue
                 if self.rewrite(site, name, how, live, sites, defs):
                     return True
-                what = sorted(live)[0]
+                users = sorted(v for v in live if not v.startswith("_"))
+                this = f"`{name}`" if not name.startswith("_") else "an array"
+                if users:
+                    what = users[0]
+                    raise TranspileError(
+                        f"this writes in place into {this}, which shares its array with `{what}` read "
+                        f"later, and the transformation cannot follow the write from one to the other "
+                        f"here. Copy it first (`... = ....copy()`), or write to `{what}` directly",
+                        self.location(site.stmt))
                 raise TranspileError(
-                    f"this writes in place into `{name}`, which shares its array with `{what}` read "
-                    f"later, and the transformation cannot follow the write from one to the other "
-                    f"here. Copy it first (`{name} = {name}.copy()`), or write to `{what}` directly",
-                    self.location(site.stmt))
+                    f"this writes in place into {this}, which shares its array with a value taken from "
+                    f"it earlier (a view, or an item of a list) and read later; the transformation "
+                    f"cannot follow the write into it. Copy that value where you take it "
+                    f"(`.copy()`)", self.location(site.stmt))
         return False
 
     def rewrite(self, site, name, how, live, sites, defs):
