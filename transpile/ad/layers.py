@@ -30,6 +30,7 @@ import gast
 from .. import astutil as A
 from ..errors import TranspileError
 from ..transforms import anf
+from ..transforms.alias import _params_written
 from . import forward, reverse
 from .analysis import _Extra
 
@@ -72,7 +73,7 @@ def _call(fn, params, extra=()):
     return f"{fn}({', '.join(list(params) + list(extra))})"
 
 
-def _may_write(fn):
+def _may_write(fn, program=None):
     """Parameters of `fn` that it may change in place: written through a
     subscript or a method, or passed on to another generated function."""
     params = set(params_of(fn))
@@ -91,13 +92,15 @@ def _may_write(fn):
                 out.add(n.func.value.id)        # x.sort(), lst.append(...)
             elif isinstance(n.func, gast.Name):
                 out.update(a.id for a in n.args if isinstance(a, gast.Name))
+    if program is not None and hasattr(fn, "src"):
+        out |= _params_written(program, fn)     # through views and aliases (y.reshape(...)[0] = v)
     return out & params
 
 
-def _primal_call(fn, params, result="_y"):
+def _primal_call(fn, params, result="_y", program=None):
     """Lines computing `result = fn(params)`, on copies of the arguments it
     may write in place (the derivative passes that follow need the originals)."""
-    written = _may_write(fn)
+    written = _may_write(fn, program)
     lines, args = [], []
     for k, p in enumerate(params):
         if p in written:
@@ -254,9 +257,9 @@ def jacrev_wrapper(program, primal, vjp, wrt, argnums_int, registry, ranks=None,
     from ..batching.vectorize import result_rank
     params = params_of(primal)
     if has_aux:
-        lines = _primal_call(primal, params, "_p") + ["    _y = _p[0]", "    _aux = _p[1]"]
+        lines = _primal_call(primal, params, "_p", program) + ["    _y = _p[0]", "    _aux = _p[1]"]
     else:
-        lines = _primal_call(primal, params)
+        lines = _primal_call(primal, params, program=program)
     outs = []
     if ranks and not has_aux and result_rank(program, primal, ranks) == 0:
         # a number out: one VJP along 1.0 gives the row (the gradient)
@@ -317,7 +320,7 @@ def _with_aux(program, base, current, layer, registry, first):
     _prepare(program)
     params = params_of(current)
     out, aux = _aux_parts(current, first)
-    primal = _primal_call(current, params, "_p")
+    primal = _primal_call(current, params, "_p", program)
     main = _wrapper(program, base, _unique(program, f"main_{current.gen_name}"), params,
                     "\n".join(primal)
                     + f"\n    _o = {out}\n    return _o\n", {})
