@@ -96,7 +96,12 @@ class ForwardAD(ADContext):
                     for n in names:
                         save = A.call(self.helper("runtime.tape", "save"), [A.name(n)])
                         prologue.append(A.located(A.assign(n, save), node.body[0]))
-        node.body = prologue + self.block(node.body)
+        body = self.block(node.body)
+        if not body or not isinstance(body[-1], gast.Return):
+            # a function falling off its end returns None: its JVP returns (None, None)
+            body.append(A.located(gast.Return(value=A.tuple_([A.const(None), A.const(None)])),
+                                  node.body[-1] if node.body else node))
+        node.body = prologue + body
         node.args.args = [A.param(p) for p in params] + [A.param(self.dot(p)) for p in self.active_params]
         node.name = gen_name
         node.decorator_list = []

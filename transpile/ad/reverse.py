@@ -878,7 +878,8 @@ class ReverseAD(ADContext):
     def assign(self, stmt):
         target = stmt.targets[0]
         names = [target.id] if isinstance(target, gast.Name) else [e.id for e in target.elts]
-        fwd = [stmt] + [self.marker("push", n, stmt) for n in names]
+        fwd_stmt = self.copy_written_arguments(stmt)
+        fwd = [fwd_stmt] + [self.marker("push", n, stmt) for n in names]
         restore = [self.marker("restore", n, stmt) for n in names]
         active_out = [n for n in names if n in self.active]
         if not active_out:
@@ -919,6 +920,30 @@ class ReverseAD(ADContext):
         self.check_covered(st, stmt, contributions)
         adj.extend(contributions)
         return fwd, adj + restore
+
+    def copy_written_arguments(self, stmt):
+        """`y = g(a, b)` where g writes its argument `a` in place: the forward sweep passes
+        a copy. The alias pass inlined g wherever the primal reads `a` (or what shares its
+        array) afterwards, so only the adjoint could see the write, and the adjoint needs the
+        value before it (g's VJP recomputes from its arguments; rules read `a`)."""
+        value = stmt.value
+        if not isinstance(value, gast.Call):
+            return stmt
+        callee = self.callee_of(value.func)
+        if callee is None:
+            return stmt
+        from .layers import _may_write
+        written = _may_write(callee, self.program)
+        params = list(callee.dyn_params)
+        if not written:
+            return stmt
+        new = copy.copy(stmt)
+        call = copy.copy(value)
+        call.args = [A.call(self.helper("runtime.tape", "save"), [a])
+                     if k < len(params) and params[k] in written and isinstance(a, gast.Name) else a
+                     for k, a in enumerate(value.args)]
+        new.value = call
+        return A.located(new, stmt)
 
     def check_sequence_use(self, stmt, st, names):
         """Lists and tuples carrying derivatives are differentiated where their cotangent
