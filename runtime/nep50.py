@@ -84,6 +84,52 @@ for _stem, _uf in UFUNCS.items():
     _define(_stem + "_rhs", lambda a, b, where: b)
 
 
+# `-x`, `~x`, `+x` as ufuncs (an operation inside an array expression: its ufunc form)
+UNARY = {"negative": np.negative, "invert": np.invert, "positive": np.positive}
+
+
+# `a op b` (or `op a`), NumPy values: its result, settled to NumPy's dtype
+# (`weak`: the index of an operand that was a Python number, or -1)
+for _stem in OPERATORS:
+    if _stem not in COMPARISONS:
+        _define(_stem + "_settle", lambda r, a, b, weak, where: r)
+for _stem in UNARY:
+    _define(_stem + "_settle1", lambda r, a, where: r)
+# `a op b`, NumPy values: an array operand converted to the dtype NumPy computes in
+# (`x * t`, float32 `x`, t = np.int64(2): `x.astype(np.float64)`); `b` a probe of the other
+for _stem in OPERATORS:
+    _define(_stem + "_promote_l", lambda a, b, fixed, where: a)    # fixed: whether the other
+    _define(_stem + "_promote_r", lambda a, b, fixed, where: b)    # operand is promoted too
+
+
+def narrow(x, result, name, where):
+    """`x`, an operand of an operation inside an array expression whose
+    result is `result` (a probe): compiled, a TranspileWarning where that
+    is a signed integer narrower than 64 bits (NumPy wraps on overflow;
+    under Numba the value is undefined there)."""
+    return x
+
+
+__all__ += ["narrow"]
+
+
+def ufunc_arg(x, name, where):
+    """`x`, the operand of `np.<name>(x)`: compiled, an error where NumPy
+    computes that in float16 (Numba has none) or rejects it."""
+    return x
+
+
+__all__ += ["ufunc_arg"]
+
+
+def ufunc_settle(r, a, name, where):
+    """`np.<name>(a)` (its result `r`) settled to NumPy's dtype, as `*_settle`."""
+    return r
+
+
+__all__ += ["ufunc_settle"]
+
+
 def probe(x):
     """Compiled: an empty array of `x`'s dtype and ndim (a number: itself), so
     that an expression over probes has the type of the expression over the

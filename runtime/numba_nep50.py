@@ -409,6 +409,180 @@ def _probe_index(x, k):
     return lambda x, k: x
 
 
+# -- NumPy values: the result of `a op b` settled to NumPy's dtype ----------------
+def _sample(t, weak):
+    """A NumPy value of Numba type `t` (a Python number where `weak`), else None."""
+    if weak:
+        kind = _python_kind(t)
+        return None if kind is None else kind[0]
+    d = _dtype_of(t)
+    if d is None:
+        return None
+    return np.ones(1, d) if isinstance(t, types.Array) else d.type(1)
+
+
+def settle_impl(fn, name, r, operands, weak, params=None):
+    """The implementation of `settle(r, *operands)`: `r` (Numba's result of
+    `fn(*operands)`) as NumPy gives it; TypingError where Numba's differs and
+    no conversion of the result gives NumPy's values."""
+    params = params or ["r"] + list(_ARGNAMES[:len(operands)]) + (["weak"] if len(operands) == 2 else []) \
+        + ["where"]
+    same = _build(params, "r", {})
+    got = _dtype_of(r)
+    samples = [_sample(t, i == weak) for i, t in enumerate(operands)]
+    if got is None or any(s is None for s in samples):
+        return same
+    out = _numpy_result(fn, samples)
+    if out == got:
+        return same
+    if out.kind == "f" and out.itemsize == 2:
+        raise TypingError(f"NumPy computes {name} in float16, which Numba does not have: cast an operand "
+                          f"first (e.g. with .astype(np.float32))")
+    if not isinstance(r, types.Array) and (out.kind == "b" or np.can_cast(out, got, "safe")):
+        # scalars computed in a wider type (int64, float64): converted, the value is NumPy's
+        # (integers wrap as NumPy's; a float32 +-*/ of exact operands rounds once)
+        return _build(params, "R(r)", {"R": out.type})
+    raise TypingError(f"NumPy 2 gives {out} for this {name} and Numba {got} (Numba promotes "
+                      f"otherwise): cast an operand explicitly (e.g. with .astype(np.{out}))")
+
+
+def _register_settle(stem, fn):
+    target = getattr(nep50, stem + "_settle")
+
+    @overload(target, prefer_literal=True, **_OPTIONS)
+    def _ov(r, a, b, weak, where):
+        if not isinstance(weak, types.IntegerLiteral):
+            raise TypingError("settle: `weak` must be a literal")
+        w = weak.literal_value
+        return settle_impl(fn, stem, r, (a, b), w)
+    return _ov
+
+
+def _register_settle1(stem, fn):
+    target = getattr(nep50, stem + "_settle1")
+
+    @overload(target, **_OPTIONS)
+    def _ov(r, a, where):
+        return settle_impl(fn, stem, r, (a,), -1)
+    return _ov
+
+
+for _stem, (_op, _uf) in nep50.OPERATORS.items():
+    if _stem not in nep50.COMPARISONS:
+        _register_settle(_stem, _op)
+for _stem, _uf in nep50.UNARY.items():
+    _register_settle1(_stem, _uf)
+
+
+def promote_impl(fn, ufunc, args, index, params, fixed=True):
+    """`args[index]` (an operand of `fn(*args)`, NumPy values), converted to
+    the dtype NumPy computes in where Numba would pick another (an array
+    with a NumPy scalar, or an array of fewer dimensions, of another kind)."""
+    name = params[index]
+    same = _build(params, name, {})
+    t = args[index]
+    dtypes = [_dtype_of(a) for a in args]
+    if None in dtypes:
+        return same
+    if not isinstance(t, types.Array):
+        if fixed or not isinstance(args[1 - index], types.Array):
+            return same
+        samples = [np.ones(1, d) if isinstance(a, types.Array) else d.type(1) for a, d in zip(args, dtypes)]
+        out = _numpy_result(fn, samples)
+        got = _numba_result_dtype(fn, args)
+        if got is not None and got != out:
+            raise TypingError(f"NumPy 2 gives {out} for this {ufunc.__name__} of an array and a NumPy scalar, "
+                              f"Numba {got}: cast an operand explicitly (e.g. with .astype(np.{out}))")
+        return same
+    samples = [np.ones(1, d) if isinstance(a, types.Array) else d.type(1) for a, d in zip(args, dtypes)]
+    out = _numpy_result(fn, samples)
+    if _numba_result_dtype(fn, args) == out:
+        return same
+    loop = _loop_dtypes(ufunc, dtypes)
+    if loop is None or loop[index] == dtypes[index]:
+        return same
+    new = list(args)
+    new[index] = _as_type(t, loop[index])
+    if _numba_result_dtype(fn, new) != out:
+        return same
+    return _build(params, f"{name}.astype(T)", {"T": loop[index]})
+
+
+def _register_promote(stem, fn, ufunc, index):
+    target = getattr(nep50, f"{stem}_promote_{'lr'[index]}")
+
+    @overload(target, prefer_literal=True, **_OPTIONS)
+    def _ov(a, b, fixed, where):
+        f = fixed.literal_value if isinstance(fixed, types.BooleanLiteral) else False
+        return promote_impl(fn, ufunc, (a, b), index, ["a", "b", "fixed", "where"], f)
+    return _ov
+
+
+@overload(nep50.ufunc_settle, prefer_literal=True, **_OPTIONS)
+def _ufunc_settle(r, a, name, where):
+    if not isinstance(name, types.StringLiteral):
+        raise TypingError("ufunc_settle: the name must be a literal")
+    fn = getattr(np, name.literal_value)
+    return settle_impl(fn, name.literal_value, r, (a,), -1, ["r", "a", "name", "where"])
+
+
+for _stem, (_op, _uf) in nep50.OPERATORS.items():
+    _register_promote(_stem, _op, _uf, 0)
+    _register_promote(_stem, _op, _uf, 1)
+
+
+@overload(nep50.ufunc_arg, prefer_literal=True, **_OPTIONS)
+def _ufunc_arg(x, name, where):
+    if not isinstance(name, types.StringLiteral):
+        raise TypingError("ufunc_arg: the name must be a literal")
+    sample = _sample(x, False)
+    if sample is not None:
+        fn = getattr(np, name.literal_value)
+        got = _numba_result_dtype(fn, (x,))
+        out = _numpy_result(fn, [sample])
+        if got is not None and got != out:
+            if out.kind == "f" and out.itemsize == 2:
+                raise TypingError(f"NumPy computes {name.literal_value} in float16, which Numba does not "
+                                  f"have: cast an operand first (e.g. with .astype(np.float32))")
+            raise TypingError(f"NumPy 2 gives {out} for this {name.literal_value} and Numba {got}: cast "
+                              f"the operand explicitly")
+    return lambda x, name, where: x
+
+
+_NARROW_REGISTRY = {}
+
+
+def _narrow_warning(op, where):
+    """Python: the TranspileWarning of `narrow` (at run time: Numba's disk cache
+    skips typing, so a warning given while typing would be given once only)."""
+    from transpile.errors import TranspileWarning
+    filename, _, line = where.rpartition(":")
+    warnings.warn_explicit(
+        f"{op} inside an array expression: where it overflows, NumPy wraps and jit may give other values "
+        f"(Numba assumes signed integers do not overflow); give it its own statement or compute in int64",
+        TranspileWarning, filename, int(line) if line.isdigit() else 0,
+        registry=_NARROW_REGISTRY.setdefault(where, {}))
+
+
+@njit(cache=True)
+def _warn_narrow(op, where):
+    with objmode():
+        _narrow_warning(op, where)
+
+
+@overload(nep50.narrow, prefer_literal=True, **_OPTIONS)
+def _narrow(x, result, name, where):
+    d = _dtype_of(result)
+    if d is not None and d.kind == "i" and d.itemsize < 8:
+        op = f"{name.literal_value if isinstance(name, types.StringLiteral) else 'operation'} of {d} values"
+
+        def impl(x, result, name, where):
+            _warn_narrow(op, where)
+            return x
+        return impl
+    return lambda x, result, name, where: x
+
+
 # -- Python int arithmetic: 64 bits, checked ----------------------------------
 def _overflow_intrinsic(method):
     @intrinsic

@@ -332,16 +332,37 @@ def mixed(x, t):
     return x * t
 
 
-def test_numpy_scalar_of_another_kind_with_an_array_keeps_the_arrays_dtype():
+def test_numpy_scalar_of_another_kind_with_an_array_is_numpys():
     x = np.ones(3, np.float32)
-    assert mixed(x, np.int64(2)).dtype == np.float64
-    assert tp.jit(mixed)(x, np.int64(2)).dtype == np.float32      # Numba: NumPy 1's rule
+    for args in [(x, np.int64(2)), (np.ones(3, np.int32), np.float32(2)), (x, np.ones((2, 3), np.int64)),
+                 (x, np.float64(0.1))]:
+        _same(mixed(*args), tp.jit(mixed)(*args), str(args))
 
 
-def test_narrow_numpy_integer_scalars_compute_in_int64():
+def scaled_sum(x, y, t):
+    return ((x + y) * t) + x
+
+
+def test_numpy_scalar_of_another_kind_with_an_inner_array_expression_is_an_error():
+    x = np.ones(3, np.float32)
+    assert scaled_sum(x, x, np.int64(2)).dtype == np.float64
+    with pytest.raises(TranspileTypingError, match="NumPy 2 gives float64"):
+        tp.jit(scaled_sum)(x, x, np.int64(2))
+
+
+def scalar_ops(x, i):
+    return x[i] + x[i], x[i] * x[i], -x[i], x[i] - 1
+
+
+def test_narrow_numpy_integer_scalars_wrap_as_numpys():
     a = np.int32(2 ** 20)
     assert mixed(a, a) == 0 and type(mixed(a, a)) is np.int32      # (NumPy warns and wraps)
-    assert tp.jit(mixed)(a, a) == 2 ** 40
+    _same(mixed(a, a), tp.jit(mixed)(a, a), "int32 * int32")
+    assert type(tp.jit(mixed)(a, a)) is np.int32
+    for x in (np.array([100, 3], np.int8), np.array([200, 3], np.uint8), np.array([40000, 3], np.uint16)):
+        for k, (w, g) in enumerate(zip(_quiet(scalar_ops, x, 0), tp.jit(scalar_ops)(x, 0))):
+            _same(w, g, f"{x.dtype} op {k}")
+        assert type(tp.jit(scalar_ops)(x, 0)[0]) is type(scalar_ops(x, 1)[0])
 
 
 def test_division_by_zero_gives_no_runtime_warning():
@@ -369,10 +390,11 @@ def mixed_not_float32(x):
     return s
 
 
-def test_mixed_variable_that_float32_cannot_hold_widens():
+def test_mixed_variable_that_float32_cannot_hold_widens_and_warns():
     x = np.ones(3, np.float32)
     assert type(mixed_not_float32(x)) is np.float32
-    assert np.asarray(tp.jit(mixed_not_float32)(x)).dtype == np.float64
+    with pytest.warns(TranspileWarning, match="float32 cannot hold exactly"):
+        assert np.asarray(tp.jit(mixed_not_float32)(x)).dtype == np.float64
 
 
 def twice(v):
@@ -409,26 +431,35 @@ def negate(x):
     return -x
 
 
-def test_negating_a_bool_array():
+def test_negating_a_bool_array_is_numpys_type_error():
     with pytest.raises(TypeError):
         negate(np.ones(2, bool))
-    assert tp.jit(negate)(np.ones(2, bool)).dtype == np.int8
+    with pytest.raises(TranspileTypingError, match="boolean negative"):
+        tp.jit(negate)(np.ones(2, bool))
+    with pytest.raises(TranspileTypingError, match="boolean negative"):
+        tp.jit(scalar_ops)(np.ones(2, bool), 0)
 
 
 def sine(x):
     return np.sin(x)
 
 
-def test_small_int_ufuncs_compute_in_float32_not_float16():
+def test_small_int_ufuncs_in_float16_are_an_error():
     x = np.arange(3, dtype=np.uint8)
     assert sine(x).dtype == np.float16
-    assert tp.jit(sine)(x).dtype == np.float32
+    with pytest.raises(TranspileTypingError, match="float16"):
+        tp.jit(sine)(x)
+    with pytest.raises(TranspileTypingError, match="float16"):
+        tp.jit(sine_plus_one)(x)                    # inside an array expression too
 
 
-def test_small_int_array_division_gives_float32():
-    x = np.ones(2, np.uint8)
-    assert divide(x, x).dtype == np.float64
-    assert tp.jit(divide)(x, x).dtype == np.float32
+def sine_plus_one(x):
+    return np.sin(x) + 1
+
+
+def test_small_int_array_division_is_numpys():
+    x = np.array([1, 3], np.uint8)
+    _same(divide(x, x + 1), tp.jit(divide)(x, x + 1), "uint8 / uint8")
 
 
 def test_small_int_with_python_number_in_float16_is_an_error():
@@ -481,10 +512,11 @@ def calls_grad(x):
     return tp.grad(sum_of_squares)(x) * 2.0
 
 
-def test_code_that_calls_a_derivative_keeps_numbas_promotion():
+def test_code_that_calls_a_derivative_keeps_numbas_promotion_and_warns():
     x = np.ones(3, np.float32)
     assert calls_grad(x).dtype == np.float32
-    assert tp.jit(calls_grad)(x).dtype == np.float64
+    with pytest.warns(TranspileWarning, match="keeps Numba's"):
+        assert tp.jit(calls_grad)(x).dtype == np.float64
 
 
 def compare_negated(x, n):
@@ -500,20 +532,63 @@ def bool_sum_is_one_in_two_statements(a):
     return b == 1
 
 
-def test_array_expressions_compute_elements_by_scalar_rules():
+def test_array_expressions_compute_elements_as_numpy():
     x = np.array([2, 3, 1, 2], np.uint8)
-    assert compare_negated(x, 2).tolist() == [True, False, True, True]
-    assert tp.jit(compare_negated)(x, 2).tolist() == [False] * 4       # Numba's fused loop
+    _same(compare_negated(x, 2), tp.jit(compare_negated)(x, 2), "n >= -(-x)")
     a = np.array([True, False])
-    assert bool_sum_is_one(a).tolist() == [True, False]
-    assert tp.jit(bool_sum_is_one)(a).tolist() == [False, False]       # True + True is 2 there
-    assert tp.jit(bool_sum_is_one_in_two_statements)(a).tolist() == [True, False]
+    _same(bool_sum_is_one(a), tp.jit(bool_sum_is_one)(a), "(a + a) == 1")
+    _same(bool_sum_is_one_in_two_statements(a), tp.jit(bool_sum_is_one_in_two_statements)(a), "b = a + a")
+    x = np.array([200, 3, 130], np.uint8)
+    for k, (w, g) in enumerate(zip(_quiet(wrapped_two, x, 100), tp.jit(wrapped_two)(x, 100))):
+        _same(w, g, f"uint8 {k}")
+
+
+def test_signed_narrow_overflow_inside_an_array_expression_warns():
+    x = np.array([100, -3, 70], np.int8)
+    with pytest.warns(TranspileWarning, match="inside an array expression"):
+        tp.jit(wrapped_two)(x, 100)
+    y = np.array([100, -3, 70], np.int16)      # no overflow: NumPy's values
+    for k, (w, g) in enumerate(zip(wrapped_two(y, 100), _quiet(tp.jit(wrapped_two), y, 100))):
+        _same(w, g, f"int16 {k}")
+
+
+def wrapped_two(x, n):
+    return (x + x) > n, (x * 3) // 2
 
 
 def bool_sine():
     return np.sin(True)
 
 
-def test_unary_ufuncs_of_small_values_are_not_float16():
+def test_unary_ufuncs_of_a_bool_are_an_error():
     assert bool_sine().dtype == np.float16
-    assert np.asarray(tp.jit(bool_sine)()).dtype == np.float32
+    with pytest.raises(TranspileTypingError, match="float16"):
+        tp.jit(bool_sine)()
+
+
+def inverse(t):
+    return 1.0 / t
+
+
+def inverse_sum(x):
+    return (1.0 / x).sum()
+
+
+def test_derivative_code_divides_numpy_scalars_by_zero_as_numpy():
+    with np.errstate(divide="ignore"):
+        assert inverse(np.float64(0.0)) == np.inf               # NumPy
+    assert tp.grad(inverse)(np.float64(0.0)) == -np.inf         # d(1/t) = -1/t**2
+    assert tp.grad(inverse)(np.float32(0.0)) == -np.inf
+    with pytest.raises(ZeroDivisionError, match="test_jit_numpy_semantics.py"):
+        tp.grad(inverse)(0.0)                                   # two Python floats: Python's error
+    assert np.isinf(tp.grad(inverse_sum)(np.zeros(2))).all()
+
+
+def grad_of_inverse(t):
+    return tp.grad(inverse)(t)
+
+
+def test_jitted_derivative_code_divides_numpy_scalars_by_zero_with_an_error():
+    with pytest.warns(TranspileWarning, match="derivative transformation called inside jitted code"):
+        with pytest.raises(ZeroDivisionError, match="test_jit_numpy_semantics.py"):
+            tp.jit(grad_of_inverse)(np.float64(0.0))      # NumPy: -inf

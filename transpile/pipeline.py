@@ -109,6 +109,14 @@ def generate(fn, statics, bound_self=None, transform="jit", backend="numba", sto
     passes = PIPELINES[transform]
     if transform == "jit" and program.embedded:
         passes = _JIT_EMBEDDED
+        if backend == "numba":      # no nep50 pass there: say so where the transformation is called
+            from .errors import warn_at
+            spec = program.entry
+            call = program.embedded[0].call
+            warn_at("a derivative transformation called inside jitted code: this function keeps Numba's "
+                    "promotion of Python numbers (float64 for a float32 array times a Python float), not "
+                    "NumPy 2's; call the transformation outside, or cast explicitly",
+                    spec.src.location(call if getattr(call, "lineno", None) else spec.node))
     if backend == "cuda":       # the kernel pass stands where the vmap layer would be
         from .codegen import numba_cuda
         passes = numba_cuda.passes(transform, passes)

@@ -37,6 +37,24 @@ exactly is written `np.float32(v)`, letting Numba's unification give it the
 NumPy value's type (`s = 0.0; s = s + x[i]` accumulates in float32 for a
 float32 `x`, as NumPy does).
 
+Operations on NumPy values (and Python floats, so that one text serves both)::
+
+    y = x * t                ->  y = nep50.mul_settle(nep50.mul_promote_l(x, probe(t), True, w)
+                                        * nep50.mul_promote_r(probe(x), t, True, w), <probes>, -1, w)
+    z = (a + a) == 1         ->  z = np.add(a, a) == 1
+    r = np.sin(x)            ->  r = nep50.ufunc_settle(np.sin(nep50.ufunc_arg(x, 'sin', w)), ...)
+
+An operation inside an array expression becomes its ufunc (Numba computes a
+fused operator by its *scalar* rules: bool + bool is an int there, -x of an
+unsigned int negative; a ufunc by its loop, as NumPy); an operand that is a
+name is converted to the dtype NumPy computes in where Numba's promotion
+differs (`promote`: an array with a NumPy scalar of another kind); the
+operation at the top of an expression is *settled*: a scalar result
+converted to NumPy's dtype (int8 + int8 wraps), anything else that differs
+a TypingError at the user's line. `nep50.narrow` warns (at run time: Numba's
+disk cache skips typing) where a signed integer narrower than 64 bits may
+overflow inside an array expression (Numba's `nsw` lets LLVM assume it does not).
+
 Division by zero: only an operation on two weak values gets the Python
 ZeroDivisionError check (the `checks` pass adds it); an operation with a
 NumPy value is marked `divisor_checked` and gives inf or nan, as NumPy does.
@@ -602,6 +620,23 @@ class _Rewrite(gast.NodeTransformer):
             fval = getattr(func, "tp_value", None)
             ours = isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name) \
                 and func.value.id == self.mod and func.attr.endswith(("_lhs", "_rhs"))
+            if isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name) \
+                    and func.value.id == self.mod and func.attr in ("probe", "probe_index"):
+                return node     # a probe already
+            if isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name) \
+                    and func.value.id == self.mod and func.attr in ("narrow", "ufunc_arg"):
+                return self.proxy(node.args[0], False)
+            if isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name) \
+                    and func.value.id == self.mod and ("_settle" in func.attr or func.attr == "ufunc_settle" or "_promote_" in func.attr):
+                if func.attr == "ufunc_settle":
+                    return self.proxy(node.args[0], False)
+                k = 1 if func.attr.endswith("_promote_r") else 0    # the argument that is a value
+                value = self.proxy(node.args[k], False)
+                if value is None:
+                    return None
+                args = list(node.args)
+                args[k] = value
+                return A.call(func, args)
             if isinstance(fval, np.ufunc) or ours:
                 args = [self.proxy(a, False) for a in node.args]
                 if any(a is None for a in args):
@@ -622,10 +657,104 @@ class _Rewrite(gast.NodeTransformer):
 
     def visit_BinOp(self, node):
         (sl, kl), (sr, kr) = self.state(node.left), self.state(node.right)
+        inner = getattr(node, "nep50_inner", False)
+        if type(node.op) in _BINOPS:
+            node.left.nep50_inner = node.right.nep50_inner = True
         self.generic_visit(node)
         stem = _BINOPS.get(type(node.op))
         if stem is None:
             return node
+        out = self._binop(node, stem, sl, kl, sr, kr)
+        if out is not node or MIXED in (sl, sr) or _not_numeric(node):
+            return out
+        if WEAK == sl == sr:
+            # Python floats (ints went to `*_py`): Python's rules, and the same text as for
+            # NumPy values (one specialization for both), but no ufunc where Python raises
+            if inner and isinstance(node.op, (gast.FloorDiv, gast.Mod, gast.Pow)):
+                return node
+            sl = sr = STRONG
+        weak = 0 if sl == WEAK else 1 if sr == WEAK else -1
+        if weak == -1:
+            self.promote(stem, node)
+        if inner and not isinstance(node.op, gast.Div):
+            return self.ufunc_form(stem, [node.left, node.right], node)
+        return self.settle(stem, node, [node.left, node.right], weak)
+
+    def ufunc_form(self, stem, args, node):
+        """`a + b` -> `np.add(a, b)` for an operation inside an array expression:
+        Numba fuses both, but computes each element of an operator by its
+        *scalar* rules (bool + bool is an int, -x of an unsigned int is
+        negative, int8 + int8 does not wrap) and of a ufunc by the ufunc's
+        loop, as NumPy does."""
+        from runtime import nep50
+        ufunc = nep50.UNARY[stem] if len(args) == 1 else nep50.OPERATORS[stem][1]
+        func = A.attr(self.program.module_alias("numpy"), ufunc.__name__)
+        func.tp_value = ufunc
+        out = A.located(A.call(func, list(args)), node)
+        if stem in ("add", "sub", "mul", "lshift", "pow", "negative"):
+            # a signed integer narrower than 64 bits may overflow here, where NumPy wraps and
+            # Numba lets LLVM assume it does not: `nep50.narrow` warns (a name: no cost to fusion)
+            for k, a in enumerate(args):
+                if isinstance(a, (gast.Name, gast.Subscript, gast.Attribute)):
+                    p = self.proxy(out, False)
+                    if p is not None:
+                        out.args[k] = A.located(A.call(A.attr(self.mod, "narrow"), [
+                            a, p, A.const(ufunc.__name__), _where(self.spec, node)]), a)
+                    break
+        return out
+
+    def promote(self, stem, node):
+        """`x * t` (NumPy values) -> `nep50.mul_promote_l(x, probe(t), where) * t`:
+        an array operand (a name, subscript or call: not an inner operation,
+        which Numba fuses) converted to the dtype NumPy computes in, where
+        Numba would keep its dtype (a NumPy scalar of another kind)."""
+        left, right = node.left, node.right
+        leaf = lambda o: isinstance(o, (gast.Name, gast.Subscript, gast.Call, gast.Attribute)) \
+            and not _is_ours(o, self.mod) \
+            and not isinstance(getattr(getattr(o, "func", None), "tp_value", None), np.ufunc)  # noqa: E731
+        for side, operand, other in (("l", left, right), ("r", right, left)):
+            if not leaf(operand):
+                continue
+            p = self.proxy(other, False)
+            if p is None:
+                continue
+            args = [operand, p] if side == "l" else [p, operand]
+            args.append(A.const(bool(leaf(other) and self.proxy(operand, False) is not None)))
+            call = self.helper(f"{stem}_promote_{side}", args, node)
+            call.nep50_state = self.fn.expr(operand)
+            if side == "l":
+                node.left = call
+            else:
+                node.right = call
+
+    def settle(self, stem, node, operands, weak):
+        """`a + b` -> `nep50.add_settle(a + b, probe(a), probe(b), weak, where)`:
+        at typing time, NumPy's result dtype from the operands' dtypes; a scalar
+        result is converted to it (int8 + int8 wraps at 8 bits), an array
+        result of another dtype, or an operation NumPy rejects, is an error."""
+        proxies = [self.proxy(o, False) for o in operands]
+        if any(p is None for p in proxies):
+            return node
+        name = f"{stem}_settle" if len(operands) == 2 else f"{stem}_settle1"
+        args = [node] + proxies + ([A.const(weak)] if len(operands) == 2 else [])
+        return self.helper(name, args, node)
+
+    def visit_UnaryOp(self, node):
+        if isinstance(node.op, gast.Not):
+            self.generic_visit(node)
+            return node
+        s, _ = self.state(node.operand)
+        inner = getattr(node, "nep50_inner", False)
+        node.operand.nep50_inner = True
+        self.generic_visit(node)
+        stem = {gast.USub: "negative", gast.Invert: "invert", gast.UAdd: "positive"}.get(type(node.op))
+        if stem is None or s != STRONG or _not_numeric(node):
+            return node
+        if inner and stem != "positive":
+            return self.ufunc_form(stem, [node.operand], node)
+        return self.settle(stem, node, [node.operand], -1)
+
+    def _binop(self, node, stem, sl, kl, sr, kr):
         if sl == WEAK and sr == WEAK:
             if stem == "pow" and _negative_int(node.right):
                 # Python: an int to a negative power is a float
@@ -646,6 +775,8 @@ class _Rewrite(gast.NodeTransformer):
 
     def visit_Compare(self, node):
         states = [self.state(v)[0] for v in [node.left] + node.comparators]
+        for v in [node.left] + node.comparators:
+            v.nep50_inner = True
         self.generic_visit(node)
         if len(node.ops) != 1 or type(node.ops[0]) not in _CMPOPS:
             return node
@@ -661,8 +792,11 @@ class _Rewrite(gast.NodeTransformer):
 
     def visit_Call(self, node):
         states = [self.state(a)[0] for a in node.args]
-        self.generic_visit(node)
         fval = getattr(node.func, "tp_value", None)
+        if isinstance(fval, np.ufunc):
+            for a in node.args:
+                a.nep50_inner = True
+        self.generic_visit(node)
         if node.keywords or any(isinstance(a, gast.Starred) for a in node.args):
             return node
         from runtime import nep50
@@ -681,6 +815,18 @@ class _Rewrite(gast.NodeTransformer):
                     node.args = list(pair)
                     return node
                 return self.helper(f"{stem}_{'l' if sl == WEAK else 'r'}", node.args, node)
+        elif isinstance(fval, np.ufunc) and fval.nin == 1 and len(node.args) == 1 \
+                and getattr(np, fval.__name__, None) is fval and states[0] != MIXED:
+            arg = node.args[0]
+            if isinstance(arg, (gast.Name, gast.Subscript, gast.Attribute)):
+                # NumPy's dtype of the ufunc of this operand (a name: no cost to fusion)
+                node.args[0] = A.located(A.call(A.attr(self.mod, "ufunc_arg"), [
+                    arg, A.const(fval.__name__), _where(self.spec, node)]), arg)
+            if getattr(node, "nep50_inner", False):
+                return node
+            p = self.proxy(node.args[0], False)
+            if p is not None:
+                return self.helper("ufunc_settle", [node, p, A.const(fval.__name__)], node)
         elif fval is print:
             # Numba prints a float32 as the float64 it widens to: print Python's str of each value
             node.args = [A.located(A.call(A.attr(self.mod, "format_py" if st == WEAK else "format_np"),
@@ -757,7 +903,31 @@ class _Rewrite(gast.NodeTransformer):
                 if value is not None and (math.isnan(value) or float(np.float32(value)) == value):
                     np_alias = self.program.module_alias("numpy")
                     node.value = A.located(A.call(A.attr(np_alias, "float32"), [node.value]), node.value)
+                elif value is not None:
+                    warn_at(f"'{node.targets[0].id}' is assigned the Python float {value!r}, which float32 "
+                            f"cannot hold exactly, and elsewhere NumPy values: under jit it is float64 "
+                            f"throughout, where NumPy makes it float32 if those are float32. Write "
+                            f"np.float32({value!r}) or np.float64({value!r})", self.spec.src.location(node))
         return node
+
+
+def _is_ours(node, mod):
+    return isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) \
+        and isinstance(node.func.value, gast.Name) and node.func.value.id == mod
+
+
+def _not_numeric(node):
+    """Whether an operation may be on strings, lists or tuples (not a ufunc's)."""
+    if isinstance(node, gast.Constant):
+        return isinstance(node.value, (str, bytes))
+    if isinstance(node, (gast.JoinedStr, gast.List, gast.Tuple, gast.ListComp, gast.Dict, gast.Set)):
+        return True
+    children = list(gast.iter_child_nodes(node))
+    if _is_ours(node, "nep50"):
+        if node.func.attr.startswith("format_"):
+            return True
+        children = [a for a in node.args if not isinstance(a, gast.Constant)]    # (the `where` text)
+    return any(_not_numeric(c) for c in children)
 
 
 def _negative_int(node):
