@@ -151,11 +151,17 @@ class _Alias:
     def bound_between(sites, site, read_site, name):
         """`name` is assigned after `site` and before `read_site`, in the block of the read."""
         for s in sites:
-            if not (site.pos < s.pos < read_site.pos) or s.block is not read_site.block:
+            if not (site.pos < s.pos < read_site.pos):
                 continue
             st = s.stmt
-            if isinstance(st, gast.Assign) and not isinstance(st.targets[0], gast.Subscript) \
-                    and name in A.names_in(st.targets[0], gast.Store):
+            if not (isinstance(st, gast.Assign) and not isinstance(st.targets[0], gast.Subscript)
+                    and name in A.names_in(st.targets[0], gast.Store)):
+                continue
+            if s.block is read_site.block:
+                return True
+            # the read sits inside a later statement of the binding's block (a nested loop)
+            k = next(i for i, b in enumerate(s.block) if b is st)
+            if any(n is read_site.stmt for later in s.block[k + 1:] for n in gast.walk(later)):
                 return True
         return False
 
