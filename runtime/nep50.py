@@ -122,6 +122,19 @@ def ufunc_arg(x, name, where):
 __all__ += ["ufunc_arg"]
 
 
+def ufunc_promote(a, b, index, name, fixed, where):
+    """`(a, b)[index]`, an operand of `np.<name>(a, b)`, as `*_promote_l/r`."""
+    return (a, b)[index]
+
+
+def ufunc_settle2(r, a, b, name, where):
+    """`np.<name>(a, b)` (its result `r`) settled to NumPy's dtype, as `*_settle`."""
+    return r
+
+
+__all__ += ["ufunc_promote", "ufunc_settle2"]
+
+
 def ufunc_settle(r, a, name, where):
     """`np.<name>(a)` (its result `r`) settled to NumPy's dtype, as `*_settle`."""
     return r

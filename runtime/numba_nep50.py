@@ -505,7 +505,9 @@ def promote_impl(fn, ufunc, args, index, params, fixed=True):
     new[index] = _as_type(t, loop[index])
     if _numba_result_dtype(fn, new) != out:
         return same
-    return _build(params, f"{name}.astype(T)", {"T": loop[index]})
+    impl = _build(params, f"{name}.astype(T)", {"T": loop[index]})
+    impl.__nep50_target__ = loop[index]
+    return impl
 
 
 def _register_promote(stem, fn, ufunc, index):
@@ -547,6 +549,31 @@ def _ufunc_arg(x, name, where):
             raise TypingError(f"NumPy 2 gives {out} for this {name.literal_value} and Numba {got}: cast "
                               f"the operand explicitly")
     return lambda x, name, where: x
+
+
+@overload(nep50.ufunc_promote, prefer_literal=True, **_OPTIONS)
+def _ufunc_promote(a, b, index, name, fixed, where):
+    if not isinstance(index, types.IntegerLiteral) or not isinstance(name, types.StringLiteral):
+        raise TypingError("ufunc_promote: index and name must be literals")
+    f = fixed.literal_value if isinstance(fixed, types.BooleanLiteral) else False
+    fn = getattr(np, name.literal_value)
+    k = index.literal_value
+    impl = promote_impl(fn, fn, (a, b), k, ["a", "b"], f)
+    # promote_impl's text names the operand `a` or `b`: rebuild it with all parameters
+    params = ["a", "b", "index", "name", "fixed", "where"]
+    operand = "ab"[k]
+    d = getattr(impl, "__nep50_target__", None)
+    if d is None:
+        return _build(params, operand, {})
+    return _build(params, f"{operand}.astype(T)", {"T": d})
+
+
+@overload(nep50.ufunc_settle2, prefer_literal=True, **_OPTIONS)
+def _ufunc_settle2(r, a, b, name, where):
+    if not isinstance(name, types.StringLiteral):
+        raise TypingError("ufunc_settle2: the name must be a literal")
+    fn = getattr(np, name.literal_value)
+    return settle_impl(fn, name.literal_value, r, (a, b), -1, ["r", "a", "b", "name", "where"])
 
 
 _NARROW_REGISTRY = {}

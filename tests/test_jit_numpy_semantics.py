@@ -339,6 +339,17 @@ def test_numpy_scalar_of_another_kind_with_an_array_is_numpys():
         _same(mixed(*args), tp.jit(mixed)(*args), str(args))
 
 
+def ufuncs_of_mixed(x, t):
+    return np.maximum(x, t), np.add(x, t) * 2.0, np.power(x, t), np.arctan2(x, t) + 1.0
+
+
+def test_binary_ufuncs_of_an_array_and_a_numpy_scalar_of_another_kind_are_numpys():
+    for x, t in [(np.array([0.1, 3], np.float32), np.int64(2)), (np.array([1, 2], np.int32), np.float32(1.5)),
+                 (np.array([0.1, 3], np.float32), np.float64(0.3))]:
+        for k, (w, g) in enumerate(zip(ufuncs_of_mixed(x, t), tp.jit(ufuncs_of_mixed)(x, t))):
+            _same(w, g, f"{x.dtype} with {type(t).__name__}: {k}")
+
+
 def scaled_sum(x, y, t):
     return ((x + y) * t) + x
 
@@ -395,6 +406,22 @@ def test_mixed_variable_that_float32_cannot_hold_widens_and_warns():
     assert type(mixed_not_float32(x)) is np.float32
     with pytest.warns(TranspileWarning, match="float32 cannot hold exactly"):
         assert np.asarray(tp.jit(mixed_not_float32)(x)).dtype == np.float64
+
+
+def int_started_sum(x):
+    total = 0
+    for i in range(x.shape[0]):
+        total += x[i]
+    return total
+
+
+def test_variable_started_as_a_python_int_has_one_type():
+    x = np.array([1.5, 2.25], np.float32)
+    assert type(int_started_sum(x)) is np.float32
+    assert tp.jit(int_started_sum)(x) == 3.75 and np.asarray(tp.jit(int_started_sum)(x)).dtype == np.float64
+    y = np.array([100, 100], np.int8)
+    assert _quiet(int_started_sum, y) == -56                    # NumPy wraps at 8 bits
+    assert tp.jit(int_started_sum)(y) == 200
 
 
 def twice(v):

@@ -627,10 +627,13 @@ class _Rewrite(gast.NodeTransformer):
                     and func.value.id == self.mod and func.attr in ("narrow", "ufunc_arg"):
                 return self.proxy(node.args[0], False)
             if isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name) \
-                    and func.value.id == self.mod and ("_settle" in func.attr or func.attr == "ufunc_settle" or "_promote_" in func.attr):
-                if func.attr == "ufunc_settle":
+                    and func.value.id == self.mod and ("_settle" in func.attr or func.attr.startswith("ufunc_") or "_promote_" in func.attr):
+                if func.attr in ("ufunc_settle", "ufunc_settle2"):
                     return self.proxy(node.args[0], False)
-                k = 1 if func.attr.endswith("_promote_r") else 0    # the argument that is a value
+                if func.attr == "ufunc_promote":
+                    k = node.args[2].value
+                else:
+                    k = 1 if func.attr.endswith("_promote_r") else 0    # the argument that is a value
                 value = self.proxy(node.args[k], False)
                 if value is None:
                     return None
@@ -703,12 +706,12 @@ class _Rewrite(gast.NodeTransformer):
                     break
         return out
 
-    def promote(self, stem, node):
+    def promote(self, stem, node, ufunc_name=None):
         """`x * t` (NumPy values) -> `nep50.mul_promote_l(x, probe(t), where) * t`:
         an array operand (a name, subscript or call: not an inner operation,
         which Numba fuses) converted to the dtype NumPy computes in, where
         Numba would keep its dtype (a NumPy scalar of another kind)."""
-        left, right = node.left, node.right
+        left, right = (node.args[0], node.args[1]) if ufunc_name else (node.left, node.right)
         leaf = lambda o: isinstance(o, (gast.Name, gast.Subscript, gast.Call, gast.Attribute)) \
             and not _is_ours(o, self.mod) \
             and not isinstance(getattr(getattr(o, "func", None), "tp_value", None), np.ufunc)  # noqa: E731
@@ -719,10 +722,16 @@ class _Rewrite(gast.NodeTransformer):
             if p is None:
                 continue
             args = [operand, p] if side == "l" else [p, operand]
-            args.append(A.const(bool(leaf(other) and self.proxy(operand, False) is not None)))
-            call = self.helper(f"{stem}_promote_{side}", args, node)
+            fixed = A.const(bool(leaf(other) and self.proxy(operand, False) is not None))
+            if ufunc_name:
+                call = self.helper("ufunc_promote", args + [A.const("lr".index(side)), A.const(ufunc_name), fixed],
+                                   node)
+            else:
+                call = self.helper(f"{stem}_promote_{side}", args + [fixed], node)
             call.nep50_state = self.fn.expr(operand)
-            if side == "l":
+            if ufunc_name:
+                node.args["lr".index(side)] = call
+            elif side == "l":
                 node.left = call
             else:
                 node.right = call
@@ -805,6 +814,16 @@ class _Rewrite(gast.NodeTransformer):
             warn_at(f"np.random.{fval.__name__} under jit draws other numbers than NumPy's for the same "
                     f"seed (Numba's algorithm differs); its distribution is the same. Use backend='python' "
                     f"where the exact draws matter", self.spec.src.location(node))
+        if isinstance(fval, np.ufunc) and fval.nin == 2 and len(node.args) == 2 \
+                and getattr(np, fval.__name__, None) is fval and states[0] == states[1] == STRONG:
+            # NumPy values: an operand converted where Numba's promotion differs, the result settled
+            self.promote(None, node, fval.__name__)
+            if getattr(node, "nep50_inner", False):
+                return node
+            proxies = [self.proxy(a, False) for a in node.args]
+            if any(p is None for p in proxies):
+                return node
+            return self.helper("ufunc_settle2", [node] + proxies + [A.const(fval.__name__)], node)
         if isinstance(fval, np.ufunc) and len(node.args) == 2 and fval.__name__ in nep50.UFUNCS \
                 and nep50.UFUNCS[fval.__name__] is fval:
             sl, sr = states
