@@ -619,3 +619,41 @@ def test_jitted_derivative_code_divides_numpy_scalars_by_zero_with_an_error():
     with pytest.warns(TranspileWarning, match="derivative transformation called inside jitted code"):
         with pytest.raises(ZeroDivisionError, match="test_jit_numpy_semantics.py"):
             tp.jit(grad_of_inverse)(np.float64(0.0))      # NumPy: -inf
+
+
+def concatenate_three(a, b, c):
+    return a + b + c
+
+
+def list_and_tuple_sums(x):
+    l1 = [x[0]]
+    t = (x[1],)
+    return len(l1 + l1 + l1), len(t + t)
+
+
+def test_strings_lists_and_tuples_still_concatenate():
+    assert tp.jit(concatenate_three)("a", "b", "c") == "abc"
+    assert tp.jit(list_and_tuple_sums)(np.ones(2)) == (3, 2)
+
+
+def bools_from_a_list(x, y):
+    out = []
+    for a in [x, y]:
+        out.append((a + a) == 1)
+    return out[0], out[1]
+
+
+def test_arrays_from_a_list_literal_compute_elements_as_numpy():
+    a = np.array([True, False])
+    for k, (w, g) in enumerate(zip(bools_from_a_list(a, a), tp.jit(bools_from_a_list)(a, a))):
+        _same(w, g, f"item {k}")
+
+
+def bools_from_a_list_variable(x):
+    xs = [x, x]
+    return (xs[0] + xs[1]) == 1
+
+
+def test_arrays_from_a_list_variable_compute_elements_as_numpy():
+    a = np.array([True, False])
+    _same(bools_from_a_list_variable(a), tp.jit(bools_from_a_list_variable)(a), "xs[0] + xs[1]")

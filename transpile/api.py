@@ -74,6 +74,13 @@ def _weak_args(names, args, key):
     return out
 
 
+def _nonnumeric_args(names, args, key):
+    """The entry's dynamic parameters the call passes other than numbers and
+    arrays for (strings, lists, tuples: their `+` is not a ufunc's)."""
+    return {name for i, (name, value) in enumerate(zip(names, args)) if key[i] is _DYN
+            and not isinstance(value, (np.ndarray, np.generic, bool, int, float, complex))}
+
+
 def _key_of(value):
     if type(value) in _DYNAMIC_TYPES or is_dynamic(value):
         return _DYN
@@ -280,7 +287,8 @@ class Jitted:
     def _generate(self, args, key):
         statics = statics_of(self._names, args, key)
         nep50 = self.transform == "jit" and self.backend == "numba"
-        options = {"weak_args": _weak_args(self._names, args, key)} if nep50 else None
+        options = {"weak_args": _weak_args(self._names, args, key),
+                   "nonnumeric_args": _nonnumeric_args(self._names, args, key)} if nep50 else None
         gen = pipeline.build(self._fn, statics, None, self.transform, self.backend, options=options)
         gen.dyn_index = arg_plan(self._names, gen)
         gen.trees = bool(gen.program.entry.tree_params)

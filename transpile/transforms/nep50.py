@@ -605,6 +605,8 @@ class _Rewrite(gast.NodeTransformer):
             value = self.proxy(node.value, False)
             return None if value is None else A.attr(value, "T")
         if isinstance(node, gast.Subscript) and isinstance(node.value, gast.Name) and isinstance(node.ctx, gast.Load):
+            if node.value.id in getattr(self.fn, "holders", ()) or node.value.id in getattr(self.fn, "non_numeric", ()):
+                return None     # an item of a list or tuple: no probe (probe_index is for arrays)
             parts = node.slice.elts if isinstance(node.slice, gast.Tuple) else [node.slice]
             k = 0
             for p in parts:
@@ -668,7 +670,7 @@ class _Rewrite(gast.NodeTransformer):
         if stem is None:
             return node
         out = self._binop(node, stem, sl, kl, sr, kr)
-        if out is not node or MIXED in (sl, sr) or _not_numeric(node):
+        if out is not node or MIXED in (sl, sr) or self.not_numeric(node):
             return out
         if WEAK == sl == sr:
             # Python floats (ints went to `*_py`): Python's rules, and the same text as for
@@ -682,6 +684,10 @@ class _Rewrite(gast.NodeTransformer):
         if inner and not isinstance(node.op, gast.Div):
             return self.ufunc_form(stem, [node.left, node.right], node)
         return self.settle(stem, node, [node.left, node.right], weak)
+
+    def not_numeric(self, node):
+        return _not_numeric(node) or _expr_non_numeric(node, getattr(self.fn, "non_numeric", ()),
+                                                       getattr(self.fn, "holders", ()))
 
     def ufunc_form(self, stem, args, node):
         """`a + b` -> `np.add(a, b)` for an operation inside an array expression:
@@ -757,7 +763,7 @@ class _Rewrite(gast.NodeTransformer):
         node.operand.nep50_inner = True
         self.generic_visit(node)
         stem = {gast.USub: "negative", gast.Invert: "invert", gast.UAdd: "positive"}.get(type(node.op))
-        if stem is None or s != STRONG or _not_numeric(node):
+        if stem is None or s != STRONG or self.not_numeric(node):
             return node
         if inner and stem != "positive":
             return self.ufunc_form(stem, [node.operand], node)
@@ -930,6 +936,92 @@ class _Rewrite(gast.NodeTransformer):
         return node
 
 
+_CONTAINER_NODES = (gast.List, gast.Tuple, gast.ListComp, gast.Dict, gast.Set, gast.JoinedStr, gast.SetComp,
+                    gast.DictComp, gast.GeneratorExp)
+_CONTAINER_CALLS = (list, tuple, str, dict, set, sorted, repr, format, zip, enumerate, map, reversed, bytes)
+
+
+def _is_numeric_value(v):
+    return isinstance(v, (np.ndarray, np.generic, bool, int, float, complex))
+
+
+def _expr_non_numeric(node, names, holders=()):
+    """Whether `node` may be a string, list, tuple or other non-number (whose
+    `+` is not a ufunc's): conservative. `holders`: names of lists and tuples
+    of numbers (their items are numbers)."""
+    if isinstance(node, gast.Subscript) and isinstance(node.value, gast.Name) and node.value.id in holders \
+            and not isinstance(node.slice, gast.Slice):
+        return False
+    if isinstance(node, gast.Constant):
+        return isinstance(node.value, (str, bytes))
+    if isinstance(node, _CONTAINER_NODES):
+        return True
+    if isinstance(node, gast.Name):
+        return node.id in names
+    if isinstance(node, gast.Call):
+        fval = getattr(node.func, "tp_value", None)
+        try:
+            if fval in _CONTAINER_CALLS:
+                return True
+        except TypeError:
+            pass
+        if isinstance(node.func, gast.Attribute) and not isinstance(fval, np.ufunc) \
+                and _expr_non_numeric(node.func.value, names):
+            return True     # a method of a string or list
+        return False
+    if isinstance(node, (gast.BinOp, gast.Subscript, gast.Attribute, gast.IfExp, gast.BoolOp, gast.Starred)):
+        return any(_expr_non_numeric(c, names, holders) for c in gast.iter_child_nodes(node))
+    return False
+
+
+def _elements_non_numeric(node, names):
+    """Whether the elements of `node` (iterated, unpacked) may be non-numbers."""
+    if isinstance(node, (gast.List, gast.Tuple, gast.Set)):
+        return any(_expr_non_numeric(e.value if isinstance(e, gast.Starred) else e, names) for e in node.elts)
+    return _expr_non_numeric(node, names)
+
+
+def _non_numeric_names(program, fns, entry_names):
+    """Set `fn.non_numeric` (names that may hold strings, lists, tuples, ...)
+    for each function: the entry's parameters the call passes such values for,
+    hidden values, parameters a call site passes such values for, locals
+    assigned such values."""
+    for spec, fn in fns.items():
+        fn.non_numeric = set(entry_names) if spec is program.entry else set()
+        for name, hidden in spec.hidden.values():
+            try:
+                if not _is_numeric_value(hidden.getter()):
+                    fn.non_numeric.add(name)
+            except Exception:
+                fn.non_numeric.add(name)
+    for _ in range(10):
+        changed = False
+        for spec, fn in fns.items():
+            for name, sources in fn.sources.items():
+                if name in fn.non_numeric:
+                    continue
+                if any(src[0] == "expr" and _expr_non_numeric(src[1], fn.non_numeric)
+                       or src[0] == "elt" and _elements_non_numeric(src[1], fn.non_numeric)
+                       for src in sources):
+                    fn.non_numeric.add(name)
+                    changed = True
+            for call, callee, dyn_args in spec.calls:
+                if callee not in fns:
+                    continue
+                for p, arg in zip(callee.dyn_params, dyn_args):
+                    if p not in fns[callee].non_numeric and _expr_non_numeric(arg, fn.non_numeric):
+                        fns[callee].non_numeric.add(p)
+                        changed = True
+        if not changed:
+            break
+    for fn in fns.values():
+        fn.holders = {name for name, sources in fn.sources.items()
+                      if sources and all(src[0] == "expr" and isinstance(src[1], (gast.List, gast.Tuple))
+                                         and src[1].elts and not any(
+                                             isinstance(e, gast.Starred) or _expr_non_numeric(e, fn.non_numeric)
+                                             for e in src[1].elts) for src in sources)}
+
+
 def _is_ours(node, mod):
     return isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute) \
         and isinstance(node.func.value, gast.Name) and node.func.value.id == mod
@@ -975,6 +1067,7 @@ def run(program, options):
     """Rewrite every function of `program` (plain jit, backend 'numba')."""
     weak_args = options.get("weak_args", {})
     fns = analyze(program, weak_args)
+    _non_numeric_names(program, fns, set(options.get("nonnumeric_args", ())))
     uses = False
     for spec, fn in fns.items():
         rewrite = _Rewrite(program, fn, "nep50")
