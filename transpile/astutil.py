@@ -119,3 +119,36 @@ def names_in(node, ctx=None):
 
 def is_const(node, types=(int, float, complex, bool, str)):
     return isinstance(node, gast.Constant) and isinstance(node.value, types)
+
+
+def changed_in_place(node, call_args=False):
+    """Names `node` may change in place: written through a subscript, an augmented
+    assignment or a method call (`lst.append(v)`); with `call_args`, also names passed
+    to a function called by name (which may write them)."""
+    out = set()
+    for n in gast.walk(node):
+        if isinstance(n, gast.Subscript) and isinstance(n.ctx, gast.Store):
+            base = n.value
+            while isinstance(base, gast.Subscript):
+                base = base.value
+            if isinstance(base, gast.Name):
+                out.add(base.id)
+        elif isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name):
+            out.add(n.target.id)
+        elif isinstance(n, gast.Call):
+            if isinstance(n.func, gast.Attribute) and isinstance(n.func.value, gast.Name):
+                out.add(n.func.value.id)        # x.sort(), lst.append(...)
+            elif call_args and isinstance(n.func, gast.Name):
+                out.update(a.id for a in n.args if isinstance(a, gast.Name))
+    return out
+
+
+def common_prefix(paths):
+    """The longest tuple that starts every tuple of `paths` (block paths)."""
+    common = paths[0]
+    for p in paths[1:]:
+        k = 0
+        while k < min(len(common), len(p)) and common[k] == p[k]:
+            k += 1
+        common = common[:k]
+    return common

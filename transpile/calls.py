@@ -189,7 +189,7 @@ class Calls:
             if p in bound:
                 arg = bound[p]
                 value = bound_self if arg is bound_self else self.static_value(arg)
-                if value is _NOT_STATIC and _is_display(arg) and p not in _changed_in_place(src.node):
+                if value is _NOT_STATIC and _is_display(arg) and p not in A.changed_in_place(src.node):
                     # A tuple, list or dict display of dynamic values is a pytree argument: its
                     # leaves are passed, so the callee indexes it statically and every
                     # transformation sees each element as its own value.
@@ -231,25 +231,6 @@ class Calls:
         if callee.out_tree is not None:
             call.tp_out_tree = callee.out_tree
         return call
-
-
-def _changed_in_place(fdef):
-    """Names a function may change in place: written through a subscript, an augmented
-    assignment or a method call (`lst.append(v)`)."""
-    out = set()
-    for n in gast.walk(fdef):
-        if isinstance(n, gast.Subscript) and isinstance(n.ctx, gast.Store):
-            base = n.value
-            while isinstance(base, gast.Subscript):
-                base = base.value
-            if isinstance(base, gast.Name):
-                out.add(base.id)
-        elif isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name):
-            out.add(n.target.id)
-        elif isinstance(n, gast.Call) and isinstance(n.func, gast.Attribute) \
-                and isinstance(n.func.value, gast.Name):
-            out.add(n.func.value.id)
-    return out
 
 
 def _is_display(node):

@@ -77,21 +77,7 @@ def _may_write(fn, program=None):
     """Parameters of `fn` that it may change in place: written through a
     subscript or a method, or passed on to another generated function."""
     params = set(params_of(fn))
-    out = set()
-    for n in gast.walk(fn.node):
-        if isinstance(n, gast.Subscript) and isinstance(n.ctx, gast.Store):
-            base = n.value
-            while isinstance(base, gast.Subscript):
-                base = base.value
-            if isinstance(base, gast.Name):
-                out.add(base.id)
-        elif isinstance(n, gast.AugAssign) and isinstance(n.target, gast.Name):
-            out.add(n.target.id)
-        elif isinstance(n, gast.Call):
-            if isinstance(n.func, gast.Attribute) and isinstance(n.func.value, gast.Name):
-                out.add(n.func.value.id)        # x.sort(), lst.append(...)
-            elif isinstance(n.func, gast.Name):
-                out.update(a.id for a in n.args if isinstance(a, gast.Name))
+    out = A.changed_in_place(fn.node, call_args=True)
     if program is not None and hasattr(fn, "src"):
         out |= _params_written(program, fn)     # through views and aliases (y.reshape(...)[0] = v)
     return out & params

@@ -210,12 +210,7 @@ class ReverseAD(ADContext):
         params = set(self.spec.dyn_params) | set(self.spec.hidden_names()) | set(self.active_params)
         out = set()
         for var, paths in occ.items():
-            common = paths[0]
-            for p in paths[1:]:
-                k = 0
-                while k < min(len(common), len(p)) and common[k] == p[k]:
-                    k += 1
-                common = common[:k]
+            common = A.common_prefix(paths)
             # A parameter's binding at the call is a definition too: `x = g(x)` anywhere
             # in the body is its second one, and the adjoint of the parameter's own uses
             # must not receive the cotangent of the rebound `x`.
@@ -390,12 +385,7 @@ class ReverseAD(ADContext):
         all of the variable's uses and definitions; or, when they all lie in the exclusive
         branches of one `if` below it, one start in each branch (there the variable is bound:
         after a `break` in the same trip, the block above may run where it never was)."""
-        common = paths[0]
-        for p in paths[1:]:
-            k = 0
-            while k < min(len(common), len(p)) and common[k] == p[k]:
-                k += 1
-            common = common[:k]
+        common = A.common_prefix(paths)
         while common not in self.block_adj:
             common = common[:-1]
         n = len(common)
