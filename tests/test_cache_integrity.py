@@ -364,6 +364,9 @@ def test_damaged_numba_cache_under_numba_cache_dir(tmp_path):
 def test_cuda_cache_files_that_cannot_be_read_are_a_miss(tmp_path):
     # numba-cuda's cache is a copy of the CPU one: the same check applies to it (no GPU needed)
     dispatcher = pytest.importorskip("numba.cuda.dispatcher")
+    if not hasattr(dispatcher, "CUDACache"):
+        # the CUDA simulator (NUMBA_ENABLE_CUDASIM=1, set by tests/cuda) has no disk cache
+        pytest.skip("numba.cuda is the simulator in this process: no CUDACache")
     import importlib.util
     (tmp_path / "cuda_user.py").write_text("def k(x):\n    return x\n")
     spec = importlib.util.spec_from_file_location("cuda_user", tmp_path / "cuda_user.py")
