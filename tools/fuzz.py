@@ -1736,14 +1736,18 @@ def chk_jit_grad(ctx):
     ctx.defer(check_mutation, f"jit({mode})", a, ctx.post, ctx.args, functional=True)
     parts = as_parts(g, ctx)
     deriv_shapes(f"jit({mode})", parts, ctx, lead=ctx.out_shape if mode == "jacrev" else ())
-    G = flat(parts)
+    if mode == "jacrev":    # rows: outputs; columns: every argument's entries (as _jac and fd_jac)
+        m = int(np.prod(ctx.out_shape))
+        G = np.hstack([np.asarray(p, dtype=float).reshape(m, -1) for p in parts])
+    else:
+        G = flat(parts)
     ctx.values["jit_grad"] = g
     D1, D2 = ctx.fd_jac()
     if mode == "grad":
         D1, D2 = D1[0], D2[0]
     judged = compare_fd(f"jit({mode})", G, D1, D2, shape=np.shape(D1))
-    if ctx.status.get(mode) == "agree":
-        compare_close(f"jit({mode}) vs eager {mode}", G, flat(ctx.results[mode]), VALUE_RTOL, f"cross:{mode}")
+    if ctx.status.get(mode) == "agree" and mode in ctx.results:
+        compare_close(f"jit({mode}) vs eager {mode}", flat(G), flat(ctx.results[mode]), VALUE_RTOL, f"cross:{mode}")
         judged = True
     return judged
 

@@ -78,6 +78,11 @@ class _Checks(gast.NodeTransformer):
 
     def visit_Subscript(self, node):
         self.generic_visit(node)
+        if isinstance(node.ctx, gast.Load) and not isinstance(node.value, gast.Name) and self.single(node) \
+                and not getattr(node, "in_bounds", False) and not _is_plain(node.slice):
+            # `f(x)[i]`, `np.ones(n)[mask]`: the base is evaluated once inside getitem, which
+            # checks the index (and takes a mask of several axes, which Numba's indexing cannot)
+            return A.located(A.call(self.helper("getitem"), [node.value, node.slice, _where(self.spec, node)]), node)
         if not isinstance(node.ctx, gast.Load) or not self.checkable(node):
             return node
         if self.single(node):
