@@ -43,10 +43,12 @@ What it does, per program:
      cache (a share of --jit programs): a second process with the same
      TRANSPILE_CACHE_DIR computes jit and jit_grad again and must agree.
    - every call: nothing the caller passed in (arguments, tangents, cotangents) is
-     mutated, unless the program mutates its own argument, and then exactly as plain
-     Python does (compared against running plain f on a copy; for vmap, against the
-     per-example loop over views of the batch). Judged after the numbers, so a
-     wrong number is reported first (the message then adds "also: ..." for inputs).
+     mutated, unless the program mutates its own argument: then tp.jit writes it
+     exactly as plain Python does (plain f run on a copy; for vmap, the per-example
+     loop over views of the batch), and every other transformation either does the
+     same or leaves it exactly as it was (the project's rule: a transformation never
+     writes the caller's arrays). Judged after the numbers, so a wrong number is
+     reported first (the message then adds "also: ..." for inputs).
 
 3. **Classify** each (program, check): `agree`; `refused` (a TranspileError, not
    TranspileInternalError, whose message names the generated file and a line);
@@ -1121,10 +1123,13 @@ _module_counter = [0]
 
 
 def load_module(path, modname):
+    import warnings
     spec = importlib.util.spec_from_file_location(modname, path)
     mod = importlib.util.module_from_spec(spec)
     sys.modules[modname] = mod
-    spec.loader.exec_module(mod)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SyntaxWarning)    # shrink candidates like `3[2]`
+        spec.loader.exec_module(mod)
     return mod
 
 
@@ -1652,8 +1657,7 @@ def chk_hessian(ctx):
     try:
         return compare_fd("H", sub, D1, D2, KINK2_RTOL, FD2_TOL, shape=(idx.size, idx.size))
     except Verdict as v:     # name the entry by input coordinates
-        import re as _re
-        m = _re.match(r"H\[(\d+), (\d+)\]", v.msg)
+        m = re.match(r"H\[(\d+), (\d+)\]", v.msg)
         if m:
             v.msg = f"H[{idx[int(m.group(1))]}, {idx[int(m.group(2))]}]" + v.msg[m.end():]
         raise
@@ -1747,7 +1751,8 @@ def chk_jit_grad(ctx):
         D1, D2 = D1[0], D2[0]
     judged = compare_fd(f"jit({mode})", G, D1, D2, shape=np.shape(D1))
     if ctx.status.get(mode) == "agree" and mode in ctx.results:
-        compare_close(f"jit({mode}) vs eager {mode}", flat(G), flat(ctx.results[mode]), VALUE_RTOL, f"cross:{mode}")
+        compare_close(f"jit({mode}) vs eager {mode}", flat(G), flat(ctx.results[mode]), VALUE_RTOL,
+                      f"cross:{mode}")
         judged = True
     return judged
 
@@ -1813,12 +1818,8 @@ def checks_for(names, out_shape):
 
 # -- classification ------------------------------------------------------------------
 
-_GENERATED = None
-
-
 def _site(tb_entries):
     """Where an exception came from: the innermost frame in transpile/, runtime/ or generated code."""
-    import re
     pkg = (os.path.join(ROOT, "transpile") + os.sep, os.path.join(ROOT, "runtime") + os.sep)
     for fr in reversed(tb_entries):
         fn = fr.filename
@@ -1864,7 +1865,7 @@ def classify_exception(exc, path):
 
 
 def _norm(s):
-    import re
+    s = re.sub(r"`[^`]*`", "`<v>`", s)
     s = re.sub(r"\b(t|w|z|s|a|b|p|q|k|h|hm|hp|rec|acc|i|row|u|L|n|pair)\d+\b", "<v>", s)
     s = re.sub(r"fz_\w+", "<mod>", s)
     s = re.sub(r"\d+", "N", s)
@@ -2364,7 +2365,8 @@ class Summary:
             out.append(f"  {name:<15}" + "".join(f"{c[k]:>8}" for k in kinds) + f"{self.secs[name]:>10.1f}")
         causes = self.causes()
         if causes:
-            out.append("failure classes (most frequent first; a crash site or a mutation counts once across checks):")
+            out.append("failure classes (most frequent first; a crash site or a mutation key counts once "
+                       "across checks):")
         for cause, items in causes:
             p, r = items[0]
             checks = sorted({x["check"] for _, x in items})
