@@ -130,6 +130,16 @@ def _unwritten_view(v, name, where):
     return lambda v, name, where: None
 
 
+@overload(checks.view_index, inline="always")
+def _view_index(i, name, where):
+    if isinstance(i, (types.Array, types.List, types.BaseTuple, types.Boolean)):
+        def impl(i, name, where):
+            raise ValueError("a value taken with an index array (a copy) is treated as a view: "
+                             "copy it explicitly where you take it (.copy())")
+        return impl
+    return lambda i, name, where: None
+
+
 @overload(checks.check_divisor, inline="always")
 def _check_divisor(a, b, where):
     if isinstance(b, _NUMBER) and isinstance(a, _NUMBER):

@@ -130,7 +130,8 @@ def fuse(stmts, keep):
                     return copy.deepcopy(value)
                 return node
 
-        for j, _ in uses:
+        for j, _ in uses:     # the value and a subscript target's index (`t[_t5] = 0.0`)
+            stmts[j].targets = [_Inline().visit(t) for t in stmts[j].targets]
             stmts[j].value = _Inline().visit(stmts[j].value)
         del stmts[k]
     return stmts

@@ -576,6 +576,8 @@ class Vectorizer:
             value = self.batch_value(value, s, pre)
             if self._last_result is not None:       # a call to a vectorized function
                 is_batched = An.any_batched(self._last_result)
+            elif self.tuple_item(s.value) is not None:  # `r[0]` of a tuple with unbatched items
+                is_batched = An.any_batched(self.tuple_item(s.value))
             elif isinstance(s.value, gast.Attribute) and s.value.attr in _SHAPE_ATTRS \
                     or isinstance(s.value, gast.Call) and self.resolve(s.value.func) is len:
                 is_batched = False              # the shape of one example
@@ -601,6 +603,21 @@ class Vectorizer:
                 and not _same_batching(self._last_result, self.env.get(name)):
             raise NotVectorizable("a tuple whose items are batched in some places only", self.where(s))
         return self.located(pre + [gast.Assign(targets=[A.store(name)], value=value, type_comment=None)], s)
+
+    def tuple_item(self, value):
+        """The abstract value of `r[k]` or `checks.getitem(r, k, ...)` where `r` is a
+        tuple variable (a vectorized callee's result: some items may be unbatched); else None."""
+        if isinstance(value, gast.Call) and value.args and self.resolve(value.func) is _rules()[1].checks.getitem:
+            base, index = value.args[0], value.args[1] if len(value.args) > 1 else None
+        elif isinstance(value, gast.Subscript):
+            base, index = value.value, value.slice
+        else:
+            return None
+        if not (isinstance(base, gast.Name) and isinstance(self.env.get(base.id), An.Tup)
+                and isinstance(index, gast.Constant) and type(index.value) is int):
+            return None
+        items = self.env[base.id].items
+        return items[index.value] if -len(items) <= index.value < len(items) else None
 
     def lift_display(self, value, abstract, pre, s):
         if not isinstance(abstract, An.Tup) or len(abstract.items) != len(value.elts):

@@ -200,6 +200,8 @@ class _Alias:
         if isinstance(value, gast.Name):
             return ("same", value.id, None)
         if isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name):
+            if self.array_index(value.slice):
+                return None     # advanced indexing: a copy
             return ("sub", value.value.id, value.slice)
         if isinstance(value, gast.Attribute) and isinstance(value.value, gast.Name) \
                 and value.attr in _VIEW_ATTRS:
@@ -212,11 +214,46 @@ class _Alias:
                 return ("method", func.value.id, (func.attr, value.args, value.keywords))
             if fn is not None and getattr(fn, "__module__", None) == "runtime.checks" \
                     and _fn_name(fn) == "getitem" and value.args and isinstance(value.args[0], gast.Name):
+                if len(value.args) > 1 and self.array_index(value.args[1]):
+                    return None
                 return ("sub", value.args[0].id, value.args[1])     # after the checks pass
             if fn is not None and _numpy_like(fn) and _fn_name(fn) in _VIEW_FUNCS and value.args \
                     and isinstance(value.args[0], gast.Name):
                 return ("func", value.args[0].id, (_fn_name(fn), value.args[1:], value.keywords))
         return None
+
+    def array_index(self, index):
+        """Whether `index` surely has an array part (a list display, a comparison, a name
+        bound only to `np.array(...)` or a comparison): NumPy's advanced indexing, which
+        copies. An int array of 0 dimensions copies too."""
+        parts = index.elts if isinstance(index, gast.Tuple) else [index]
+        return any(self.surely_array_value(p, set()) for p in parts)
+
+    def surely_array_value(self, node, seen):
+        if isinstance(node, (gast.List, gast.Compare)):
+            return True
+        if isinstance(node, gast.UnaryOp) and isinstance(node.op, (gast.Invert, gast.Not)):
+            return isinstance(node.op, gast.Invert) and self.surely_array_value(node.operand, seen)
+        if isinstance(node, gast.BinOp) and isinstance(node.op, (gast.BitAnd, gast.BitOr, gast.BitXor)):
+            return self.surely_array_value(node.left, seen) or self.surely_array_value(node.right, seen)
+        if isinstance(node, gast.Call):
+            fn = self.resolve(node.func)
+            return fn is not None and fn in (np.array, np.asarray) and bool(node.args) \
+                and isinstance(node.args[0], (gast.List, gast.Tuple))
+        if isinstance(node, gast.Name) and node.id not in seen:
+            seen.add(node.id)
+            values = [n.value for n in gast.walk(self.node) if isinstance(n, gast.Assign)
+                      and any(isinstance(t, gast.Name) and t.id == node.id for t in n.targets)]
+            params = set(self.spec.dyn_params) | set(self.spec.hidden_names())
+            stores = [m for n in gast.walk(self.node)
+                      for t in (n.targets if isinstance(n, gast.Assign) else [getattr(n, "target", None)])
+                      if isinstance(n, (gast.Assign, gast.For, gast.AugAssign)) and not isinstance(t, gast.Name)
+                      for m in gast.walk(t) if isinstance(m, gast.Name) and isinstance(m.ctx, gast.Store)]
+            bound_elsewhere = node.id in params or any(m.id == node.id for m in stores) or any(
+                isinstance(n, (gast.For, gast.AugAssign)) and isinstance(n.target, gast.Name)
+                and n.target.id == node.id for n in gast.walk(self.node))
+            return bool(values) and not bound_elsewhere and all(self.surely_array_value(v, seen) for v in values)
+        return False
 
     def groups(self, sites, containers=True):
         """Union-find over names that may share a buffer (flow-insensitive); without
@@ -474,6 +511,7 @@ class _Alias:
             back = self.write_back(vsite, kind, base, detail, name)
             if back is None:
                 return False
+            self.guard_index(vsite, kind, detail, name)
             for b in back:
                 if isinstance(b.targets[0], gast.Name):
                     b.tp_rebind_from = name     # the base rebound: its own views and bases next
@@ -494,6 +532,7 @@ class _Alias:
                 continue    # `a = y[i]` may be a number (a copy): checked below instead
             if defs.get(other) != 1 or not self.stable(vsite, site, sites, kind, detail, base):
                 continue
+            self.guard_index(vsite, kind, detail, other)
             again = A.located(copy.deepcopy(vsite.stmt), site.stmt)
             again.tp_refresh = True
             new_after.append(again)
@@ -646,6 +685,25 @@ class _Alias:
             return any(isinstance(p, gast.Slice) or (isinstance(p, gast.Constant) and p.value in (Ellipsis, None))
                        for p in parts)
         return kind in ("attr", "method", "func")
+
+    def guard_index(self, vsite, kind, detail, name):
+        """After `name = base[i]`, treated as a view from here on: a check that each index
+        variable is an integer (an array index makes NumPy copy; which one is known only when
+        the code runs)."""
+        if kind != "sub" or getattr(vsite.stmt, "tp_index_guarded", False):
+            return
+        vsite.stmt.tp_index_guarded = True
+        parts = detail.elts if isinstance(detail, gast.Tuple) else [detail]
+        where = f"{self.src.filename.split('/')[-1]}:{getattr(vsite.stmt, 'lineno', '?')}"
+        guards = []
+        for p in parts:
+            if isinstance(p, (gast.Slice, gast.Constant)):
+                continue
+            call = A.call(A.attr(self.program.module_alias("runtime.checks"), "view_index"),
+                          [copy.deepcopy(p), A.const(name), A.const(where)])
+            guards.append(A.located(A.expr_stmt(call), vsite.stmt))
+        k = next(j for j, st in enumerate(vsite.block) if st is vsite.stmt)
+        vsite.block[k + 1:k + 1] = guards
 
     def in_place(self, site):
         """`z = z op v` (from `z op= v` on an array): `_t = z op v; z[...] = _t`."""

@@ -1,0 +1,96 @@
+"""Programs the differential fuzzer (tools/fuzz.py) found wrong or crashing, reduced by
+hand; each is checked against an oracle (finite differences, the other AD mode, plain
+NumPy), never against a number written here."""
+import numpy as np
+import pytest
+
+import transpile as tp
+from runtime.checks import AliasError
+
+
+def fd_grad(f, x, *rest, h=1e-6):
+    x = np.asarray(x, float)
+    g = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        e = np.zeros_like(x)
+        e[i] = h
+        g[i] = (f(x + e, *rest) - f(x - e, *rest)) / (2 * h)
+    return g
+
+
+def fancy_copy_written(x):
+    t = x[[2, 0]]                   # advanced indexing: a copy, not a view of x
+    t[-1] -= t.sum() * t.sum()
+    return x.sum() + t.sum()
+
+
+def index_param_written(x, idx):
+    t = x[idx]                      # a copy when idx is an array, a view when it is an int
+    t[-1] -= t.sum() * t.sum()
+    return x.sum() + t.sum()
+
+
+def mask_write_in_nested_while(x):
+    t = 0.25 * np.ones(3)
+    k = 0
+    while k < 2:
+        k += 1
+        j = 0
+        while j < 4:
+            j += 1
+            z = t.reshape(1, 3)
+            z[0, -1] += t[::2].sum()
+            t[x * np.ones(2) @ (x * np.ones((2, 3))) > 0.3] = 0.0
+    return t.sum() * x
+
+
+def _second(pair):
+    a, b = pair
+    return b
+
+
+def unused_item_of_a_tuple_argument(x):
+    t9 = x[2] * np.ones(2) * x[:2]
+    t10 = x[:2, None] * x
+    t9 = t9 * 2
+    t13 = _second([t9, t10])
+    return t13.sum() * x
+
+
+X = np.array([-0.365, -0.793, -0.233])
+
+
+def test_a_fancy_index_is_a_copy_under_grad_and_jit():
+    np.testing.assert_allclose(tp.grad(fancy_copy_written)(X.copy()), fd_grad(fancy_copy_written, X), rtol=1e-6)
+    assert tp.jit(fancy_copy_written)(X.copy()) == pytest.approx(fancy_copy_written(X.copy()), rel=1e-12)
+
+
+def test_an_index_variable_holding_an_array_is_refused_not_written_back():
+    with pytest.raises(AliasError, match="copy"):
+        tp.grad(index_param_written)(X.copy(), np.array([2, 0]))
+
+
+def test_an_index_variable_holding_an_int_is_a_view():
+    A = np.stack([X, X + 1.0])
+    np.testing.assert_allclose(tp.grad(index_param_written)(A, 1), fd_grad(index_param_written, A, 1), rtol=1e-6)
+    np.testing.assert_allclose(tp.jit(tp.grad(index_param_written))(A, 1),
+                               fd_grad(index_param_written, A, 1), rtol=1e-6)
+    B = np.stack([A, A * 2.0, A - 1.0])
+    np.testing.assert_allclose(tp.vmap(index_param_written, in_axes=(0, None))(B, 1),
+                               [index_param_written(b.copy(), 1) for b in B], rtol=1e-12)
+
+
+@pytest.mark.parametrize("x", [-0.743, 0.9])
+def test_a_mask_index_temporary_survives_fusion(x):
+    g = tp.grad(lambda v: mask_write_in_nested_while(v))
+    h = 1e-6
+    fd = (mask_write_in_nested_while(x + h) - mask_write_in_nested_while(x - h)) / (2 * h)
+    assert g(x) == pytest.approx(fd, rel=1e-6, abs=1e-9)
+
+
+def test_jacrev_of_a_helper_ignoring_a_tuple_item_matches_jacfwd():
+    rev = tp.jacrev(unused_item_of_a_tuple_argument)(X)
+    np.testing.assert_allclose(rev, tp.jacfwd(unused_item_of_a_tuple_argument)(X), rtol=1e-10)
+    cols = [(unused_item_of_a_tuple_argument(X + 1e-6 * e) - unused_item_of_a_tuple_argument(X - 1e-6 * e)) / 2e-6
+            for e in np.eye(3)]
+    np.testing.assert_allclose(rev, np.stack(cols, axis=-1), rtol=1e-6)
