@@ -94,3 +94,34 @@ def test_jacrev_of_a_helper_ignoring_a_tuple_item_matches_jacfwd():
     cols = [(unused_item_of_a_tuple_argument(X + 1e-6 * e) - unused_item_of_a_tuple_argument(X - 1e-6 * e)) / 2e-6
             for e in np.eye(3)]
     np.testing.assert_allclose(rev, np.stack(cols, axis=-1), rtol=1e-6)
+
+
+def _sq(x):
+    return (x ** 2).sum()
+
+
+def jit_calls_grad_and_writes_argument(b, x):
+    g = tp.grad(_sq)(x)
+    b -= g
+    s = 1.0
+    s += g.sum()
+    b /= s
+    return b.sum()
+
+
+def jit_calls_grad_and_updates_a_dead_local(x):
+    b = x * 2.0
+    b += tp.grad(_sq)(x)
+    return 1.0
+
+
+def test_in_place_operators_write_the_callers_array_in_jit_calling_a_transformation():
+    import warnings
+    x = np.arange(3.0)
+    b, b_ref = np.ones(3), np.ones(3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = tp.jit(jit_calls_grad_and_writes_argument)(b, x)
+        assert tp.jit(jit_calls_grad_and_updates_a_dead_local)(x) == 1.0
+    assert out == pytest.approx(jit_calls_grad_and_writes_argument(b_ref, x), rel=1e-12)
+    np.testing.assert_allclose(b, b_ref, rtol=1e-12)
