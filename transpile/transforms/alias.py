@@ -71,8 +71,9 @@ def _numpy_like(fn):
 class _Site:
     """One statement, with its position in program order and its enclosing loops."""
 
-    def __init__(self, stmt, block, pos, loops):
+    def __init__(self, stmt, block, pos, loops, branches=()):
         self.stmt, self.block, self.pos, self.loops = stmt, block, pos, loops
+        self.branches = branches    # ((id of an enclosing If, "body" or "orelse"), ...)
 
 
 class _Alias:
@@ -101,16 +102,38 @@ class _Alias:
     def sites(self):
         out = []
 
-        def walk(stmts, loops):
+        def walk(stmts, loops, branches):
             for stmt in stmts:
-                out.append(_Site(stmt, stmts, len(out), loops))
+                out.append(_Site(stmt, stmts, len(out), loops, branches))
                 if isinstance(stmt, gast.If):
-                    walk(stmt.body, loops)
-                    walk(stmt.orelse, loops)
+                    walk(stmt.body, loops, branches + ((id(stmt), "body"),))
+                    walk(stmt.orelse, loops, branches + ((id(stmt), "orelse"),))
                 elif isinstance(stmt, (gast.For, gast.While)):
                     inner = loops + (stmt,)
-                    walk(stmt.body, inner)
-        walk(self.node.body, ())
+                    walk(stmt.body, inner, branches)
+        walk(self.node.body, (), ())
+        return out
+
+    @staticmethod
+    def may_reach(a, b):
+        """Whether what site `a` binds may still be there when site `b` runs: not on the
+        other side of an `if` from it, and before it (or in a loop around both)."""
+        sides = dict(a.branches)
+        if any(i in sides and sides[i] != side for i, side in b.branches):
+            return False
+        return a.pos < b.pos or any(L is M for L in a.loops for M in b.loops)
+
+    def bound_at(self, sites, name):
+        """The sites that bind `name` (None for a parameter: bound on entry)."""
+        if name in set(self.spec.dyn_params) | set(self.spec.hidden_names()):
+            return None
+        out = []
+        for s in sites:
+            st = s.stmt
+            targets = st.targets if isinstance(st, gast.Assign) else \
+                [st.target] if isinstance(st, (gast.For, gast.AugAssign)) else []
+            if any(name in A.names_in(t, gast.Store) for t in targets if not isinstance(t, gast.Subscript)):
+                out.append(s)
         return out
 
     @staticmethod
@@ -454,6 +477,10 @@ class _Alias:
                 # what may be stale, and they are in `live` themselves)
                 params = set(self.spec.dyn_params) | set(self.spec.hidden_names())
                 live = {m for m in live if m in params or not self.bound_after(sites, site, m)}
+                # a name whose every binding is on the other side of an `if` from the write,
+                # or after it outside any loop, holds nothing the write changes
+                live = {m for m in live if self.bound_at(sites, m) is None
+                        or any(self.may_reach(b, site) for b in self.bound_at(sites, m))}
                 if how == "helper" and live and self.inline(site):
                     self.substitute_copies()    # `y_1 = y` of the parameters: y_1 is y
                     return True
