@@ -144,6 +144,13 @@ def _view_index(i, name, where):
     return lambda i, name, where: None
 
 
+@overload(checks.is_array, inline="always")
+def _is_array(v):
+    if isinstance(v, types.Array):
+        return lambda v: True
+    return lambda v: False
+
+
 @overload(checks.check_divisor, inline="always")
 def _check_divisor(a, b, where):
     if isinstance(b, _NUMBER) and isinstance(a, _NUMBER):

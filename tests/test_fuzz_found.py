@@ -125,3 +125,62 @@ def test_in_place_operators_write_the_callers_array_in_jit_calling_a_transformat
         assert tp.jit(jit_calls_grad_and_updates_a_dead_local)(x) == 1.0
     assert out == pytest.approx(jit_calls_grad_and_writes_argument(b_ref, x), rel=1e-12)
     np.testing.assert_allclose(b, b_ref, rtol=1e-12)
+
+
+def alias_rebound_then_updated(x):
+    t = x * np.ones(3)
+    if t.sum() > 0:
+        t = t * 2.0
+    w = t                   # t is bound twice: not a plain substitution
+    w *= 0.25               # writes t's array too
+    t[0] += 1.0             # and this w's
+    return (t * w).sum() + t.sum()
+
+
+def alias_of_a_parameter_updated(x):
+    w = x
+    w += 1.0                # x is an array: written; x a number: w alone is rebound
+    return np.sum(w * x)
+
+
+def alias_chain_written(x):
+    y = x * 1.0
+    w = y
+    v = w
+    v[1] = v[0] * 3.0
+    z = y[1:]
+    return (y * w).sum() + z.sum() + v.sum()
+
+
+def alias_updated_in_a_loop(x):
+    w = x
+    for i in range(2):
+        w *= 1.5
+        x[0] = x[0] + w[1]
+    return (x * w).sum()
+
+
+def alias_made_in_one_branch(x, c):
+    w = x
+    if c > 0:
+        w = x * 2.0
+    w[0] = 5.0
+    return (x * w).sum()
+
+
+@pytest.mark.parametrize("f", [alias_rebound_then_updated, alias_of_a_parameter_updated, alias_chain_written,
+                               alias_updated_in_a_loop])
+def test_writes_through_a_plain_alias_reach_the_other_name(f):
+    for x in ([X] if f in (alias_chain_written, alias_updated_in_a_loop) else [X, 0.7]):
+        g = tp.grad(f)(np.copy(x) if isinstance(x, np.ndarray) else x)
+        np.testing.assert_allclose(g, fd_grad(lambda v: f(np.copy(v) if np.ndim(v) else float(v)), x),
+                                   rtol=1e-6, atol=1e-9)
+    B = np.stack([X, 2.0 * X, X - 1.0])
+    np.testing.assert_allclose(tp.vmap(f)(B.copy()), [f(b.copy()) for b in B], rtol=1e-12)
+    np.testing.assert_allclose(tp.jacfwd(f)(X.copy()), tp.jacrev(f)(X.copy()), rtol=1e-10)
+
+
+def test_an_alias_made_in_one_branch_only_is_refused_at_the_write():
+    with pytest.raises(tp.TranspileError, match="shares its array") as e:
+        tp.grad(alias_made_in_one_branch)(X.copy(), 1.0)
+    assert e.value.lineno == alias_made_in_one_branch.__code__.co_firstlineno + 4

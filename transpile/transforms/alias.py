@@ -525,6 +525,7 @@ class _Alias:
         own = view_defs.get(name)
         if how in ("call", "container"):
             return False
+        same = self.same_object(name, site, sites) if how in ("store", "inplace", "rebind") else {name}
         if own is not None:
             if len(own) != 1 or defs.get(name) != 1 + (how in ("inplace", "rebind")):
                 return False
@@ -547,13 +548,26 @@ class _Alias:
         elif how == "inplace":
             # `y *= 2` on a base: ANF rebinds y; its views taken again below read the new values.
             pass
+        # Names bound to the same array as `name` (`w = x`) see the write: they are bound to
+        # its new value (after `w *= 2`, only where that array is one: a number is rebound).
+        mirrors, mirrored = [], set()
+        refreshed_bases = set()
+        for other in live - handled:
+            vd = view_defs.get(other)
+            if vd is not None and len(vd) == 1 and vd[0][1][1] in same - {name}:
+                refreshed_bases.add(vd[0][1][1])
+        for other in sorted(((live - handled) | refreshed_bases) & (same - {name})):
+            mirrors.extend(self.mirror(other, name, how, site.stmt))
+            mirrored.add(other)
+        handled |= mirrored & live
+        new_after.extend(mirrors)
         # Views of `name` read later are taken again after the write.
         for other in sorted(live - handled):
             vd = view_defs.get(other)
             if vd is None or len(vd) != 1:
                 continue
             vsite, (kind, base, detail) = vd[0]
-            if base != name or vsite.pos > site.pos and not site.loops:
+            if base not in same or vsite.pos > site.pos and not site.loops:
                 continue
             if not self.surely_array(kind, detail):
                 continue    # `a = y[i]` may be a number (a copy): checked below instead
@@ -571,7 +585,7 @@ class _Alias:
             if vd is None or len(vd) != 1 or how not in ("store", "inplace", "rebind"):
                 return False
             kind, base, detail = vd[0][1]
-            return kind == "sub" and base == name and not self.surely_array(kind, detail)
+            return kind == "sub" and base in same and not self.surely_array(kind, detail)
 
         displays = {}
         for s_ in sites:
@@ -607,6 +621,74 @@ class _Alias:
             k += len(stmt) - 1
         block[k + 1:k + 1] = new_after
         return True
+
+    def same_object(self, name, site, sites):
+        """The names certainly bound to the same object as `name` when `site` runs: joined by
+        a plain copy `a = b` that runs before `site` on every path to it (no `if` branch or
+        loop around it that is not around `site` too), with neither name bound anew in
+        between (an in-place operator or a mirror made here does not count: for an array
+        they keep it; a write into a number fails before)."""
+        copies = []
+        for s_ in sites:
+            st = s_.stmt
+            if isinstance(st, gast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], gast.Name) \
+                    and isinstance(st.value, gast.Name) and not getattr(st, "tp_inplace", False) \
+                    and not getattr(st, "tp_mirror", False) and st.targets[0].id != st.value.id:
+                copies.append((s_, st.targets[0].id, st.value.id))
+        found = {name}
+        changed = True
+        while changed:
+            changed = False
+            for s_, a, b in copies:
+                if (a in found) == (b in found) or not self.dominates(s_, site):
+                    continue
+                if self.rebound_between(sites, s_, site, {a, b}):
+                    continue
+                found |= {a, b}
+                changed = True
+        return found
+
+    @staticmethod
+    def dominates(a, b):
+        """Site `a` runs before site `b` on every path to `b` (structured code: `a` earlier,
+        in no branch and no loop that `b` is not in too)."""
+        return a.pos < b.pos and tuple(b.branches[:len(a.branches)]) == tuple(a.branches) \
+            and len(a.loops) <= len(b.loops) and all(L is M for L, M in zip(a.loops, b.loops))
+
+    @staticmethod
+    def rebound_between(sites, a, b, names):
+        """A plain binding of one of `names` that may run after site `a` and before site `b`
+        (between them, or anywhere in a loop around `b` that is not around `a`)."""
+        outer = [L for L in b.loops if not any(L is M for M in a.loops)]
+        span = {id(n) for L in outer[:1] for n in gast.walk(L)}
+        for s_ in sites:
+            st = s_.stmt
+            if s_ is a or getattr(st, "tp_inplace", False) or getattr(st, "tp_mirror", False):
+                continue
+            if not (a.pos < s_.pos < b.pos or id(st) in span):
+                continue
+            if isinstance(st, gast.Assign):
+                targets = [t for t in st.targets if not isinstance(t, gast.Subscript)]
+            elif isinstance(st, (gast.For, gast.AugAssign)):
+                targets = [st.target]
+            else:
+                continue
+            if any(names & A.names_in(t, gast.Store) for t in targets):
+                return True
+        return False
+
+    def mirror(self, other, name, how, model):
+        """`other = name` after a write into `name` (`other` is the same array); after an
+        in-place operator, only where it is an array."""
+        st = A.located(A.assign(other, A.name(name)), model)
+        st.tp_mirror = True
+        st.tp_alias_done = True
+        if how != "inplace":
+            return [st]
+        test = self.fresh("_is_array")
+        check = A.located(A.assign(test, A.call(A.attr(self.program.module_alias("runtime.checks"), "is_array"),
+                                                [A.name(other)])), model)
+        return [check, A.located(gast.If(test=A.name(test), body=[st], orelse=[]), model)]
 
     def stable(self, vsite, site, sites, kind, detail, base):
         """The base and the names a view's index or arguments read are not rebound between
