@@ -151,6 +151,19 @@ def _is_array(v):
     return lambda v: False
 
 
+@overload(checks.rebinds_number, inline="always")
+def _rebinds_number(v, name, other, where):
+    if isinstance(v, (types.Number, types.Boolean)):
+        return lambda v, name, other, where: None
+
+    def impl(v, name, other, where):
+        raise checks.AliasError("`" + name + "` holds an array here, which this in-place operator writes, "
+                                "and it may share it with `" + other + "`, read later: the transformation "
+                                "cannot follow the write. Copy it first (`" + name + " = " + name
+                                + ".copy()`) (at " + where + ")")
+    return impl
+
+
 @overload(checks.check_divisor, inline="always")
 def _check_divisor(a, b, where):
     if isinstance(b, _NUMBER) and isinstance(a, _NUMBER):

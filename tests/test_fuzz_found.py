@@ -184,3 +184,37 @@ def test_an_alias_made_in_one_branch_only_is_refused_at_the_write():
     with pytest.raises(tp.TranspileError, match="shares its array") as e:
         tp.grad(alias_made_in_one_branch)(X.copy(), 1.0)
     assert e.value.lineno == alias_made_in_one_branch.__code__.co_firstlineno + 4
+
+
+def _decay(p):
+    for i in range(2):
+        p -= p * 0.25                   # in place on an array (the caller's t), a rebinding on a number
+        if np.sum(p) > 100.0:
+            p = p + 1.0                 # from here on p is a new value
+        else:
+            p -= 0.5
+    return p
+
+
+def helper_updating_its_argument(x):
+    t = x * 2.0
+    u = _decay(t)
+    return np.sum(t) + np.sum(u * u)
+
+
+def test_an_in_place_operator_on_a_maybe_shared_number_is_a_rebinding():
+    g = tp.grad(helper_updating_its_argument)(0.7)
+    h = 1e-6
+    fd = (helper_updating_its_argument(0.7 + h) - helper_updating_its_argument(0.7 - h)) / (2 * h)
+    assert g == pytest.approx(fd, rel=1e-6)
+    xs = np.array([0.7, -0.2, 1.3])
+    np.testing.assert_allclose(tp.vmap(helper_updating_its_argument)(xs),
+                               [helper_updating_its_argument(v) for v in xs], rtol=1e-12)
+
+
+def test_an_in_place_operator_on_a_maybe_shared_array_is_refused_when_it_runs():
+    for run in (tp.grad(helper_updating_its_argument), tp.jit(tp.grad(helper_updating_its_argument))):
+        with pytest.raises(tp.TranspileError, match="in-place operator") as e:
+            run(X.copy())
+        assert e.value.lineno == helper_updating_its_argument.__code__.co_firstlineno + 2   # the call
+        assert "`p`" in str(e.value)

@@ -59,6 +59,17 @@ _WRITING_FUNCS = {"copyto", "put", "place", "putmask", "fill_diagonal", "put_alo
 _RESHAPES = {"reshape", "ravel", "squeeze", "expand_dims"}
 
 
+#: functions whose result is a new array (or a number), never one of their arguments
+_FRESH_FUNCS = {"array", "copy", "zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like",
+                "full_like", "arange", "linspace", "logspace", "eye", "identity", "stack", "concatenate",
+                "vstack", "hstack", "dstack", "column_stack", "outer", "dot", "matmul", "inner", "tensordot",
+                "einsum", "kron", "cross", "sum", "prod", "mean", "std", "var", "min", "max", "amin", "amax",
+                "cumsum", "cumprod", "diff", "where", "clip", "sort", "tile", "repeat", "tri", "tril", "triu",
+                "trace", "norm", "any", "all", "argmax", "argmin", "nonzero", "unique", "take", "roll",
+                "pad", "append", "insert", "delete", "round", "around", "nansum", "nanmean", "nanmax",
+                "nanmin", "average", "median", "meshgrid"}
+
+
 def _fn_name(fn):
     return getattr(fn, "__name__", None)
 
@@ -83,6 +94,7 @@ class _Alias:
         self.src = spec.src
         self.containers = self.containers_of()
         self.seen = {id(spec)}      # functions whose writes are being found (recursion)
+        self.shown = {}             # names of inlined functions' variables -> the user's names
 
     def location(self, node):
         return self.src.location(node)
@@ -115,11 +127,16 @@ class _Alias:
         return out
 
     @staticmethod
+    def exclusive(a, b):
+        """Sites on the two sides of one `if` (in one trip of the loops around it)."""
+        sides = dict(a.branches)
+        return any(i in sides and sides[i] != side for i, side in b.branches)
+
+    @staticmethod
     def may_reach(a, b):
         """Whether what site `a` binds may still be there when site `b` runs: not on the
         other side of an `if` from it, and before it (or in a loop around both)."""
-        sides = dict(a.branches)
-        if any(i in sides and sides[i] != side for i, side in b.branches):
+        if _Alias.exclusive(a, b):
             return False
         return a.pos < b.pos or any(L is M for L in a.loops for M in b.loops)
 
@@ -481,6 +498,10 @@ class _Alias:
                 # or after it outside any loop, holds nothing the write changes
                 live = {m for m in live if self.bound_at(sites, m) is None
                         or any(self.may_reach(b, site) for b in self.bound_at(sites, m))}
+                if how in ("store", "inplace"):
+                    sharing = self.sharing_at(name, site, sites)
+                    if sharing is not None:
+                        live &= sharing
                 if how == "helper" and live and self.inline(site):
                     self.substitute_copies()    # `y_1 = y` of the parameters: y_1 is y
                     return True
@@ -494,8 +515,20 @@ class _Alias:
                     continue
                 if self.rewrite(site, name, how, live, sites, defs):
                     return True
-                users = sorted(v for v in live if not v.startswith("_"))
-                this = f"`{name}`" if not name.startswith("_") else "an array"
+                if how == "inplace":
+                    # `w -= v` where w may share an array with others: a number is rebound, and
+                    # nothing else changes; an array is refused when the code runs
+                    where = f"{self.src.filename.split('/')[-1]}:{getattr(site.stmt, 'lineno', '?')}"
+                    shared = sorted(self.shown.get(v, v) for v in live if not v.startswith("_"))
+                    guard = A.call(A.attr(self.program.module_alias("runtime.checks"), "rebinds_number"),
+                                   [A.name(name), A.const(self.shown.get(name, name)),
+                                    A.const(shared[0] if shared else ""), A.const(where)])
+                    k = next(i for i, st in enumerate(site.block) if st is site.stmt)
+                    site.block.insert(k, A.located(A.expr_stmt(guard), site.stmt))
+                    site.stmt.tp_alias_done = True
+                    return True
+                users = sorted(self.shown.get(v, v) for v in live if not v.startswith("_"))
+                this = f"`{self.shown.get(name, name)}`" if not name.startswith("_") else "an array"
                 if users:
                     what = users[0]
                     raise TranspileError(
@@ -607,7 +640,8 @@ class _Alias:
                 continue
             for v in guarded:
                 guard = A.expr_stmt(A.call(A.attr(self.program.module_alias("runtime.checks"),
-                                                  "unwritten_view"), [A.name(v), A.const(v), A.const(where)]))
+                                                  "unwritten_view"), [A.name(v), A.const(self.shown.get(v, v)),
+                                                                     A.const(where)]))
                 new_after.append(A.located(guard, site.stmt))
             handled.add(other)
         if live - handled or not new_after:
@@ -621,6 +655,65 @@ class _Alias:
             k += len(stmt) - 1
         block[k + 1:k + 1] = new_after
         return True
+
+    def fresh_value(self, value):
+        """Whether `value` is surely a new object (or a number): nothing else can hold it yet."""
+        if isinstance(value, (gast.BinOp, gast.UnaryOp, gast.Compare, gast.Constant)):
+            return True
+        if not isinstance(value, gast.Call) or any(kw.arg in ("out", "copy") for kw in value.keywords):
+            return False
+        if isinstance(value.func, gast.Attribute) and value.func.attr == "copy" and not value.args \
+                and find_callee(self.program, value.func) is None:
+            return True
+        fn = self.resolve(value.func)
+        if fn is None or not _numpy_like(fn):
+            return False
+        return isinstance(fn, np.ufunc) or _fn_name(fn) in _FRESH_FUNCS
+
+    def sharing_at(self, name, site, sites):
+        """The names that may hold `name`'s array (or a view of it) when `site` runs, where
+        `name` was last bound to a fresh value before it on every path: only names taken from
+        it since then. None when that cannot be told (the analysis is flow-insensitive then)."""
+        binds = [b for b in (self.bound_at(sites, name) or [])
+                 if not getattr(b.stmt, "tp_inplace", False) and not getattr(b.stmt, "tp_mirror", False)
+                 and b is not site and self.dominates(b, site)]
+        if not binds:
+            return None
+        b = max(binds, key=lambda s_: s_.pos)
+        st = b.stmt
+        if not (isinstance(st, gast.Assign) and isinstance(st.targets[0], gast.Name)
+                and self.fresh_value(st.value)) or self.rebound_between(sites, b, site, {name}):
+            return None
+        outer = [L for L in site.loops if not any(L is M for M in b.loops)]
+        span = {id(n) for L in outer[:1] for n in gast.walk(L)}
+        region = [s_ for s_ in sites if (b.pos < s_.pos < site.pos or id(s_.stmt) in span) and s_ is not site]
+        found = {name}
+        changed = True
+        while changed:
+            changed = False
+            for s_ in region:
+                st = s_.stmt
+                for n in gast.walk(st) if not isinstance(st, (gast.If, gast.For, gast.While)) else \
+                        [m for h in self.heads(st) for m in gast.walk(h)]:
+                    if isinstance(n, (gast.List, gast.Tuple, gast.Dict, gast.Set)) and A.names_in(n) & found \
+                            and not (isinstance(st, gast.Assign) and isinstance(st.targets[0], gast.Tuple)
+                                     and n is st.targets[0]):
+                        return None     # in a container
+                    if isinstance(n, gast.Call) and find_callee(self.program, n.func) is not None \
+                            and A.names_in(n) & found:
+                        return None     # a helper may return it
+                if isinstance(st, gast.For) and A.names_in(st.iter) & found:
+                    return None         # rows of it
+                if isinstance(st, gast.Assign) and isinstance(st.targets[0], gast.Name) \
+                        and st.targets[0].id not in found:
+                    v = self.view_of(st.value)
+                    if v is not None and v[1] in found:
+                        found.add(st.targets[0].id)
+                        changed = True
+                    elif isinstance(st.value, gast.Call) and not self.fresh_value(st.value) \
+                            and A.names_in(st.value) & found:
+                        return None     # a call that may return it
+        return found
 
     def same_object(self, name, site, sites):
         """The names certainly bound to the same object as `name` when `site` runs: joined by
@@ -665,7 +758,7 @@ class _Alias:
             st = s_.stmt
             if s_ is a or getattr(st, "tp_inplace", False) or getattr(st, "tp_mirror", False):
                 continue
-            if not (a.pos < s_.pos < b.pos or id(st) in span):
+            if not (a.pos < s_.pos < b.pos and not _Alias.exclusive(s_, b) or id(st) in span):
                 continue
             if isinstance(st, gast.Assign):
                 targets = [t for t in st.targets if not isinstance(t, gast.Subscript)]
@@ -744,6 +837,7 @@ class _Alias:
                  or any(isinstance(m, gast.Name) and m.id == n and isinstance(m.ctx, gast.Store)
                         for m in gast.walk(gast.Module(body=body, type_ignores=[])))}
         renames = {n: self.fresh(f"{n}_{callee.gen_name}_") for n in sorted(inner)}
+        self.shown.update({new: self.shown.get(n, n) for n, new in renames.items()})
         for m in gast.walk(gast.Module(body=body, type_ignores=[])):
             if isinstance(m, gast.Name) and m.id in renames:
                 m.id = renames[m.id]
@@ -809,7 +903,7 @@ class _Alias:
             if isinstance(p, (gast.Slice, gast.Constant)):
                 continue
             call = A.call(A.attr(self.program.module_alias("runtime.checks"), "view_index"),
-                          [copy.deepcopy(p), A.const(name), A.const(where)])
+                          [copy.deepcopy(p), A.const(self.shown.get(name, name)), A.const(where)])
             guards.append(A.located(A.expr_stmt(call), vsite.stmt))
         k = next(j for j, st in enumerate(vsite.block) if st is vsite.stmt)
         vsite.block[k + 1:k + 1] = guards
