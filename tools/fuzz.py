@@ -24,7 +24,8 @@ What it does, per program:
    and switchable with `--features`. The module is written to a real `.py` file in
    a temporary directory (transpile reads source with `inspect.getsource`) and
    imported under a unique module name. Plain Python runs it on the inputs first;
-   a program that raises, or returns something non-finite or huge, is resampled.
+   a program that raises, overflows a NumPy value, or returns something non-finite or huge,
+   is resampled.
 
 2. **Check** each applicable transformation against its oracle (`CHECKS`):
 
@@ -1166,9 +1167,10 @@ def with_time_limit(seconds, fn, *a):
 
 
 def plain_ok(f, args, out_shape):
-    """Plain Python on a copy: the output if fine, else None."""
+    """Plain Python on a copy: the output if fine, else None (also when a NumPy value
+    overflows on the way: inf * 0 in a derivative is nan where differences give 0)."""
     try:
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore", over="raise"):
             out = with_time_limit(2.0, f, *copy_args(args))
     except Exception:
         return None
