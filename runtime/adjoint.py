@@ -302,6 +302,13 @@ def pop_item(bar, like):
     return unbroadcast(bar.pop(), like)
 
 
+def push_item(bar, g, like):
+    """The adjoint of ``v = lst.pop()``: ``v``'s cotangent back on the end of ``lst``'s
+    cotangent list, shaped like ``v``; returns ``bar``."""
+    bar.append(unbroadcast(g, like))
+    return bar
+
+
 def zero_item(bar, index):
     """``bar[index] = 0`` for a list of cotangents; returns ``bar``."""
     bar[index] = zeros_like(bar[index])

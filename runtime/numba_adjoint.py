@@ -609,6 +609,14 @@ def _pop_item(bar, like):
     return lambda bar, like: A.unbroadcast(bar.pop(), like)
 
 
+@_ol(A.push_item)
+def _push_item(bar, g, like):
+    def impl(bar, g, like):
+        bar.append(A.unbroadcast(g, like))
+        return bar
+    return impl
+
+
 @_ol(A.zero_item)
 def _zero_item(bar, index):
     def impl(bar, index):

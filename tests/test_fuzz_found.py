@@ -218,3 +218,26 @@ def test_an_in_place_operator_on_a_maybe_shared_array_is_refused_when_it_runs():
             run(X.copy())
         assert e.value.lineno == helper_updating_its_argument.__code__.co_firstlineno + 2   # the call
         assert "`p`" in str(e.value)
+
+
+def list_with_pops(x):
+    acc = []
+    for i in range(3):
+        acc.append(np.sin(x) * (i + 1.0))
+    p = acc.pop()
+    q = acc.pop(-1)
+    acc.append(p * q)
+    return np.sum((p * 2.0 + np.sum(acc) + np.sum(q)) ** 2)
+
+
+def test_list_pop_is_differentiated_in_both_modes():
+    x = np.array([0.3, -0.5])
+    fd = fd_grad(list_with_pops, x)
+    np.testing.assert_allclose(tp.grad(list_with_pops)(x), fd, rtol=1e-6)
+    np.testing.assert_allclose(tp.jacfwd(list_with_pops)(x), fd, rtol=1e-6)
+    H = tp.hessian(list_with_pops)(x)
+    np.testing.assert_allclose(H, np.stack([fd_grad(lambda v: tp.grad(list_with_pops)(v)[k], x) for k in range(2)]),
+                               rtol=1e-5)
+    B = np.stack([x, 2.0 * x, x - 1.0])
+    np.testing.assert_allclose(tp.vmap(tp.grad(list_with_pops))(B), [tp.grad(list_with_pops)(b) for b in B],
+                               rtol=1e-12)
