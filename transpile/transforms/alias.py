@@ -95,6 +95,7 @@ class _Alias:
         self.containers = self.containers_of()
         self.seen = {id(spec)}      # functions whose writes are being found (recursion)
         self.shown = {}             # names of inlined functions' variables -> the user's names
+        self._bindings = None       # name_bindings(), for the current step
 
     def location(self, node):
         return self.src.location(node)
@@ -282,18 +283,27 @@ class _Alias:
                 and isinstance(node.args[0], (gast.List, gast.Tuple))
         if isinstance(node, gast.Name) and node.id not in seen:
             seen.add(node.id)
-            values = [n.value for n in gast.walk(self.node) if isinstance(n, gast.Assign)
-                      and any(isinstance(t, gast.Name) and t.id == node.id for t in n.targets)]
-            params = set(self.spec.dyn_params) | set(self.spec.hidden_names())
-            stores = [m for n in gast.walk(self.node)
-                      for t in (n.targets if isinstance(n, gast.Assign) else [getattr(n, "target", None)])
-                      if isinstance(n, (gast.Assign, gast.For, gast.AugAssign)) and not isinstance(t, gast.Name)
-                      for m in gast.walk(t) if isinstance(m, gast.Name) and isinstance(m.ctx, gast.Store)]
-            bound_elsewhere = node.id in params or any(m.id == node.id for m in stores) or any(
-                isinstance(n, (gast.For, gast.AugAssign)) and isinstance(n.target, gast.Name)
-                and n.target.id == node.id for n in gast.walk(self.node))
-            return bool(values) and not bound_elsewhere and all(self.surely_array_value(v, seen) for v in values)
+            values, other = self.name_bindings()
+            v = values.get(node.id, [])
+            return bool(v) and node.id not in other and all(self.surely_array_value(e, seen) for e in v)
         return False
+
+    def name_bindings(self):
+        """({name: values of its plain `name = value` bindings}, names bound any other way:
+        parameters, loop targets, augmented and tuple targets), kept until the next step."""
+        if self._bindings is None:
+            values, other = {}, set(self.spec.dyn_params) | set(self.spec.hidden_names())
+            for n in gast.walk(self.node):
+                if isinstance(n, gast.Assign):
+                    for t in n.targets:
+                        if isinstance(t, gast.Name):
+                            values.setdefault(t.id, []).append(n.value)
+                        else:
+                            other |= A.names_in(t, gast.Store)
+                elif isinstance(n, (gast.For, gast.AugAssign)):
+                    other |= A.names_in(n.target, gast.Store)
+            self._bindings = (values, other)
+        return self._bindings
 
     def groups(self, sites, containers=True):
         """Union-find over names that may share a buffer (flow-insensitive); without
@@ -473,6 +483,7 @@ class _Alias:
                 n.id = subs[n.id]
 
     def step(self):
+        self._bindings = None
         sites = self.sites()
         groups = self.groups(sites)
         same = self.same_groups(sites)
