@@ -982,12 +982,45 @@ def groups_of_name(alias, sites, name):
     return alias.groups(sites, containers=False).get(name, {name})
 
 
+_CUTS = [0]     # how many times _params_written met a function it was already inside
+
+
 def _params_written(program, callee, seen=None):
-    """Parameters a generated function may change in place (directly or through its calls)."""
+    """Parameters a generated function may change in place (directly or through its calls).
+    Memoised per program on the function's current text, where no recursion was cut short
+    on the way (then the answer does not depend on who asked)."""
     seen = seen or set()
-    if id(callee) in seen or not hasattr(callee, "dyn_params"):
+    if not hasattr(callee, "dyn_params"):
         return set()
-    seen = seen | {id(callee)}
+    if id(callee) in seen:
+        _CUTS[0] += 1
+        return set()
+    memo = program.__dict__.setdefault("_params_written_memo", {})
+    key = _text_key(program, callee)
+    if key in memo:
+        return set(memo[key])
+    cuts = _CUTS[0]
+    out = _find_params_written(program, callee, seen | {id(callee)})
+    if _CUTS[0] == cuts:
+        memo[key] = frozenset(out)
+    return out
+
+
+def _text_key(program, callee):
+    """The current text of `callee` and of every function it reaches through its calls."""
+    todo, found, key = [callee], set(), []
+    while todo:
+        fn = todo.pop()
+        if id(fn) in found or not hasattr(fn, "node"):
+            continue
+        found.add(id(fn))
+        key.append((id(fn), gast.dump(fn.node)))
+        todo.extend(c for n in gast.walk(fn.node) if isinstance(n, gast.Call)
+                    for c in [find_callee(program, n.func)] if c is not None)
+    return tuple(key)
+
+
+def _find_params_written(program, callee, seen):
     params = set(callee.dyn_params)
     sub = _Alias(program, callee)
     sub.seen = seen
