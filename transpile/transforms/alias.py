@@ -19,10 +19,27 @@ into writes they see::
     y[0] = 5.0   (z = y[1:] read later)  y[0] = 5.0
                                        z = y[1:]          (the view taken again)
 
+    t = x                              t = x             (t bound twice: not substituted)
+    t *= 0.5                           t = t * 0.5
+                                       _c = checks.is_array(x)
+                                       if _c: x = t      (an array was written; a number
+                                                          rebinds t alone)
+
+Which names may share a buffer is found flow-insensitively (`groups`) and then narrowed
+where the order of statements tells more: a name bound only on the other side of an `if`
+from the write, or last bound to a fresh value (an operator's result, `np.ones(...)`) with
+nothing taken from it since (`sharing_at`), shares nothing with it; names joined by a copy
+`a = b` that runs before the write on every path are the same object (`same_object`).
 A write is left alone when nothing else that may share its buffer is read afterwards.
-Where the pass cannot tell which values a write reaches (an array inside a container, a
-view whose index changes, a helper writing into an argument read later), generation stops
-with a TranspileError at the user's line saying what to do.
+
+Some questions only the values answer, checked when the code runs (`runtime.checks`,
+AliasError, a TranspileError at the user's line): `v = y[i]` is a number (a copy) or a
+view (`unwritten_view`), `t = y[idx]` is a view only for an integer index (`view_index`),
+and `w op= v` on a name that may share an array rebinds a number but writes an array
+(`rebinds_number`). Where the pass cannot tell which values a write reaches (an array
+inside a container, a view whose index changes, a helper writing into an argument read
+later that cannot be inlined), generation stops with a TranspileError at the user's line
+saying what to do.
 
 Invariant established: after this pass, a write in place (a subscript store, an in-place
 method, a call writing an argument) changes no value that another name reads later.
