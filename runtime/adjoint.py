@@ -293,7 +293,10 @@ def add_seq(bar, parts):
     if len(parts) != len(bar):
         raise ValueError(f"internal: {len(parts)} cotangents for a sequence of {len(bar)}")
     for k in range(len(bar)):
-        bar[k] = bar[k] + unbroadcast(parts[k], bar[k])
+        if isinstance(bar[k], (list, tuple)):      # a list of lists: item by item
+            bar[k] = add_seq(list(bar[k]), parts[k])
+        else:
+            bar[k] = bar[k] + unbroadcast(parts[k], bar[k])
     return bar
 
 
