@@ -131,3 +131,187 @@ def test_pattern_agrees_with_finite_differences_or_is_refused(f, transform):
         assert e.lineno is not None and e.filename.endswith("test_everyday_patterns.py"), str(e)
         return
     np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-7)
+
+
+# ---- 2-D arrays: in-place writes, views, loops (grad, jacrev, vmap) ----------------
+def m_rows_loop(X):
+    out = np.zeros(X.shape[0])
+    for i in range(X.shape[0]):
+        out[i] = X[i] @ X[i]
+    return out.sum()
+def m_row_view_write(X):
+    Y = X * 1.0
+    r = Y[1]
+    r *= 2.0
+    return (Y * X).sum()
+def m_col_write(X):
+    Y = X.copy()
+    Y[:, 0] = Y[:, 1] * Y[:, 2]
+    return (Y ** 2).sum()
+def m_for_rows(X):
+    s = 0.0
+    for row in X:
+        s = s + (row * row).sum()
+    return s
+def m_for_rows_write(X):
+    Y = X.copy()
+    for row in Y:
+        row *= 2.0
+    return (Y * X).sum()
+def m_swap_rows(X):
+    Y = X.copy()
+    Y[0], Y[1] = Y[1].copy(), Y[0].copy()
+    return (Y * np.arange(6.0).reshape(2, 3)).sum()
+def m_swap_rows_views(X):
+    Y = X.copy()
+    Y[[0, 1]] = Y[[1, 0]]
+    return (Y * np.arange(6.0).reshape(2, 3)).sum()
+def m_cumulative(X):
+    Y = X.copy()
+    for j in range(1, Y.shape[1]):
+        Y[:, j] += Y[:, j - 1]
+    return (Y * Y).sum()
+def m_while_norm(X):
+    Y = X.copy()
+    k = 0
+    while np.abs(Y).sum() > 1.0 and k < 10:
+        Y = Y * 0.5
+        k += 1
+    return Y.sum() + k
+def m_break(X):
+    s = 0.0
+    for i in range(6):
+        v = X.ravel()[i]
+        if v > 0.9:
+            break
+        s = s + v * v
+    return s
+def m_continue(X):
+    s = 0.0
+    for v in X.ravel():
+        if v < 0:
+            continue
+        s = s + v ** 3
+    return s
+def m_early_return(X):
+    if X[0, 0] > 5:
+        return X.sum()
+    Y = X * 2.0
+    Y[0] += 1.0
+    return (Y * Y).sum()
+def m_transpose_write(X):
+    Y = X.copy()
+    T = Y.T
+    T[0] = T[1] * 3.0
+    return (Y * X).sum()
+def m_reshape_write(X):
+    Y = X.copy()
+    R = Y.reshape(6)
+    R[::2] = R[1::2] ** 2
+    return (Y * X).sum()
+def m_fill_helper(X):
+    Y = np.zeros_like(X)
+    _fill(Y, X)
+    return (Y * X).sum()
+def _fill(out, X):
+    out[:] = np.sin(X)
+def m_return_tuple_helper(X):
+    a, b = _pair(X)
+    return (a * b).sum()
+def _pair(X):
+    return X * 2.0, X.sum(axis=0)
+def m_mask_set(X):
+    Y = X.copy()
+    Y[Y < 0] = 0.0
+    return (Y * X).sum()
+def m_mask_scale(X):
+    Y = X.copy()
+    Y[Y > 0.45] *= 3.0
+    return (Y ** 2).sum()
+def m_fancy_add(X):
+    Y = X.copy()
+    Y[:, [0, 0, 2]] += X[:, [1, 2, 0]]
+    return (Y ** 2).sum()
+def m_outer_update(X):
+    W = np.eye(3)
+    for i in range(X.shape[0]):
+        W = W + np.outer(X[i], X[i])
+    return np.trace(W @ W)
+def m_list_of_arrays(X):
+    parts = []
+    for i in range(X.shape[0]):
+        parts.append(X[i] * (i + 1.0))
+    return np.stack(parts).sum() + parts[0][1] * parts[1][2]
+def m_dict_local(X):
+    d = {"a": X * 2.0}
+    return d["a"].sum()
+def m_aug_slice_self(X):
+    Y = X.copy()
+    Y[:, 1:] -= Y[:, :-1]
+    return (Y * Y).sum()
+def m_matrix_power(X):
+    A = X[:, :2]
+    B = A @ A.T
+    return (B @ B).sum()
+def m_nested_loops_scalar(X):
+    s = 0.0
+    for i in range(X.shape[0]):
+        for j in range(X.shape[1]):
+            if X[i, j] > 0:
+                s = s + X[i, j] * s + 1.0
+            else:
+                s = s - X[i, j]
+    return s
+def m_global_array(X):
+    return (X * W_GLOBAL).sum()
+W_GLOBAL = np.arange(6.0).reshape(2, 3)
+def m_int_index_var(X):
+    i = 1
+    j = i + 1
+    return X[i, j] * X[0, i] + X[i - 1, j - 1]
+def m_negative_step_write(X):
+    Y = X.copy()
+    Y[:, ::-1] = Y * 2.0
+    return (Y * X).sum()
+
+
+MATRIX_PATTERNS = [v for k, v in list(globals().items()) if k.startswith("m_")]
+X0 = np.array([[0.3, -0.7, 1.1], [0.5, 0.2, -0.4]])
+BATCH = np.stack([X0, X0 * 1.5 - 0.2, -X0])
+
+
+def fd_nd(f, x, h=1e-6):
+    g = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        e = np.zeros_like(x)
+        e[i] = h
+        g[i] = (f((x + e).copy()) - f((x - e).copy())) / (2 * h)
+    return g
+
+
+def _refused_here(e):
+    assert e.lineno is not None and e.filename.endswith("test_everyday_patterns.py"), str(e)
+
+
+@pytest.mark.parametrize("transform", [tp.grad, tp.jacrev], ids=["grad", "jacrev"])
+@pytest.mark.parametrize("f", MATRIX_PATTERNS, ids=[f.__name__ for f in MATRIX_PATTERNS])
+def test_matrix_pattern_agrees_with_finite_differences_or_is_refused(f, transform):
+    x = X0.copy()
+    try:
+        got = np.asarray(transform(f)(x), dtype=float)
+    except tp.TranspileError as e:
+        _refused_here(e)
+        return
+    np.testing.assert_allclose(got, fd_nd(f, X0), rtol=1e-5, atol=1e-7)
+    np.testing.assert_array_equal(x, X0)        # the caller's array is left as it was
+
+
+@pytest.mark.parametrize("f", MATRIX_PATTERNS, ids=[f.__name__ for f in MATRIX_PATTERNS])
+def test_matrix_pattern_vmap_agrees_with_the_loop_or_is_refused(f):
+    b = BATCH.copy()
+    try:
+        got = tp.vmap(f)(b)
+    except tp.TranspileError as e:
+        _refused_here(e)
+        return
+    np.testing.assert_allclose(got, [f(e.copy()) for e in BATCH], rtol=1e-10)
