@@ -300,3 +300,9 @@ class _Extra:
 
     def hidden_names(self):
         return [name for name, _ in self.hidden.values()]
+
+
+def _what(names):
+    """A differentiable value for a message: the user's variable, else what it is."""
+    users = [v for v in names if not v.startswith("_")]
+    return f"`{users[0]}`" if users else "a differentiable value computed on this line"

@@ -38,7 +38,7 @@ from ..errors import TranspileError
 from ..transforms import dce
 from . import sweep, templates
 from ..transforms.alias import _params_written
-from .analysis import _is_check, ADContext, _Extra, _describe_fn, _index_value, _rules
+from .analysis import _is_check, ADContext, _Extra, _describe_fn, _index_value, _rules, _what
 
 
 class ReverseAD(ADContext):
@@ -990,7 +990,7 @@ class ReverseAD(ADContext):
         missing = sorted(v for v in read if self.bars.get(v) not in written)
         if missing:
             raise TranspileError(
-                f"cannot differentiate how this statement uses `{missing[0]}`: its derivative "
+                f"cannot differentiate how this statement uses {_what(missing)}: its derivative "
                 f"would be dropped (a differentiable value inside a container, a dict or an "
                 f"expression no rule covers). Pass it as a separate argument, build an array with "
                 f"np.array/np.stack, or wrap it in `tp.stop_gradient(...)` if no gradient should "
