@@ -76,11 +76,12 @@ _WRITING_FUNCS = {"copyto", "put", "place", "putmask", "fill_diagonal", "put_alo
 _RESHAPES = {"reshape", "ravel", "squeeze", "expand_dims"}
 
 
-#: functions whose result is a new array (or a number), never one of their arguments
+#: functions whose result is a new array (or a number), never one of their arguments or a view
+#: of one (not einsum: `np.einsum("ij->ji", a)` is a view of `a`)
 _FRESH_FUNCS = {"array", "copy", "zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like",
                 "full_like", "arange", "linspace", "logspace", "eye", "identity", "stack", "concatenate",
                 "vstack", "hstack", "dstack", "column_stack", "outer", "dot", "matmul", "inner", "tensordot",
-                "einsum", "kron", "cross", "sum", "prod", "mean", "std", "var", "min", "max", "amin", "amax",
+                "kron", "cross", "sum", "prod", "mean", "std", "var", "min", "max", "amin", "amax",
                 "cumsum", "cumprod", "diff", "where", "clip", "sort", "tile", "repeat", "tri", "tril", "triu",
                 "trace", "norm", "any", "all", "argmax", "argmin", "nonzero", "unique", "take", "roll",
                 "pad", "append", "insert", "delete", "round", "around", "nansum", "nanmean", "nanmax",
