@@ -6,6 +6,7 @@ import pytest
 
 import transpile as tp
 from runtime.checks import AliasError
+from transpile.errors import TranspileWarning
 
 
 def fd_grad(f, x, *rest, h=1e-6):
@@ -241,3 +242,33 @@ def test_list_pop_is_differentiated_in_both_modes():
     B = np.stack([x, 2.0 * x, x - 1.0])
     np.testing.assert_allclose(tp.vmap(tp.grad(list_with_pops))(B), [tp.grad(list_with_pops)(b) for b in B],
                                rtol=1e-12)
+
+
+def einsum_transposition_written(x):
+    a = np.outer(x, x + 1.0)[:, :, None] * np.ones(2)
+    t = np.einsum('ijk->kij', a)            # a view of a in NumPy
+    t[1, 0] = t[1, 0] * 5.0 * x[0]
+    return (a * a).sum()
+
+
+def einsum_diagonal_written(x):
+    a = np.outer(x, x)
+    d = np.einsum('ii->i', a)               # a view of a in NumPy
+    d[0] = x[1]
+    return (a * a).sum()
+
+
+def test_an_einsum_transposition_is_a_view_under_grad_vmap_and_jit():
+    np.testing.assert_allclose(tp.grad(einsum_transposition_written)(X), fd_grad(einsum_transposition_written, X),
+                               rtol=1e-6)
+    B = np.stack([X, 2.0 * X])
+    np.testing.assert_allclose(tp.vmap(einsum_transposition_written)(B),
+                               [einsum_transposition_written(b) for b in B], rtol=1e-12)
+    assert tp.jit(einsum_transposition_written)(X) == pytest.approx(einsum_transposition_written(X), rel=1e-12)
+
+
+def test_an_einsum_diagonal_written_is_refused_by_grad_and_reported_by_jit():
+    with pytest.raises(tp.TranspileError, match="shares its array with `a`"):
+        tp.grad(einsum_diagonal_written)(X)
+    with pytest.warns(TranspileWarning, match="view of its operand in NumPy"):
+        tp.jit(einsum_diagonal_written)(X.copy())

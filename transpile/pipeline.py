@@ -18,7 +18,7 @@ import sys
 from .codegen import loader
 from .codegen.module import assemble
 from .specialize import specialize
-from .transforms import alias, anf, cflow, checks, dce, desugar, nep50
+from .transforms import alias, anf, cflow, checks, dce, desugar, einsum, nep50
 
 PIPELINES = {
     "jit": ("specialize", "desugar", "nep50", "checks"),
@@ -134,6 +134,8 @@ def generate(fn, statics, bound_self=None, transform="jit", backend="numba", sto
                 nep50.run(program, options or {})
         elif name in _PER_PROGRAM:
             _PER_PROGRAM[name](program, options or {})
+        if name == "desugar" and transform == "jit" and backend != "python":
+            einsum.warn_views(program)      # Numba's einsum copies where NumPy's gives a view
         if name in show or name == stop_after:
             text, _ = _assemble(program, transform, backend)
             if name in show:

@@ -52,6 +52,7 @@ import numpy as np
 from .. import astutil as A
 from ..errors import TranspileError
 from ..resolve import find_callee, resolve_static
+from . import einsum
 
 #: attributes that are views of their object
 _VIEW_ATTRS = {"T", "mT", "real", "imag", "flat"}
@@ -276,6 +277,9 @@ class _Alias:
                 if len(value.args) > 1 and self.array_index(value.args[1]):
                     return None
                 return ("sub", value.args[0].id, value.args[1])     # after the checks pass
+            if fn is np.einsum and einsum.view_kind(value) is not None and isinstance(value.args[1], gast.Name):
+                # one operand, nothing summed: NumPy returns a view of it (a diagonal)
+                return ("func", value.args[1].id, ("einsum", value.args[:1], value.keywords))
             if fn is not None and _numpy_like(fn) and _fn_name(fn) in _VIEW_FUNCS and value.args \
                     and isinstance(value.args[0], gast.Name):
                 return ("func", value.args[0].id, (_fn_name(fn), value.args[1:], value.keywords))
@@ -974,6 +978,13 @@ class _Alias:
             if fname == "transpose" and not args and not kws:
                 return [A.located(A.assign(base, A.call(A.attr(np_alias, "transpose"), [A.name(name)])),
                                   loc)]
+            if fname == "transpose" and len(args) == 1 and not kws and isinstance(args[0], gast.Tuple) \
+                    and all(isinstance(e, gast.Constant) and type(e.value) is int for e in args[0].elts):
+                axes = [e.value for e in args[0].elts]
+                if sorted(axes) == list(range(len(axes))):     # written back by the inverse permutation
+                    inverse = A.tuple_([A.const(axes.index(k)) for k in range(len(axes))])
+                    return [A.located(A.assign(base, A.call(A.attr(np_alias, "transpose"),
+                                                            [A.name(name), inverse])), loc)]
             if fname == "swapaxes" and len(args) == 2 and not kws:
                 return [A.located(A.assign(base, A.call(A.attr(np_alias, "swapaxes"),
                                                         [A.name(name)] + copy.deepcopy(args))), loc)]

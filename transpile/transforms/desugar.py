@@ -18,7 +18,8 @@
   `npx.max(x, axis=0)`, `npx.reshape(x, (2, 3))`.
 
 * `np.einsum(a, [0, 1], [1, 0])` (the sublist form, constant sublists)
-  becomes `np.einsum('AB->BA', a)` (transforms/einsum.py).
+  becomes `np.einsum('AB->BA', a)` (transforms/einsum.py), and a transposition
+  of one operand `np.transpose(a, (1, 0))`: a view, as NumPy's einsum returns.
 
 * A list display used as an index becomes an array, as NumPy reads it
   (Numba takes arrays, not lists): `A[:, [3, 0]]` -> `A[:, np.array([3, 0])]`.
@@ -275,6 +276,9 @@ class _Desugar(gast.NodeTransformer):
             return self.squeeze(node)
         if getattr(node.func, "tp_value", None) is np.einsum:
             node = einsum.subscripts_form(node) or node
+            view = einsum.as_transpose(node, self.program.module_alias("numpy"))
+            if view is not None:        # a view of its operand, as in NumPy
+                return view
         func = node.func
         if getattr(func, "tp_value", None) is dict and not node.args and node.keywords:
             if any(k.arg is None for k in node.keywords):
