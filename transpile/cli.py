@@ -35,7 +35,8 @@ import sys
 
 import numpy as np
 
-from . import __version__, pipeline
+from . import pipeline
+from ._version import __version__
 from .codegen import loader
 from .errors import TranspileError
 

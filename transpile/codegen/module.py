@@ -5,7 +5,7 @@ import os
 
 import gast
 
-from .. import __version__
+from .._version import __version__
 from .. import astutil as A
 from .loader import reaching_cycle
 from .to_source import finish_module, function_source
