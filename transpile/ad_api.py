@@ -8,13 +8,14 @@ import warnings
 
 import numpy as np
 
-from .api import Jitted, _DYN, _DYNAMIC_TYPES, transformation_of
+from .api import Jitted, transformation_of
 from .structure import TreeParam, flatten_up_to, is_container, mirror
 from .tree import tree_flatten, tree_leaves, tree_map, tree_structure, tree_unflatten
 from runtime.adjoint import zeros_like
 from runtime.tape import COMPLEX_ADVICE, grad_seed
 from runtime.tape import _kind as output_kind
 from runtime.tape import stop_gradient  # noqa: F401  (re-exported as tp.stop_gradient)
+from .values import _DYN, _DYNAMIC_TYPES
 
 
 def _check_inexact(value, which, fname):

@@ -12,9 +12,10 @@ import numpy as np
 
 from .ad_api import (COMPLEX_ADVICE, Differentiated, _check_inexact, _check_output_leaves,
                      _complex_note, _like, _no_complex_casts, _no_holomorphic, _refuse_complex)
-from .api import _DYN, call_args_of, transformation_of
+from .api import call_args_of, transformation_of
 from .structure import is_container, mirror, rebuild_result, tree_key, tuple_structure
 from .tree import tree_flatten, tree_leaves, tree_map, tree_structure, tree_unflatten
+from .values import _DYN
 
 _LEAF = tree_structure(0)
 
@@ -301,6 +302,9 @@ def jvp(fun, primals, tangents, has_aux=False):
     y, y_dot = rebuild_result(out, gen.shapes, gen.out_tree)
     _check_jvp_result(y, y_dot)
     return y, y_dot
+
+
+jvp.__transpile_jvp__ = True      # the specializer's protocol (transpile/calls.py): tp.jvp in transformed code
 
 
 def _check_jvp_result(y, y_dot):

@@ -810,7 +810,7 @@ class _Specializer(Calls, gast.NodeTransformer):
             self.generic_visit(node)
             return node
         if _is_transformed(func) and getattr(func, "layers_spec", None) is not None:
-            return self.call_transformed(node, func, func.layers_spec(), list(node.args),
+            return self.call_transformed(node, func._fn, func._self, func.layers_spec(), list(node.args),
                                          list(node.keywords), [])
         if _is_jvp(func):
             return self.call_jvp(node)

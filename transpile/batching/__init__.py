@@ -28,11 +28,10 @@ import gast
 from .. import astutil as A
 from ..ad.analysis import _Extra
 from ..errors import TranspileError
+from ..layer import STRATEGIES
 from . import analysis as An
 from . import lanes, loop
 from .vectorize import NotVectorizable, result_rank, vectorize_function
-
-STRATEGIES = ("auto", "loop", "vectorize")
 
 
 def alias(program):
