@@ -158,7 +158,7 @@ def resolve_static(program, func, is_builtin):
 
 
 def find_callee(program, func):
-    """The generated function (a specialization, or an `_Extra` such as a
+    """The generated function (a specialization, or a `GeneratedFunction` such as a
     VJP) that a call's `func` names, else None."""
     if isinstance(func, gast.Name):
         for s in list(program.functions) + list(getattr(program, "extra", ())):

@@ -31,11 +31,8 @@ Invariant established: generated functions reference only their parameters,
 their locals, builtins, imported modules (`np`, `math`, `npx`, ...) and other
 functions of the same `Program`.
 """
-import builtins
 import copy
 import math
-import sys
-import types
 
 import gast
 import numpy as np
@@ -45,6 +42,7 @@ from . import fence
 from . import structure as S
 from .calls import Calls, _callee_of, _is_jvp, _is_transformed, _is_user_function
 from .errors import TranspileError, UnsupportedArgumentError
+from .program import _import_path
 from .resolve import param_names, resolve
 from .source import get_source
 from .tree import tree_unflatten
@@ -872,30 +870,6 @@ def _hashable(value):
 #: ufunc name -> the runtime.at helper doing `ufunc.at(a, idx, v)`
 _UFUNC_AT = {"add": "at_add", "multiply": "at_multiply", "divide": "at_divide",
              "power": "at_power", "minimum": "at_min", "maximum": "at_max"}
-
-
-def _import_path(value):
-    """(module name, qualname) under which `value` can be imported, or None."""
-    if isinstance(value, (types.BuiltinFunctionType, type)) and getattr(builtins, getattr(value, "__name__", ""), None) is value:
-        return ("builtins", value.__name__)
-    modname = getattr(value, "__module__", None)
-    qualname = getattr(value, "__qualname__", None) or getattr(value, "__name__", None)
-    if isinstance(value, np.ufunc):
-        modname, qualname = "numpy", value.__name__
-    if not modname or not qualname:
-        return None
-    if modname.startswith("numpy"):
-        # NumPy functions live in private modules; find the public name.
-        for public in ("numpy", "numpy.linalg", "numpy.fft", "numpy.random"):
-            mod = sys.modules.get(public)
-            name = getattr(value, "__name__", None)
-            if mod is not None and name and getattr(mod, name, None) is value:
-                return (public, name)
-    mod = sys.modules.get(modname)
-    obj = mod
-    for part in qualname.split("."):
-        obj = getattr(obj, part, None)
-    return (modname, qualname) if obj is value else None
 
 
 def _attr_getter(obj, attr):

@@ -13,6 +13,7 @@ import gast
 import numpy as np
 
 from .. import astutil as A
+from ..program import _import_path
 from . import templates
 from ..resolve import find_callee, resolve_static  # noqa: F401 (re-exported)
 
@@ -80,7 +81,6 @@ class ADContext:
     def emit_global(self, value, node):
         if templates.is_module(value):
             return A.name(self.program.module_alias(value.__name__))
-        from ..specialize import _import_path
         path = _import_path(value)
         if path is None:
             raise TypeError(f"cannot import {value!r} into generated code")
@@ -283,20 +283,3 @@ def _is_check(fn):
     or do nothing; they change nothing)."""
     return getattr(fn, "__module__", None) == "runtime.tape" and getattr(fn, "__name__", None) in (
         "grad_seed", "jacrev_output", "jacfwd_output", "check_output", "check_scalar_output")
-
-
-class _Extra:
-    """A generated function that is not a specialization of user code (a VJP)."""
-
-    def __init__(self, spec, gen_name, node):
-        self.src = spec.src
-        self.gen_name = gen_name
-        self.node = node
-        self.statics = spec.statics
-        self.hidden = spec.hidden
-        self.dyn_params = list(spec.dyn_params)
-        self.locals = A.names_in(node) | {a.id for a in node.args.args}
-        self.key = ("extra", gen_name)
-
-    def hidden_names(self):
-        return [name for name, _ in self.hidden.values()]

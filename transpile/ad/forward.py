@@ -29,7 +29,8 @@ from .. import astutil as A
 from ..errors import TranspileError
 from . import templates
 from ..transforms.alias import _params_written
-from .analysis import _is_check, ADContext, _Extra, _describe_fn
+from ..program import _Extra
+from .analysis import _is_check, ADContext, _describe_fn
 
 _LIST_METHODS = {"append", "pop"}
 

@@ -31,42 +31,8 @@ from .. import astutil as A
 from ..errors import TranspileError
 from ..transforms import anf
 from ..transforms.alias import _params_written
+from ..program import _unique, _wrapper, params_of
 from . import forward, reverse
-from .analysis import _Extra
-
-
-def params_of(fn):
-    return [a.id for a in fn.node.args.args]
-
-
-def _unique(program, base):
-    taken = {s.gen_name for s in program.functions} | {e.gen_name for e in program.extra} | program.names
-    name, i = base, 1
-    while name in taken:
-        i += 1
-        name = f"{base}_{i}"
-    return name
-
-
-def _wrapper(program, base, name, params, body_src, subs):
-    """An `_Extra` function `name(params)` whose body is `body_src` (with the
-    module aliases `tangent`, `tape` resolved)."""
-    subs = dict(subs)
-    subs.setdefault("tangent", program.module_alias("runtime.tangent"))
-    subs.setdefault("tape", program.module_alias("runtime.tape"))
-    src = f"def {name}({', '.join(params)}):\n" + body_src
-    (fdef,) = A.template(src, **subs)
-    model = base.node
-    for n in gast.walk(fdef):
-        if hasattr(n, "lineno"):
-            n.lineno = getattr(model, "lineno", 1)
-            n.col_offset = 0
-            n.end_lineno = None
-            n.end_col_offset = None
-    extra = _Extra(base, name, fdef)
-    extra.anf_done = True
-    program.extra.append(extra)
-    return extra
 
 
 def _call(fn, params, extra=()):

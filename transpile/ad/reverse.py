@@ -38,7 +38,8 @@ from ..errors import TranspileError
 from ..transforms import dce
 from . import sweep, templates
 from ..transforms.alias import _params_written
-from .analysis import _is_check, ADContext, _Extra, _describe_fn, _index_value, _rules
+from ..program import _Extra
+from .analysis import _is_check, ADContext, _describe_fn, _index_value, _rules
 
 
 class ReverseAD(ADContext):

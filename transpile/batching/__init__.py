@@ -23,27 +23,12 @@ composes with every other: `vmap(grad(f))` batches the gradient wrapper,
 `jacfwd(vmap(f))` is forward mode over the batched code, `vmap(vmap(f))`
 batches a batched function.
 """
-import gast
-
-from .. import astutil as A
-from ..ad.analysis import _Extra
 from ..errors import TranspileError
 from ..layer import STRATEGIES
+from ..program import GeneratedFunction, alias, unique, wrapper
 from . import analysis as An
 from . import lanes, loop
 from .vectorize import NotVectorizable, result_rank, vectorize_function
-
-
-def alias(program):
-    """The module alias of runtime.batching in generated code (`batching`
-    unless a generated function uses that name)."""
-    if "runtime.batching" not in program.imports:
-        taken = set(program.names)
-        for spec in list(program.functions) + list(getattr(program, "extra", ())):
-            taken |= set(spec.locals) | {a.id for a in spec.node.args.args}
-        name = "batching" if "batching" not in taken else "runtime_batching"
-        program.imports["runtime.batching"] = name
-    return program.imports["runtime.batching"]
 
 
 def broadcast_out_axes(spec, tree):
@@ -134,7 +119,7 @@ def _forget_dropped(program, registry):
     functions it dropped (a later attempt would call them: NameError in generated code)."""
     kept = {id(e) for e in program.extra}
     for key, found in list(registry.items()):
-        if isinstance(found, _Extra) and id(found) not in kept:
+        if isinstance(found, GeneratedFunction) and id(found) not in kept:
             del registry[key]
 
 
@@ -232,72 +217,6 @@ def forward_grad(program, base, inner, registry):
                   {"tangent": program.module_alias("runtime.tangent"),
                    "tape": program.module_alias("runtime.tape")})
     return out          # (it indexes only the JVPs' result tuples, by constants)
-
-
-def unique(program, base):
-    """A function name not taken in the program."""
-    taken = {s.gen_name for s in program.functions} | {e.gen_name for e in program.extra} \
-        | set(program.names)
-    name, i = base, 1
-    while name in taken:
-        i += 1
-        name = f"{base}_{i}"
-    program.names.add(name)
-    return name
-
-
-def generated(program, spec, registry, key, stem, error, build):
-    """The `_Extra` version of `spec` that `registry[key]` memoises, made by
-    `build(name)` under a fresh name `stem...` if it is not there yet.
-    `build` returns the FunctionDef and a function that sets the extra's own
-    attributes. A failure (an `error`) is memoised too and raised again; a
-    request for a version that is still being built (recursion) raises
-    `error("recursion")`."""
-    if key in registry:
-        found = registry[key]
-        if isinstance(found, error):
-            raise found
-        if found is None:
-            raise error("recursion")
-        return found
-    registry[key] = None
-    name = unique(program, stem)
-    try:
-        node, fill = build(name)
-    except error as exc:
-        registry[key] = exc
-        program.names.discard(name)
-        raise
-    extra = _Extra(spec, name, node)
-    extra.anf_done = True
-    fill(extra)
-    registry[key] = extra
-    program.extra.append(extra)
-    return extra
-
-
-def wrapper(program, model, name, params, lines, subs):
-    """An `_Extra` function `name(params)` (ANF) from source lines, located
-    at the line of `model` (the function it batches)."""
-    src = f"def {name}({', '.join(params)}):\n" + "\n".join(lines) + "\n"
-    try:
-        (fdef,) = A.template(src, **subs)
-    except SyntaxError as exc:     # a bug here, not the user's: say what was generated
-        raise TranspileError(f"vmap generated invalid source: {exc}\n{src}") from None
-    line = getattr(model.node, "lineno", None) or getattr(model.src.node, "lineno", 1)
-    for n in gast.walk(fdef):
-        if hasattr(n, "lineno"):
-            n.lineno = line
-            n.col_offset = 0
-            n.end_lineno = None
-            n.end_col_offset = None
-    extra = _Extra(model, name, fdef)
-    extra.anf_done = True
-    # a wrapper indexes examples 0 .. n-1 of axes of size n: no checks needed
-    extra.indices_in_bounds = True
-    extra.numba_options = {"boundscheck": False}
-    program.extra.append(extra)
-    return extra
 
 
 def _mapped(tree):

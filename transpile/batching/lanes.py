@@ -56,6 +56,7 @@ import numpy as np
 
 from .. import astutil as A
 from ..ad.analysis import resolve_static
+from ..program import generated
 from . import analysis as An
 from . import loop, masked
 from .flow import escapes_loop, flow, loads, targets
@@ -81,7 +82,7 @@ class _Call:
 
     def __init__(self, stmt, callee):
         self.stmt = stmt
-        self.callee = callee    # the lanes `_Extra` of g
+        self.callee = callee    # the lanes `GeneratedFunction` of g
 
 
 class _Compound:
@@ -368,9 +369,8 @@ class Lanes(Slots):
         return out
 
 def lanes_function(program, spec, pattern, registry, batching, analysis):
-    """The `_Extra` lanes version of `spec` for this pattern (memoised);
+    """The `GeneratedFunction` lanes version of `spec` for this pattern (memoised);
     raises NotLanes."""
-    from . import generated
     key = ("lanes", spec.gen_name, tuple(sorted(pattern.items(), key=lambda kv: kv[0])))
 
     def build(name):

@@ -53,6 +53,7 @@ import numpy as np
 
 from .. import astutil as A
 from ..ad.analysis import find_callee, resolve_static
+from ..program import _import_path, generated
 from . import analysis as An
 
 _BINOPS = {gast.Add: np.add, gast.Sub: np.subtract, gast.Mult: np.multiply, gast.Div: np.true_divide,
@@ -519,7 +520,6 @@ class Vectorizer:
             if value.__name__ == "runtime.batching":
                 return A.name(self.bt)
             return A.name(self.alias(value.__name__))
-        from ..specialize import _import_path
         path = _import_path(value)
         if path is None:
             raise NotVectorizable(f"cannot name {value!r} in generated code")
@@ -1392,7 +1392,6 @@ def vectorize_function(program, spec, pattern, ranks, registry, batching, entry=
     """The `_Extra` vectorized version of `spec` for this pattern (memoised);
     raises NotVectorizable. `entry`: `spec` is the function vmap maps (not a
     function it calls)."""
-    from . import generated
     key = ("vec", spec.gen_name, tuple(sorted(pattern.items(), key=lambda kv: kv[0])),
            tuple(sorted(ranks.items(), key=lambda kv: kv[0])), entry)
 
