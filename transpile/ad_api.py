@@ -168,7 +168,7 @@ class Differentiated(Jitted):
 
     def layers_spec(self):
         """The derivative layers (kind, argnums, has_aux), innermost first, that
-        generated code builds when it calls this object (transpile/ad/layers.py)."""
+        generated code builds when it calls this object (transpile/compose.py)."""
         if self.mode == "vjp":
             raise NotImplementedError("a vjp cannot be called from transformed code")
         return [(self.mode, self.argnums, self.has_aux)]

@@ -14,6 +14,7 @@ import numpy as np
 
 from . import numpy_semantics as _semantics
 from . import pipeline
+from .compose import check_jittable
 from .errors import SourceUnavailableError, TranspileTypingError, UnsupportedArgumentError
 from .source import as_function
 from .values import _DYN, _DYNAMIC_TYPES, is_dynamic, static_key
@@ -372,7 +373,6 @@ def jit(fn=None, *, static_argnums=(), static_argnames=(), backend="numba"):
     with_backend = getattr(fn, "with_backend", None)
     if with_backend is not None:    # jit(grad(f)): the same generated source, compiled
         if backend == "cuda":       # a kernel: vmap outermost (transpile/codegen/numba_cuda.py)
-            from .codegen.numba_cuda import check_jittable
             check_jittable(fn)
         out = with_backend(backend)
         if isinstance(static_argnums, int) or static_argnums or static_argnames:

@@ -2,7 +2,7 @@
 as a callee, its static arguments bound) and to transformations of them
 (`tp.grad(g)(x)`, `tp.jvp(g, (x,), (v,))` inside transformed code), which
 are recorded as `Embedded` calls whose derivative layers are generated after
-ANF (transpile/ad/layers.py).
+ANF (transpile/compose.py).
 
 `Calls` is a mixin of the specializer (transpile/specialize.py): its methods
 use the specializer's program, spec, location and static evaluation.
@@ -73,7 +73,7 @@ class Calls:
         kinds = {kind for kind, _, _ in layers}
         if callee.out_tree is not None and layers[-1][2] and out_tree is None:
             # has_aux: (loss, aux) returned flat -> (gradients, aux) or ((loss, aux), gradients);
-            # (J, aux) or (out, out_dot, aux), the aux's leaves flat (transpile/ad/layers.py)
+            # (J, aux) or (out, out_dot, aux), the aux's leaves flat (transpile/compose.py)
             flat, n = callee.out_tree, callee.out_tree.num_leaves
             leaf = tree_structure(0)
             g_def = leaf if as_int else S.tuple_structure([leaf] * len(wrt))
@@ -247,7 +247,7 @@ def _numbers(value):
 class Embedded:
     """A call in generated code to a derivative transformation of a user
     function: `call` (its func a placeholder `name`), the specialized
-    `callee`, the layers (dicts, see transpile/ad/layers.py), and arguments
+    `callee`, the layers (dicts, see transpile/layer.py), and arguments
     that come after the hidden ones (a jvp's tangents)."""
 
     def __init__(self, call, callee, layers, name, extra_args):

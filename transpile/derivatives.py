@@ -3,7 +3,7 @@ transformations (`grad(grad(f))`, `jacfwd(jacrev(f))`), JAX's conventions.
 
 A `Transformed` holds the user's function and a stack of layers (innermost
 first); the `ad` pipeline generates one function per layer
-(transpile/ad/layers.py). Like `grad`, each runs eagerly with NumPy, and
+(transpile/compose.py). Like `grad`, each runs eagerly with NumPy, and
 `tp.jit(...)` compiles the same source with Numba.
 """
 import functools
@@ -153,7 +153,7 @@ class Transformed(Differentiated):
         kind, _, has_aux = self.layers[0]
         last = self.layers[-1]
         if last[2] and (len(self.layers) > 1 or last[0] not in ("grad", "value_and_grad")):
-            # has_aux over a Jacobian or a stack (transpile/ad/layers.py `_with_aux`)
+            # has_aux over a Jacobian or a stack (transpile/compose.py `_with_aux`)
             main, aux = out
             return self._result_of(rebuild_result(main, gen.shapes, None), args), _aux_of(aux, gen)
         if has_aux:     # vmap(grad(f, has_aux=True)): (gradients, aux) or ((value, aux), gradients)

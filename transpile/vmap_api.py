@@ -88,7 +88,7 @@ class Vmapped(Transformed):
         return bound, key, (axes, ranks, values)
 
     def _layer_dicts(self, args, key, axes):
-        """(layer dicts for transpile/ad/layers.py, how to rebuild the result:
+        """(layer dicts for transpile/compose.py, how to rebuild the result:
         see structure.rebuild_result)."""
         axes, ranks, values = axes
         layers, shapes, it, rit = [], [], iter(axes), iter(ranks)
@@ -247,7 +247,7 @@ def _numeric(values):
 def _forward_inner_grad(layers):
     """vmap(grad(f)) where every differentiated argument is a scalar in each
     example: the gradient is one JVP per argument, cheaper than reverse mode
-    (no tape), so the vmap layer computes it (batching.forward_grad)."""
+    (no tape), so the vmap layer computes it (compose.forward_grad)."""
     if len(layers) >= 2 and layers[0]["kind"] in ("grad", "value_and_grad") and not layers[0]["has_aux"] \
             and layers[1]["kind"] == "vmap" and layers[0]["wrt"] \
             and all(layers[1]["ranks"].get(p) == 0 for p in layers[0]["wrt"]):

@@ -13,7 +13,8 @@ import gast
 import numpy as np
 
 from .. import astutil as A
-from ..program import _import_path
+from ..program import _import_path, params_of
+from ..transforms.alias import _params_written
 from . import templates
 from ..resolve import find_callee, resolve_static  # noqa: F401 (re-exported)
 
@@ -283,3 +284,13 @@ def _is_check(fn):
     or do nothing; they change nothing)."""
     return getattr(fn, "__module__", None) == "runtime.tape" and getattr(fn, "__name__", None) in (
         "grad_seed", "jacrev_output", "jacfwd_output", "check_output", "check_scalar_output")
+
+
+def _may_write(fn, program=None):
+    """Parameters of `fn` that it may change in place: written through a
+    subscript or a method, or passed on to another generated function."""
+    params = set(params_of(fn))
+    out = A.changed_in_place(fn.node, call_args=True)
+    if program is not None and hasattr(fn, "src"):
+        out |= _params_written(program, fn)     # through views and aliases (y.reshape(...)[0] = v)
+    return out & params

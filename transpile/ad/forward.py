@@ -30,7 +30,7 @@ from ..errors import TranspileError
 from . import templates
 from ..transforms.alias import _params_written
 from ..program import _Extra
-from .analysis import _is_check, ADContext, _describe_fn
+from .analysis import _is_check, ADContext, _describe_fn, _may_write
 
 _LIST_METHODS = {"append", "pop"}
 
@@ -302,7 +302,6 @@ class ForwardAD(ADContext):
             return [stmt, A.located(A.expr_stmt(tcall), stmt)]
         callee = self.callee_of(call.func)
         if callee is not None:
-            from .layers import _may_write
             if not _may_write(callee):
                 return [stmt]
         raise TranspileError(

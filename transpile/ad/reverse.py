@@ -39,7 +39,7 @@ from ..transforms import dce
 from . import sweep, templates
 from ..transforms.alias import _params_written
 from ..program import _Extra
-from .analysis import _is_check, ADContext, _describe_fn, _index_value, _rules
+from .analysis import _is_check, ADContext, _describe_fn, _index_value, _may_write, _rules
 
 
 class ReverseAD(ADContext):
@@ -777,7 +777,6 @@ class ReverseAD(ADContext):
             return      # generated checks read their arguments only
         callee = self.callee_of(value.func)
         if callee is not None:
-            from .layers import _may_write
             if not _may_write(callee):
                 return
         what = _describe_fn(fn, value) if fn is not None or callee is None else f"{callee.node.name}()"
@@ -923,7 +922,6 @@ class ReverseAD(ADContext):
         callee = self.callee_of(value.func)
         if callee is None:
             return stmt
-        from .layers import _may_write
         written = _may_write(callee, self.program)
         params = list(callee.dyn_params)
         if not written:

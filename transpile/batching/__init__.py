@@ -1,4 +1,4 @@
-"""`vmap` by rewriting: a layer of kind 'vmap' (see transpile/ad/layers.py).
+"""`vmap` by rewriting: a layer of kind 'vmap' (see transpile/compose.py).
 
 A vmap layer turns the program's current entry function `f(params)` into a
 generated function with the same parameters that takes every mapped argument
@@ -25,7 +25,8 @@ batches a batched function.
 """
 from ..errors import TranspileError
 from ..layer import STRATEGIES
-from ..program import GeneratedFunction, alias, unique, wrapper
+from ..program import GeneratedFunction, alias, params_of, unique, wrapper
+from ..transforms import anf
 from . import analysis as An
 from . import lanes, loop
 from .vectorize import NotVectorizable, result_rank, vectorize_function
@@ -54,11 +55,8 @@ def describe(tree):
 
 def vmap_layer(program, current, layer, registry):
     """Apply one vmap layer to `current`; returns the new generated function."""
-    from ..ad import layers as L
     batching = alias(program)
-    if layer.get("inner"):      # vmap(grad(f)) of scalar examples: forward mode, example by example
-        current = forward_grad(program, current, layer["inner"], registry)
-    params = L.params_of(current)
+    params = params_of(current)
     axes = {p: layer["axes"].get(p) for p in params}
     if layer.get("axis_size") is None and not any(_mapped(t) for t in axes.values()):
         raise ValueError("vmap must have at least one non-None value in in_axes")
@@ -80,8 +78,7 @@ def vmap_layer(program, current, layer, registry):
         # compiled, every example a number: the per-example loop moved inside
         # the function's own loops, or the loop itself where the results are
         # numbers too (vectorizing code on numbers only adds whole-batch temporaries)
-        if hasattr(L, "_prepare"):
-            L._prepare(program)
+        anf.run_generated(program)
         saved = (list(program.extra), set(program.names))
         try:
             lines = entry_source(program, current, params, axes, tree, out_axes, layer, taken,
@@ -95,8 +92,7 @@ def vmap_layer(program, current, layer, registry):
         if layer.get("inner") or result_rank(program, current, ranks) == 0:
             strategy = "loop"
     if strategy in ("auto", "vectorize"):
-        if hasattr(L, "_prepare"):
-            L._prepare(program)        # reverse-mode output is not ANF yet
+        anf.run_generated(program)     # reverse-mode output is not ANF yet
         saved = (list(program.extra), set(program.names))
         try:
             lines = vectorized_source(program, current, params, axes, tree, out_axes, layer, registry,
@@ -178,45 +174,6 @@ def entry_source(program, current, params, axes, tree, out_axes, layer, taken, v
         final.append(v)
     em.emit(f"return {loop.pack(em, tree, final)}")
     return em.lines
-
-
-def forward_grad(program, base, inner, registry):
-    """`grad`/`value_and_grad` of `base` with respect to parameters that are
-    scalars in every example, by forward mode: one JVP per parameter, no
-    tape (what `vmap(grad(f))` of scalar examples runs per example)."""
-    from ..ad import forward
-    from ..ad import layers as L
-    params = L.params_of(base)
-    em = loop.Emitter(set(params) | set(program.names))
-    grads = []
-    value = None
-    for j, x in enumerate(inner["wrt"]):
-        jvp = forward.jvp_function(program, base, (params.index(x),), registry, entry=True)
-        e, r = em.fresh(f"_e{j}"), em.fresh(f"_j{j}")
-        em.emit(f"{e} = tangent.unit({x}, 0)")
-        em.emit(f"{r} = {jvp}({', '.join(params + [e])})")
-        if value is None:
-            value = em.fresh("_value")
-            em.emit(f"{value} = {r}[0]")
-            em.emit(f"tape.grad_seed({value})")     # JAX's TypeError for a non-scalar output
-        g = em.fresh(f"_g{j}")
-        em.emit(f"{g} = {r}[1]")
-        grads.append(g)
-    if inner["argnums_int"]:
-        result = grads[0]
-    else:
-        result = em.fresh("_grads")
-        em.emit(f"{result} = ({', '.join(grads)}{',' if len(grads) == 1 else ''})")
-    if inner["kind"] == "value_and_grad":
-        pair = em.fresh("_pair")
-        em.emit(f"{pair} = ({value}, {result})")
-        result = pair
-    em.emit(f"return {result}")
-    name = unique(program, f"{inner['kind']}_{base.gen_name}")
-    out = wrapper(program, base, name, params, em.lines,
-                  {"tangent": program.module_alias("runtime.tangent"),
-                   "tape": program.module_alias("runtime.tape")})
-    return out          # (it indexes only the JVPs' result tuples, by constants)
 
 
 def _mapped(tree):
