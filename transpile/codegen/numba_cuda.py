@@ -30,7 +30,8 @@ checks at the user's line, `math.*`, local arrays) and writes the module:
     vmap_grad_f = launch.Vmap(vmap_grad_f_kernel, grad_f, axes=(0, 0), out=0)
 """
 from .. import astutil as A
-from .cuda_lower import MODULES, Lowering
+from .cuda_lower import Lowering
+from .cuda_tables import MODULES
 from .module import header
 from .to_source import finish_module, function_source
 
