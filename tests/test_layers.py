@@ -245,7 +245,6 @@ def test_no_import_goes_up():
     assert not up, "imports of a higher level:\n" + "\n".join(up)
 
 
-@pytest.mark.xfail(strict=True, reason="the knots of ARCHITECTURE_REVIEW.md 2.1, untied in the next commits")
 def test_siblings_never_import_each_other():
     across = []
     for groups in SIBLINGS:

@@ -45,21 +45,14 @@ from .errors import TranspileError, UnsupportedArgumentError
 from .program import _import_path
 from .resolve import param_names, resolve
 from .source import get_source
-from .tree import tree_unflatten
+from .tree import tree_map, tree_unflatten
 from .values import NOT_STATIC as _NOT_STATIC, describe, is_dynamic, is_module, static_key
+from runtime import at, npx
 
 # Module aliases used in generated code.
 _ALIASES = {"numpy": "np", "math": "math", "runtime.npx": "npx", "runtime.checks": "checks",
             "runtime.at": "at", "runtime.adjoint": "adjoint", "runtime.tape": "tape",
             "runtime.tangent": "tangent"}
-
-
-def _npx():
-    try:
-        from runtime import npx
-    except ImportError:  # pragma: no cover - runtime is part of the package
-        return None
-    return npx
 
 
 class Hidden:
@@ -396,8 +389,7 @@ class _Specializer(Calls, gast.NodeTransformer):
             return A.located(self.constant(value, node), node)
         if is_module(value):
             return A.located(A.name(self.program.module_alias(value.__name__)), node)
-        npx = _npx()
-        if npx is not None and _hashable(value) and value in getattr(npx, "NUMPY_TWINS", {}):
+        if _hashable(value) and value in getattr(npx, "NUMPY_TWINS", {}):
             twin = npx.NUMPY_TWINS[value]
             out = A.attr(self.program.module_alias("runtime.npx"), twin.__name__)
             out.tp_value = value
@@ -405,7 +397,6 @@ class _Specializer(Calls, gast.NodeTransformer):
         owner = getattr(value, "__self__", None)
         if isinstance(owner, np.ufunc) and getattr(value, "__name__", None) == "at":
             # np.add.at(a, idx, v): the scatter helpers of `a.at[idx].add(v)`, in place on `a`
-            from runtime import at
             helper = getattr(at, _UFUNC_AT.get(owner.__name__, ""), None)
             if helper is None:
                 raise TranspileError(f"np.{owner.__name__}.at is not supported: use a loop",
@@ -593,7 +584,6 @@ class _Specializer(Calls, gast.NodeTransformer):
                                          "known when the code is generated", self.location(node))
             trees.append(t)
         fnode = node.args[0]
-        from .tree import tree_map
 
         def apply(*leaves):
             args = [self.leaf_node(v, node) for v in leaves]
@@ -831,7 +821,6 @@ def _may_return_tree(func):
 
 
 def _is_tree_map(func):
-    from .tree import tree_map
     return func is tree_map or (getattr(func, "__name__", "") == "map"
                                 and getattr(func, "__module__", "") == "transpile.tree")
 

@@ -14,9 +14,10 @@ import numpy as np
 
 from .. import astutil as A
 from ..program import _import_path, params_of
+from ..resolve import find_callee, resolve_static
 from ..transforms.alias import _params_written
 from . import templates
-from ..resolve import find_callee, resolve_static  # noqa: F401 (re-exported)
+from runtime import rules, tape
 
 _BINOPS = {gast.Add: np.add, gast.Sub: np.subtract, gast.Mult: np.multiply, gast.Div: np.true_divide,
            gast.Pow: np.power, gast.MatMult: np.matmul, gast.FloorDiv: np.floor_divide,
@@ -30,12 +31,10 @@ _NONDIFF_BUILTINS = {len, int, bool, range, round, isinstance, print, type, str}
 
 
 def _rules():
-    from runtime import rules
     return rules
 
 
 def _stop_gradient():
-    from runtime import tape
     return tape.stop_gradient
 
 
@@ -263,20 +262,6 @@ def _index_value(index):
     if isinstance(index, gast.Tuple):
         return A.tuple_([conv(p) for p in index.elts])
     return conv(index)
-
-
-def _describe_fn(fn, node):
-    if fn is None:
-        if isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute):
-            return f"the method .{node.func.attr}()"
-        if isinstance(node, gast.Attribute):
-            return f"the attribute .{node.attr}"
-        return type(node).__name__
-    mod = getattr(fn, "__module__", None) or ("numpy" if isinstance(fn, np.ufunc) else "")
-    name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", repr(fn))
-    if mod.startswith("numpy") or isinstance(fn, np.ufunc):
-        mod = "np"
-    return f"{mod}.{name}" if mod and mod != "builtins" else name
 
 
 def _is_check(fn):

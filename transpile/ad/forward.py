@@ -30,7 +30,9 @@ from ..errors import TranspileError
 from . import templates
 from ..transforms.alias import _params_written
 from ..program import _Extra
-from .analysis import _is_check, ADContext, _describe_fn, _may_write
+from ..resolve import _describe_fn
+from .analysis import _is_check, ADContext, _may_write
+from runtime import tape
 
 _LIST_METHODS = {"append", "pop"}
 
@@ -313,7 +315,6 @@ class ForwardAD(ADContext):
 def _is_container_constructor(fn):
     """Helpers that make an empty container (a preallocated tape), whose
     tangent is a container made the same way."""
-    from runtime import tape
     return fn is getattr(tape, "alloc", None)
 
 

@@ -33,13 +33,15 @@ import gast
 import numpy as np
 
 from .. import astutil as A
-from ..codegen.to_source import comment
+from ..to_source import comment
 from ..errors import TranspileError
 from ..transforms import dce
 from . import sweep, templates
 from ..transforms.alias import _params_written
 from ..program import _Extra
-from .analysis import _is_check, ADContext, _describe_fn, _index_value, _may_write, _rules
+from ..resolve import _describe_fn
+from .analysis import _is_check, ADContext, _index_value, _may_write, _rules
+from runtime import at, tape
 
 
 class ReverseAD(ADContext):
@@ -642,7 +644,6 @@ class ReverseAD(ADContext):
             if isinstance(value.func, gast.Attribute) and value.func.attr == "copy" and not value.args:
                 return True
             fn = self.resolve_func(value.func)
-            from runtime import tape
             return fn is tape.save or any(fn is getattr(np, f, None) for f in _FRESH)
         return False
 
@@ -1158,7 +1159,6 @@ class ReverseAD(ADContext):
 
 
 def _at_add():
-    from runtime import at
     return at.at_add
 
 

@@ -55,8 +55,8 @@ import gast
 import numpy as np
 
 from .. import astutil as A
-from ..ad.analysis import resolve_static
 from ..program import generated
+from ..resolve import resolve_static
 from . import analysis as An
 from . import loop, masked
 from .flow import escapes_loop, flow, loads, targets

@@ -19,7 +19,7 @@ from .. import astutil as A
 from ..resolve import resolve_static
 from runtime import adjoint, checks, npx, tangent, tape
 from runtime import random as rrandom
-from .to_source import to_source
+from ..to_source import to_source
 
 MODULES = {"math": "math", "numba.cuda": "cuda", "runtime.cuda_device": "device",
            "runtime.cuda_random": "cuda_random", "numpy": "np"}

@@ -33,7 +33,7 @@ from .. import astutil as A
 from .cuda_lower import Lowering
 from .cuda_tables import MODULES
 from .module import header
-from .to_source import finish_module, function_source
+from ..to_source import finish_module, function_source
 
 THREAD = {"vmap": "_b", "elementwise": "_i"}
 
