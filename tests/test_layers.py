@@ -200,13 +200,11 @@ def _explain(edges, found):
 MODULES, EDGES = imports()
 
 
-@pytest.mark.xfail(strict=True, reason="the knots of ARCHITECTURE_REVIEW.md 2.1, untied in the next commits")
 def test_no_import_cycle():
     found = cycles(EDGES)
     assert not found, "import cycles:\n" + "\n".join(_explain(EDGES, c) for c in found)
 
 
-@pytest.mark.xfail(strict=True, reason="the knots of ARCHITECTURE_REVIEW.md 2.1, untied in the next commits")
 def test_rules_registry_has_no_cycle():
     """The registry of derivative and batching rules is a module of its own:
     the family modules (`elementwise`, `batching`, ...) import it, and the
