@@ -17,8 +17,6 @@ A new module needs a line in `LEVELS`: the failure says so.
 import ast
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("transpile", "runtime")
 
@@ -216,7 +214,6 @@ def test_rules_registry_has_no_cycle():
     assert not back, f"rule families import the package, not runtime.rules.registry: {back}"
 
 
-@pytest.mark.xfail(strict=True, reason="the knots of ARCHITECTURE_REVIEW.md 2.1, untied in the next commits")
 def test_no_function_local_project_import():
     local = [e for e in EDGES if e.local and (e.source, e.target) not in LAZY]
     assert not local, "imports of project modules inside functions (move them to the top):\n" + \
@@ -233,7 +230,6 @@ def test_every_module_has_a_level():
     assert not missing, f"modules without a level in tests/test_layers.py LEVELS: {missing}"
 
 
-@pytest.mark.xfail(strict=True, reason="the knots of ARCHITECTURE_REVIEW.md 2.1, untied in the next commits")
 def test_no_import_goes_up():
     up = []
     for e in EDGES:
@@ -253,7 +249,6 @@ def test_siblings_never_import_each_other():
     assert not across, "imports between sibling packages:\n" + "\n".join(across)
 
 
-@pytest.mark.xfail(strict=True, reason="the knots of ARCHITECTURE_REVIEW.md 2.1, untied in the next commits")
 def test_runtime_never_imports_transpile():
     bad = [e for e in EDGES if e.source.split(".")[0] == "runtime" and e.target.split(".")[0] == "transpile"]
     assert not bad, f"runtime/ imports the compiler: {bad}"

@@ -11,6 +11,7 @@ Subclasses also derive from the builtin a Python user would expect
 (a failed Numba type inference is `TranspileTypingError`, also a `TypeError`;
 an undefined name is `TranspileNameError`, also a `NameError`).
 """
+from runtime.nep50 import TranspileWarning  # noqa: F401  (runtime warns with it too: defined there)
 
 
 class Location:
@@ -54,7 +55,6 @@ class TranspileError(Exception):
         return f"{self.message}\n  {self.location}"
 
 
-
 def _location_attrs(err, location):
     err.filename = location.filename if location else None
     err.lineno = location.lineno if location else None
@@ -87,11 +87,6 @@ class UnsupportedArgumentError(TranspileError, TypeError):
 
 class TranspileInternalError(TranspileError, RuntimeError):
     """A bug in transpile. The message says which pass failed."""
-
-
-class TranspileWarning(UserWarning):
-    """Generated code will run, but not exactly as NumPy would; the message
-    says how, and is reported at the user's line when the code is generated."""
 
 
 def warn_at(message, location):
