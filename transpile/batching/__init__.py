@@ -84,7 +84,7 @@ def vmap_layer(program, current, layer, registry):
             lines = entry_source(program, current, params, axes, tree, out_axes, layer, taken,
                                  lanes.lanes_function(program, current, {p: An.from_axes(axes[p]) for p in params},
                                                       registry, batching, An.Analysis(program)))
-            program.vmap_vectorized = True      # Numba may not type it: the loop then (vmap_api)
+            program.vmap_vectorized = True      # Numba may not type it: the loop then (Vmapped)
             return wrapper(program, current, name, params, lines, {"batching": batching})
         except lanes.NotLanes:
             program.extra[:], program.names = saved[0], saved[1] | {name}
