@@ -293,13 +293,23 @@ def add_seq(bar, parts):
     if len(parts) != len(bar):
         raise ValueError(f"internal: {len(parts)} cotangents for a sequence of {len(bar)}")
     for k in range(len(bar)):
-        bar[k] = bar[k] + unbroadcast(parts[k], bar[k])
+        if isinstance(bar[k], (list, tuple)):      # a list of lists: item by item
+            bar[k] = add_seq(list(bar[k]), parts[k])
+        else:
+            bar[k] = bar[k] + unbroadcast(parts[k], bar[k])
     return bar
 
 
 def pop_item(bar, like):
     """The adjoint of ``lst.append(v)``: the last cotangent, removed, shaped like ``v``."""
     return unbroadcast(bar.pop(), like)
+
+
+def push_item(bar, g, like):
+    """The adjoint of ``v = lst.pop()``: ``v``'s cotangent back on the end of ``lst``'s
+    cotangent list, shaped like ``v``; returns ``bar``."""
+    bar.append(unbroadcast(g, like))
+    return bar
 
 
 def zero_item(bar, index):

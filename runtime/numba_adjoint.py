@@ -595,6 +595,15 @@ def _zeros_like_list(x):
 
 @_ol(A.add_seq)
 def _add_seq(bar, parts):
+    if isinstance(bar, (types.List, types.ListType)) and isinstance(bar.dtype, (types.List, types.ListType)):
+        def nested(bar, parts):     # a list of lists: item by item
+            if len(parts) != len(bar):
+                raise ValueError('internal: wrong number of cotangents for a sequence')
+            for k in range(len(bar)):
+                bar[k] = A.add_seq(bar[k], parts[k])
+            return bar
+        return nested
+
     def impl(bar, parts):
         if len(parts) != len(bar):
             raise ValueError('internal: wrong number of cotangents for a sequence')
@@ -607,6 +616,14 @@ def _add_seq(bar, parts):
 @_ol(A.pop_item)
 def _pop_item(bar, like):
     return lambda bar, like: A.unbroadcast(bar.pop(), like)
+
+
+@_ol(A.push_item)
+def _push_item(bar, g, like):
+    def impl(bar, g, like):
+        bar.append(A.unbroadcast(g, like))
+        return bar
+    return impl
 
 
 @_ol(A.zero_item)

@@ -119,9 +119,10 @@ _NUMBER = (types.Integer, types.Float, types.Boolean)
 def _unwritten_view(v, name, where):
     if isinstance(v, types.Array) and v.ndim > 0:
         def impl(v, name, where):
-            raise ValueError("a view of an array written afterwards is read after the write: "
-                             "transformations cannot follow the write into it; copy it where "
-                             "you take it (.copy())")
+            raise checks.AliasError("`" + name + "` is a view of an array written afterwards, and it is "
+                                    "read after the write: transformations cannot follow the write into "
+                                    "it. Copy it where you take it (`" + name + " = ....copy()`) (at "
+                                    + where + ")")
         return impl
     return lambda v, name, where: None
 
@@ -130,10 +131,33 @@ def _unwritten_view(v, name, where):
 def _view_index(i, name, where):
     if isinstance(i, (types.Array, types.List, types.BaseTuple, types.Boolean)):
         def impl(i, name, where):
-            raise ValueError("a value taken with an index array (a copy) is treated as a view: "
-                             "copy it explicitly where you take it (.copy())")
+            raise checks.AliasError("`" + name + "` is taken with an index that is an array here (NumPy "
+                                    "copies), and it or its base is written in place: transformations "
+                                    "cannot tell a copy from a view when the index is a variable. Copy it "
+                                    "explicitly where you take it (`" + name + " = ....copy()`) (at "
+                                    + where + ")")
         return impl
     return lambda i, name, where: None
+
+
+@overload(checks.is_array, inline="always")
+def _is_array(v):
+    if isinstance(v, types.Array):
+        return lambda v: True
+    return lambda v: False
+
+
+@overload(checks.rebinds_number, inline="always")
+def _rebinds_number(v, name, other, where):
+    if isinstance(v, (types.Number, types.Boolean)):
+        return lambda v, name, other, where: None
+
+    def impl(v, name, other, where):
+        raise checks.AliasError("`" + name + "` holds an array here, which this in-place operator writes, "
+                                "and it may share it with `" + other + "`, read later: the transformation "
+                                "cannot follow the write. Copy it first (`" + name + " = " + name
+                                + ".copy()`) (at " + where + ")")
+    return impl
 
 
 @overload(checks.check_divisor, inline="always")

@@ -94,3 +94,150 @@ def test_jacrev_of_a_helper_ignoring_a_tuple_item_matches_jacfwd():
     cols = [(unused_item_of_a_tuple_argument(X + 1e-6 * e) - unused_item_of_a_tuple_argument(X - 1e-6 * e)) / 2e-6
             for e in np.eye(3)]
     np.testing.assert_allclose(rev, np.stack(cols, axis=-1), rtol=1e-6)
+
+
+def _sq(x):
+    return (x ** 2).sum()
+
+
+def jit_calls_grad_and_writes_argument(b, x):
+    g = tp.grad(_sq)(x)
+    b -= g
+    s = 1.0
+    s += g.sum()
+    b /= s
+    return b.sum()
+
+
+def jit_calls_grad_and_updates_a_dead_local(x):
+    b = x * 2.0
+    b += tp.grad(_sq)(x)
+    return 1.0
+
+
+def test_in_place_operators_write_the_callers_array_in_jit_calling_a_transformation():
+    import warnings
+    x = np.arange(3.0)
+    b, b_ref = np.ones(3), np.ones(3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = tp.jit(jit_calls_grad_and_writes_argument)(b, x)
+        assert tp.jit(jit_calls_grad_and_updates_a_dead_local)(x) == 1.0
+    assert out == pytest.approx(jit_calls_grad_and_writes_argument(b_ref, x), rel=1e-12)
+    np.testing.assert_allclose(b, b_ref, rtol=1e-12)
+
+
+def alias_rebound_then_updated(x):
+    t = x * np.ones(3)
+    if t.sum() > 0:
+        t = t * 2.0
+    w = t                   # t is bound twice: not a plain substitution
+    w *= 0.25               # writes t's array too
+    t[0] += 1.0             # and this w's
+    return (t * w).sum() + t.sum()
+
+
+def alias_of_a_parameter_updated(x):
+    w = x
+    w += 1.0                # x is an array: written; x a number: w alone is rebound
+    return np.sum(w * x)
+
+
+def alias_chain_written(x):
+    y = x * 1.0
+    w = y
+    v = w
+    v[1] = v[0] * 3.0
+    z = y[1:]
+    return (y * w).sum() + z.sum() + v.sum()
+
+
+def alias_updated_in_a_loop(x):
+    w = x
+    for i in range(2):
+        w *= 1.5
+        x[0] = x[0] + w[1]
+    return (x * w).sum()
+
+
+def alias_made_in_one_branch(x, c):
+    w = x
+    if c > 0:
+        w = x * 2.0
+    w[0] = 5.0
+    return (x * w).sum()
+
+
+@pytest.mark.parametrize("f", [alias_rebound_then_updated, alias_of_a_parameter_updated, alias_chain_written,
+                               alias_updated_in_a_loop])
+def test_writes_through_a_plain_alias_reach_the_other_name(f):
+    for x in ([X] if f in (alias_chain_written, alias_updated_in_a_loop) else [X, 0.7]):
+        g = tp.grad(f)(np.copy(x) if isinstance(x, np.ndarray) else x)
+        np.testing.assert_allclose(g, fd_grad(lambda v: f(np.copy(v) if np.ndim(v) else float(v)), x),
+                                   rtol=1e-6, atol=1e-9)
+    B = np.stack([X, 2.0 * X, X - 1.0])
+    np.testing.assert_allclose(tp.vmap(f)(B.copy()), [f(b.copy()) for b in B], rtol=1e-12)
+    np.testing.assert_allclose(tp.jacfwd(f)(X.copy()), tp.jacrev(f)(X.copy()), rtol=1e-10)
+
+
+def test_an_alias_made_in_one_branch_only_is_refused_at_the_write():
+    with pytest.raises(tp.TranspileError, match="shares its array") as e:
+        tp.grad(alias_made_in_one_branch)(X.copy(), 1.0)
+    assert e.value.lineno == alias_made_in_one_branch.__code__.co_firstlineno + 4
+
+
+def _decay(p):
+    for i in range(2):
+        p -= p * 0.25                   # in place on an array (the caller's t), a rebinding on a number
+        if np.sum(p) > 100.0:
+            p = p + 1.0                 # from here on p is a new value
+        else:
+            p -= 0.5
+    return p
+
+
+def helper_updating_its_argument(x):
+    t = x * 2.0
+    u = _decay(t)
+    return np.sum(t) + np.sum(u * u)
+
+
+def test_an_in_place_operator_on_a_maybe_shared_number_is_a_rebinding():
+    g = tp.grad(helper_updating_its_argument)(0.7)
+    h = 1e-6
+    fd = (helper_updating_its_argument(0.7 + h) - helper_updating_its_argument(0.7 - h)) / (2 * h)
+    assert g == pytest.approx(fd, rel=1e-6)
+    xs = np.array([0.7, -0.2, 1.3])
+    np.testing.assert_allclose(tp.vmap(helper_updating_its_argument)(xs),
+                               [helper_updating_its_argument(v) for v in xs], rtol=1e-12)
+
+
+def test_an_in_place_operator_on_a_maybe_shared_array_is_refused_when_it_runs():
+    for run in (tp.grad(helper_updating_its_argument), tp.jit(tp.grad(helper_updating_its_argument))):
+        with pytest.raises(tp.TranspileError, match="in-place operator") as e:
+            run(X.copy())
+        assert e.value.lineno == helper_updating_its_argument.__code__.co_firstlineno + 2   # the call
+        assert "`p`" in str(e.value)
+
+
+def list_with_pops(x):
+    acc = []
+    for i in range(3):
+        acc.append(np.sin(x) * (i + 1.0))
+    p = acc.pop()
+    q = acc.pop(-1)
+    acc.append(p * q)
+    return np.sum((p * 2.0 + np.sum(acc) + np.sum(q)) ** 2)
+
+
+def test_list_pop_is_differentiated_in_both_modes():
+    x = np.array([0.3, -0.5])
+    fd = fd_grad(list_with_pops, x)
+    np.testing.assert_allclose(tp.grad(list_with_pops)(x), fd, rtol=1e-6)
+    np.testing.assert_allclose(tp.jacfwd(list_with_pops)(x), fd, rtol=1e-6)
+    H = tp.hessian(list_with_pops)(x)
+    np.testing.assert_allclose(H, np.stack([fd_grad(lambda v: tp.grad(list_with_pops)(v)[k], x) for k in range(2)]),
+                               rtol=1e-5)
+    B = np.stack([x, 2.0 * x, x - 1.0])
+    np.testing.assert_allclose(tp.vmap(tp.grad(list_with_pops))(B), [tp.grad(list_with_pops)(b) for b in B],
+                               rtol=1e-12)

@@ -5,6 +5,7 @@
     python tools/fuzz.py --n 40 --seed 1 --jit            # tp.jit, jit(grad), a second process
     python tools/fuzz.py --n 100 --features rebinding,containers --checks grad,vjp
     python tools/fuzz.py --n 300 --seed 1 --save          # shrink failures into tests/fuzz/regressions/
+    python tools/fuzz.py --seed 1 --start 42 --n 1 -v      # program 42 of seed 1 alone
     python tools/fuzz.py --list-features
 
 The last line printed is always
@@ -23,7 +24,8 @@ What it does, per program:
    and switchable with `--features`. The module is written to a real `.py` file in
    a temporary directory (transpile reads source with `inspect.getsource`) and
    imported under a unique module name. Plain Python runs it on the inputs first;
-   a program that raises, or returns something non-finite or huge, is resampled.
+   a program that raises, overflows a NumPy value, or returns something non-finite or huge,
+   is resampled.
 
 2. **Check** each applicable transformation against its oracle (`CHECKS`):
 
@@ -1165,9 +1167,10 @@ def with_time_limit(seconds, fn, *a):
 
 
 def plain_ok(f, args, out_shape):
-    """Plain Python on a copy: the output if fine, else None."""
+    """Plain Python on a copy: the output if fine, else None (also when a NumPy value
+    overflows on the way: inf * 0 in a derivative is nan where differences give 0)."""
     try:
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore", over="raise"):
             out = with_time_limit(2.0, f, *copy_args(args))
     except Exception:
         return None
@@ -2401,8 +2404,8 @@ class Summary:
 
 def run_fuzz(n, seed=0, jit=False, features=None, checks=None, timeout=None, inprocess=False,
              shrink_failures=False, save=False, shrink_budget=None, max_shrink=None, per_class=1, cache_share=0.25,
-             verbose=False, log=None, workdir=None, regressions_dir=REGRESSIONS_DIR):
-    """Generate and check n programs; returns a Summary."""
+             verbose=False, log=None, workdir=None, regressions_dir=REGRESSIONS_DIR, start=0):
+    """Generate and check n programs (numbers start .. start + n - 1 of the seed); returns a Summary."""
     log = log or (lambda s: print(s, file=sys.stderr, flush=True))
     weights = feature_weights(features)
     own_workdir = workdir is None
@@ -2418,7 +2421,7 @@ def run_fuzz(n, seed=0, jit=False, features=None, checks=None, timeout=None, inp
     runner = InProcess() if inprocess else Worker(t_check, env=env, log=os.path.join(workdir, "worker.log"))
     summary = Summary()
     try:
-        for k in range(n):
+        for k in range(start, start + n):
             t0 = time.time()
             prog = make_program(seed, k, weights, workdir)
             names = checks_for(base, prog.out_shape)
@@ -2471,6 +2474,7 @@ def main(argv=None):
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=50, help="number of programs")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--start", type=int, default=0, help="first program number (--start K --n 1: program K alone)")
     ap.add_argument("--jit", action="store_true", help="check tp.jit, jit(grad) and a second process")
     ap.add_argument("--save", action="store_true",
                     help="shrink one failure per class and write it to tests/fuzz/regressions/")
@@ -2516,7 +2520,8 @@ def main(argv=None):
         return 0
     s = run_fuzz(a.n, seed=a.seed, jit=a.jit, features=features, checks=checks, timeout=a.timeout,
                  inprocess=a.inprocess, shrink_failures=a.shrink, save=a.save, shrink_budget=a.shrink_budget,
-                 max_shrink=a.max_shrink, per_class=a.per_class, cache_share=a.cache_share, verbose=a.verbose)
+                 max_shrink=a.max_shrink, per_class=a.per_class, cache_share=a.cache_share, verbose=a.verbose,
+                 start=a.start)
     print(s.report(show_failures=a.show_failures or a.shrink or a.save))
     print(s.line())
     return 0

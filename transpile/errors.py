@@ -11,54 +11,8 @@ Subclasses also derive from the builtin a Python user would expect
 (a failed Numba type inference is `TranspileTypingError`, also a `TypeError`;
 an undefined name is `TranspileNameError`, also a `NameError`).
 """
+from runtime.errors import Location, TranspileError, _location_attrs  # noqa: F401 (re-exported)
 from runtime.nep50 import TranspileWarning  # noqa: F401  (runtime warns with it too: defined there)
-
-
-class Location:
-    """Where in the user's source something happened."""
-
-    __slots__ = ("filename", "lineno", "text", "funcname")
-
-    def __init__(self, filename, lineno, text="", funcname=None):
-        self.filename = filename
-        self.lineno = lineno
-        self.text = (text or "").strip()
-        self.funcname = funcname
-
-    def __str__(self):
-        where = f'File "{self.filename}", line {self.lineno}'
-        if self.funcname:
-            where += f", in {self.funcname}"
-        return where + (f"\n    {self.text}" if self.text else "")
-
-    def short(self):
-        import os
-
-        return f"{os.path.basename(self.filename)}:{self.lineno}"
-
-    def __repr__(self):
-        return f"Location({self.filename!r}, {self.lineno!r}, {self.text!r})"
-
-
-class TranspileError(Exception):
-    """Base class: a message plus the user's location (may be None)."""
-
-    def __init__(self, message, location=None):
-        self.message = message
-        self.location = location
-        super().__init__(self._format())
-        _location_attrs(self, location)
-
-    def _format(self):
-        if self.location is None:
-            return self.message
-        return f"{self.message}\n  {self.location}"
-
-
-def _location_attrs(err, location):
-    err.filename = location.filename if location else None
-    err.lineno = location.lineno if location else None
-    err.text = location.text if location else None
 
 
 class SourceUnavailableError(TranspileError, TypeError):

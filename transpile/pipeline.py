@@ -30,7 +30,7 @@ PIPELINES = {
 }
 # A program that calls a derivative transformation (`tp.grad(loss)(b)` inside
 # a jitted function) needs ANF for it: its jit pipeline becomes this one.
-_JIT_EMBEDDED = ("specialize", "desugar", "cflow", "anf", "alias", "embedded", "dce", "checks")
+_JIT_EMBEDDED = ("specialize", "desugar", "cflow", "anf", "alias", "embedded", "in_place", "dce", "checks")
 _PER_FUNCTION = {"desugar": desugar.run, "checks": checks.run, "cflow": cflow.run, "anf": anf.run,
                  "alias": alias.run,
                  "dce": dce.run}
@@ -121,6 +121,9 @@ def generate(fn, statics, bound_self=None, transform="jit", backend="numba", sto
         if name in _PER_FUNCTION:
             for spec in list(program.functions) + list(getattr(program, "extra", ())):
                 _PER_FUNCTION[name](program, spec)
+        elif name == "in_place":    # the user's functions only, not the derivatives made from them
+            for spec in program.functions:
+                anf.restore_in_place(program, spec)
         elif name == "kernel":
             compose.kernel_pass(program, transform, options or {})
         elif name == "nep50":

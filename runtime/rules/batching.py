@@ -444,6 +444,24 @@ def check_unpack(fn, v, n, where):
     return B.check_unpack_examples(v, n, where)
 
 
+@vmap_rule(checks.is_array, batched=("v",))
+def is_array(fn, v):
+    # one example of a batch is an array when it has axes (a number of a batch is not)
+    if rank(v) is None:
+        raise NotVectorizable
+    if rank(v) == 0:
+        return False
+    return True
+
+
+@vmap_rule(checks.rebinds_number, batched=("v",))
+def rebinds_number(fn, v, name, other, where):
+    # a batch of numbers: each example is a number (an array is refused by the loop, per example)
+    if rank(v) == 0:
+        return None
+    raise NotVectorizable
+
+
 # ---- the helpers of generated derivative code (vmap of a JVP or VJP) ----
 # A helper of runtime.adjoint/tangent/tape with no rule here, or whose rule
 # gives up, loops over the examples of that one call (vectorize.py).

@@ -13,6 +13,7 @@ that is constant.  See :mod:`runtime.rules` for the template format.
 import numpy as np
 
 from runtime import adjoint as A
+from runtime import checks
 from runtime import tangent as T
 from runtime import tape
 from runtime.rules.registry import d, nondifferentiable, t, tangent, ts, vmap_rule
@@ -159,6 +160,7 @@ def save(ans, value):
 
 
 nondifferentiable(tape.grad_seed, tape.stop_gradient, tape.keeps, tape.check_output)
+nondifferentiable(checks.is_array)     # a test of the type (transforms/alias.py)
 
 # ---- runtime.tangent: forward mode's own helpers ----
 

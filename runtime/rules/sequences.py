@@ -1,5 +1,5 @@
 """Tangent templates of the helpers that differentiate lists (runtime.adjoint's
-``zeros_like_list``, ``add_seq``, ``pop_item``, ``zero_item``) and writes through
+``zeros_like_list``, ``add_seq``, ``pop_item``, ``push_item``, ``zero_item``) and writes through
 repeated indices (``setitem_cotangent``), so generated gradients using them can be
 differentiated again (``hessian``, ``grad(grad(f))``).
 
@@ -18,6 +18,12 @@ def add_seq(ans, bar, parts):
 @tangent(A.pop_item)
 def pop_item(ans, bar, like):
     d[bar] = A.pop_item(t(bar), like)
+    d[like] = None
+
+
+@tangent(A.push_item)
+def push_item(ans, bar, g, like):
+    d[bar, g] = A.push_item(t(bar), t(g), like)
     d[like] = None
 
 

@@ -279,3 +279,9 @@ def _may_write(fn, program=None):
     if program is not None and hasattr(fn, "src"):
         out |= _params_written(program, fn)     # through views and aliases (y.reshape(...)[0] = v)
     return out & params
+
+
+def _what(names):
+    """A differentiable value for a message: the user's variable, else what it is."""
+    users = [v for v in names if not v.startswith("_")]
+    return f"`{users[0]}`" if users else "a differentiable value computed on this line"

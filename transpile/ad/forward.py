@@ -31,7 +31,7 @@ from . import templates
 from ..transforms.alias import _params_written
 from ..program import _Extra
 from ..resolve import _describe_fn
-from .analysis import _is_check, ADContext, _may_write
+from .analysis import _is_check, ADContext, _may_write, _what
 from runtime import tape
 
 _LIST_METHODS = {"append", "pop"}
@@ -195,7 +195,7 @@ class ForwardAD(ADContext):
             read &= {base.id} if isinstance(base, gast.Name) else set()
         if read:
             raise TranspileError(
-                f"cannot differentiate how this statement uses `{sorted(read)[0]}` in forward mode: "
+                f"cannot differentiate how this statement uses {_what(sorted(read))} in forward mode: "
                 f"its derivative would be dropped (a differentiable value inside a dict or an "
                 f"expression no rule covers). Pass it as a separate argument or build an array",
                 self.location(stmt))

@@ -40,7 +40,7 @@ from . import sweep, templates
 from ..transforms.alias import _params_written
 from ..program import _Extra
 from ..resolve import _describe_fn
-from .analysis import _is_check, ADContext, _index_value, _may_write, _rules
+from .analysis import _is_check, ADContext, _index_value, _may_write, _rules, _what
 from runtime import at, tape
 
 
@@ -960,6 +960,15 @@ class ReverseAD(ADContext):
                 f"a list display (`g([a, b])`), whose elements become separate arguments, or an "
                 f"array (`g(np.array(xs))`)", self.location(stmt))
 
+    def is_list_pop(self, value):
+        """`lst.pop()` (or `lst.pop(-1)`) of a differentiable list built here."""
+        return isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) \
+            and value.func.attr == "pop" and isinstance(value.func.value, gast.Name) \
+            and value.func.value.id in self.seqs and value.func.value.id in self.active \
+            and not value.keywords and (not value.args or len(value.args) == 1 and isinstance(
+                value.args[0], gast.UnaryOp) and isinstance(value.args[0].op, gast.USub)
+                and isinstance(value.args[0].operand, gast.Constant) and value.args[0].operand.value == 1)
+
     def check_covered(self, st, stmt, contributions):
         """Every differentiable value a statement reads must receive its cotangent from the
         statement's adjoint. A value the rules do not reach (inside a container display, a
@@ -981,7 +990,7 @@ class ReverseAD(ADContext):
         missing = sorted(v for v in read if self.bars.get(v) not in written)
         if missing:
             raise TranspileError(
-                f"cannot differentiate how this statement uses `{missing[0]}`: its derivative "
+                f"cannot differentiate how this statement uses {_what(missing)}: its derivative "
                 f"would be dropped (a differentiable value inside a container, a dict or an "
                 f"expression no rule covers). Pass it as a separate argument, build an array with "
                 f"np.array/np.stack, or wrap it in `tp.stop_gradient(...)` if no gradient should "
@@ -1015,6 +1024,13 @@ class ReverseAD(ADContext):
             return [A.located(A.assign(b, call), stmt)]
         if st.kind == "call":
             return self.call_vjp(st, g, stmt)
+        if self.is_list_pop(stmt.value):
+            # `v = lst.pop()`: v's cotangent goes back on the end of lst's cotangent list
+            lst = stmt.value.func.value.id
+            self.note(lst)
+            b = self.bar(lst)
+            push = A.call(self.helper("runtime.adjoint", "push_item"), [A.name(b), g, copy.deepcopy(ans)])
+            return [A.located(A.assign(b, push), stmt)]
         fn = st.fn
         active_args = [a for a in st.args + list(st.keywords.values())
                        if isinstance(a, gast.Name) and a.id in self.active

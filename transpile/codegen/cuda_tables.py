@@ -64,7 +64,8 @@ INLINE = {   # runtime helper -> how a call becomes an expression (argument node
     tape.save: lambda a: a[0],
     tape.keeps: lambda a: A.const(False),
 }
-DROPPED = {checks.check_unpack, tape.grad_seed, checks.unwritten_view, checks.view_index}   # as statements: nothing to do on numbers
+DROPPED = {checks.check_unpack, tape.grad_seed, checks.unwritten_view, checks.view_index,
+           checks.rebinds_number}   # as statements: nothing to do on numbers
 SAMPLERS = {rrandom.uniform: "uniform", rrandom.normal: "normal"}
 
 

@@ -19,10 +19,27 @@ into writes they see::
     y[0] = 5.0   (z = y[1:] read later)  y[0] = 5.0
                                        z = y[1:]          (the view taken again)
 
+    t = x                              t = x             (t bound twice: not substituted)
+    t *= 0.5                           t = t * 0.5
+                                       _c = checks.is_array(x)
+                                       if _c: x = t      (an array was written; a number
+                                                          rebinds t alone)
+
+Which names may share a buffer is found flow-insensitively (`groups`) and then narrowed
+where the order of statements tells more: a name bound only on the other side of an `if`
+from the write, or last bound to a fresh value (an operator's result, `np.ones(...)`) with
+nothing taken from it since (`sharing_at`), shares nothing with it; names joined by a copy
+`a = b` that runs before the write on every path are the same object (`same_object`).
 A write is left alone when nothing else that may share its buffer is read afterwards.
-Where the pass cannot tell which values a write reaches (an array inside a container, a
-view whose index changes, a helper writing into an argument read later), generation stops
-with a TranspileError at the user's line saying what to do.
+
+Some questions only the values answer, checked when the code runs (`runtime.checks`,
+AliasError, a TranspileError at the user's line): `v = y[i]` is a number (a copy) or a
+view (`unwritten_view`), `t = y[idx]` is a view only for an integer index (`view_index`),
+and `w op= v` on a name that may share an array rebinds a number but writes an array
+(`rebinds_number`). Where the pass cannot tell which values a write reaches (an array
+inside a container, a view whose index changes, a helper writing into an argument read
+later that cannot be inlined), generation stops with a TranspileError at the user's line
+saying what to do.
 
 Invariant established: after this pass, a write in place (a subscript store, an in-place
 method, a call writing an argument) changes no value that another name reads later.
@@ -59,6 +76,18 @@ _WRITING_FUNCS = {"copyto", "put", "place", "putmask", "fill_diagonal", "put_alo
 _RESHAPES = {"reshape", "ravel", "squeeze", "expand_dims"}
 
 
+#: functions whose result is a new array (or a number), never one of their arguments or a view
+#: of one (not einsum: `np.einsum("ij->ji", a)` is a view of `a`)
+_FRESH_FUNCS = {"array", "copy", "zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like",
+                "full_like", "arange", "linspace", "logspace", "eye", "identity", "stack", "concatenate",
+                "vstack", "hstack", "dstack", "column_stack", "outer", "dot", "matmul", "inner", "tensordot",
+                "kron", "cross", "sum", "prod", "mean", "std", "var", "min", "max", "amin", "amax",
+                "cumsum", "cumprod", "diff", "where", "clip", "sort", "tile", "repeat", "tri", "tril", "triu",
+                "trace", "norm", "any", "all", "argmax", "argmin", "nonzero", "unique", "take", "roll",
+                "pad", "append", "insert", "delete", "round", "around", "nansum", "nanmean", "nanmax",
+                "nanmin", "average", "median", "meshgrid"}
+
+
 def _fn_name(fn):
     return getattr(fn, "__name__", None)
 
@@ -71,8 +100,9 @@ def _numpy_like(fn):
 class _Site:
     """One statement, with its position in program order and its enclosing loops."""
 
-    def __init__(self, stmt, block, pos, loops):
+    def __init__(self, stmt, block, pos, loops, branches=()):
         self.stmt, self.block, self.pos, self.loops = stmt, block, pos, loops
+        self.branches = branches    # ((id of an enclosing If, "body" or "orelse"), ...)
 
 
 class _Alias:
@@ -82,6 +112,8 @@ class _Alias:
         self.src = spec.src
         self.containers = self.containers_of()
         self.seen = {id(spec)}      # functions whose writes are being found (recursion)
+        self.shown = {}             # names of inlined functions' variables -> the user's names
+        self._bindings = None       # name_bindings(), for the current step
 
     def location(self, node):
         return self.src.location(node)
@@ -101,16 +133,43 @@ class _Alias:
     def sites(self):
         out = []
 
-        def walk(stmts, loops):
+        def walk(stmts, loops, branches):
             for stmt in stmts:
-                out.append(_Site(stmt, stmts, len(out), loops))
+                out.append(_Site(stmt, stmts, len(out), loops, branches))
                 if isinstance(stmt, gast.If):
-                    walk(stmt.body, loops)
-                    walk(stmt.orelse, loops)
+                    walk(stmt.body, loops, branches + ((id(stmt), "body"),))
+                    walk(stmt.orelse, loops, branches + ((id(stmt), "orelse"),))
                 elif isinstance(stmt, (gast.For, gast.While)):
                     inner = loops + (stmt,)
-                    walk(stmt.body, inner)
-        walk(self.node.body, ())
+                    walk(stmt.body, inner, branches)
+        walk(self.node.body, (), ())
+        return out
+
+    @staticmethod
+    def exclusive(a, b):
+        """Sites on the two sides of one `if` (in one trip of the loops around it)."""
+        sides = dict(a.branches)
+        return any(i in sides and sides[i] != side for i, side in b.branches)
+
+    @staticmethod
+    def may_reach(a, b):
+        """Whether what site `a` binds may still be there when site `b` runs: not on the
+        other side of an `if` from it, and before it (or in a loop around both)."""
+        if _Alias.exclusive(a, b):
+            return False
+        return a.pos < b.pos or any(L is M for L in a.loops for M in b.loops)
+
+    def bound_at(self, sites, name):
+        """The sites that bind `name` (None for a parameter: bound on entry)."""
+        if name in set(self.spec.dyn_params) | set(self.spec.hidden_names()):
+            return None
+        out = []
+        for s in sites:
+            st = s.stmt
+            targets = st.targets if isinstance(st, gast.Assign) else \
+                [st.target] if isinstance(st, (gast.For, gast.AugAssign)) else []
+            if any(name in A.names_in(t, gast.Store) for t in targets if not isinstance(t, gast.Subscript)):
+                out.append(s)
         return out
 
     @staticmethod
@@ -242,18 +301,27 @@ class _Alias:
                 and isinstance(node.args[0], (gast.List, gast.Tuple))
         if isinstance(node, gast.Name) and node.id not in seen:
             seen.add(node.id)
-            values = [n.value for n in gast.walk(self.node) if isinstance(n, gast.Assign)
-                      and any(isinstance(t, gast.Name) and t.id == node.id for t in n.targets)]
-            params = set(self.spec.dyn_params) | set(self.spec.hidden_names())
-            stores = [m for n in gast.walk(self.node)
-                      for t in (n.targets if isinstance(n, gast.Assign) else [getattr(n, "target", None)])
-                      if isinstance(n, (gast.Assign, gast.For, gast.AugAssign)) and not isinstance(t, gast.Name)
-                      for m in gast.walk(t) if isinstance(m, gast.Name) and isinstance(m.ctx, gast.Store)]
-            bound_elsewhere = node.id in params or any(m.id == node.id for m in stores) or any(
-                isinstance(n, (gast.For, gast.AugAssign)) and isinstance(n.target, gast.Name)
-                and n.target.id == node.id for n in gast.walk(self.node))
-            return bool(values) and not bound_elsewhere and all(self.surely_array_value(v, seen) for v in values)
+            values, other = self.name_bindings()
+            v = values.get(node.id, [])
+            return bool(v) and node.id not in other and all(self.surely_array_value(e, seen) for e in v)
         return False
+
+    def name_bindings(self):
+        """({name: values of its plain `name = value` bindings}, names bound any other way:
+        parameters, loop targets, augmented and tuple targets), kept until the next step."""
+        if self._bindings is None:
+            values, other = {}, set(self.spec.dyn_params) | set(self.spec.hidden_names())
+            for n in gast.walk(self.node):
+                if isinstance(n, gast.Assign):
+                    for t in n.targets:
+                        if isinstance(t, gast.Name):
+                            values.setdefault(t.id, []).append(n.value)
+                        else:
+                            other |= A.names_in(t, gast.Store)
+                elif isinstance(n, (gast.For, gast.AugAssign)):
+                    other |= A.names_in(n.target, gast.Store)
+            self._bindings = (values, other)
+        return self._bindings
 
     def groups(self, sites, containers=True):
         """Union-find over names that may share a buffer (flow-insensitive); without
@@ -433,6 +501,7 @@ class _Alias:
                 n.id = subs[n.id]
 
     def step(self):
+        self._bindings = None
         sites = self.sites()
         groups = self.groups(sites)
         same = self.same_groups(sites)
@@ -454,6 +523,14 @@ class _Alias:
                 # what may be stale, and they are in `live` themselves)
                 params = set(self.spec.dyn_params) | set(self.spec.hidden_names())
                 live = {m for m in live if m in params or not self.bound_after(sites, site, m)}
+                # a name whose every binding is on the other side of an `if` from the write,
+                # or after it outside any loop, holds nothing the write changes
+                live = {m for m in live if self.bound_at(sites, m) is None
+                        or any(self.may_reach(b, site) for b in self.bound_at(sites, m))}
+                if how in ("store", "inplace"):
+                    sharing = self.sharing_at(name, site, sites)
+                    if sharing is not None:
+                        live &= sharing
                 if how == "helper" and live and self.inline(site):
                     self.substitute_copies()    # `y_1 = y` of the parameters: y_1 is y
                     return True
@@ -467,8 +544,20 @@ class _Alias:
                     continue
                 if self.rewrite(site, name, how, live, sites, defs):
                     return True
-                users = sorted(v for v in live if not v.startswith("_"))
-                this = f"`{name}`" if not name.startswith("_") else "an array"
+                if how == "inplace":
+                    # `w -= v` where w may share an array with others: a number is rebound, and
+                    # nothing else changes; an array is refused when the code runs
+                    where = f"{self.src.filename.split('/')[-1]}:{getattr(site.stmt, 'lineno', '?')}"
+                    shared = sorted(self.shown.get(v, v) for v in live if not v.startswith("_"))
+                    guard = A.call(A.attr(self.program.module_alias("runtime.checks"), "rebinds_number"),
+                                   [A.name(name), A.const(self.shown.get(name, name)),
+                                    A.const(shared[0] if shared else ""), A.const(where)])
+                    k = next(i for i, st in enumerate(site.block) if st is site.stmt)
+                    site.block.insert(k, A.located(A.expr_stmt(guard), site.stmt))
+                    site.stmt.tp_alias_done = True
+                    return True
+                users = sorted(self.shown.get(v, v) for v in live if not v.startswith("_"))
+                this = f"`{self.shown.get(name, name)}`" if not name.startswith("_") else "an array"
                 if users:
                     what = users[0]
                     raise TranspileError(
@@ -498,6 +587,7 @@ class _Alias:
         own = view_defs.get(name)
         if how in ("call", "container"):
             return False
+        same = self.same_object(name, site, sites) if how in ("store", "inplace", "rebind") else {name}
         if own is not None:
             if len(own) != 1 or defs.get(name) != 1 + (how in ("inplace", "rebind")):
                 return False
@@ -520,13 +610,26 @@ class _Alias:
         elif how == "inplace":
             # `y *= 2` on a base: ANF rebinds y; its views taken again below read the new values.
             pass
+        # Names bound to the same array as `name` (`w = x`) see the write: they are bound to
+        # its new value (after `w *= 2`, only where that array is one: a number is rebound).
+        mirrors, mirrored = [], set()
+        refreshed_bases = set()
+        for other in live - handled:
+            vd = view_defs.get(other)
+            if vd is not None and len(vd) == 1 and vd[0][1][1] in same - {name}:
+                refreshed_bases.add(vd[0][1][1])
+        for other in sorted(((live - handled) | refreshed_bases) & (same - {name})):
+            mirrors.extend(self.mirror(other, name, how, site.stmt))
+            mirrored.add(other)
+        handled |= mirrored & live
+        new_after.extend(mirrors)
         # Views of `name` read later are taken again after the write.
         for other in sorted(live - handled):
             vd = view_defs.get(other)
             if vd is None or len(vd) != 1:
                 continue
             vsite, (kind, base, detail) = vd[0]
-            if base != name or vsite.pos > site.pos and not site.loops:
+            if base not in same or vsite.pos > site.pos and not site.loops:
                 continue
             if not self.surely_array(kind, detail):
                 continue    # `a = y[i]` may be a number (a copy): checked below instead
@@ -544,7 +647,7 @@ class _Alias:
             if vd is None or len(vd) != 1 or how not in ("store", "inplace", "rebind"):
                 return False
             kind, base, detail = vd[0][1]
-            return kind == "sub" and base == name and not self.surely_array(kind, detail)
+            return kind == "sub" and base in same and not self.surely_array(kind, detail)
 
         displays = {}
         for s_ in sites:
@@ -566,7 +669,8 @@ class _Alias:
                 continue
             for v in guarded:
                 guard = A.expr_stmt(A.call(A.attr(self.program.module_alias("runtime.checks"),
-                                                  "unwritten_view"), [A.name(v), A.const(v), A.const(where)]))
+                                                  "unwritten_view"), [A.name(v), A.const(self.shown.get(v, v)),
+                                                                     A.const(where)]))
                 new_after.append(A.located(guard, site.stmt))
             handled.add(other)
         if live - handled or not new_after:
@@ -580,6 +684,133 @@ class _Alias:
             k += len(stmt) - 1
         block[k + 1:k + 1] = new_after
         return True
+
+    def fresh_value(self, value):
+        """Whether `value` is surely a new object (or a number): nothing else can hold it yet."""
+        if isinstance(value, (gast.BinOp, gast.UnaryOp, gast.Compare, gast.Constant)):
+            return True
+        if not isinstance(value, gast.Call) or any(kw.arg in ("out", "copy") for kw in value.keywords):
+            return False
+        if isinstance(value.func, gast.Attribute) and value.func.attr == "copy" and not value.args \
+                and find_callee(self.program, value.func) is None:
+            return True
+        fn = self.resolve(value.func)
+        if fn is None or not _numpy_like(fn):
+            return False
+        return isinstance(fn, np.ufunc) or _fn_name(fn) in _FRESH_FUNCS
+
+    def sharing_at(self, name, site, sites):
+        """The names that may hold `name`'s array (or a view of it) when `site` runs, where
+        `name` was last bound to a fresh value before it on every path: only names taken from
+        it since then. None when that cannot be told (the analysis is flow-insensitive then)."""
+        binds = [b for b in (self.bound_at(sites, name) or [])
+                 if not getattr(b.stmt, "tp_inplace", False) and not getattr(b.stmt, "tp_mirror", False)
+                 and b is not site and self.dominates(b, site)]
+        if not binds:
+            return None
+        b = max(binds, key=lambda s_: s_.pos)
+        st = b.stmt
+        if not (isinstance(st, gast.Assign) and isinstance(st.targets[0], gast.Name)
+                and self.fresh_value(st.value)) or self.rebound_between(sites, b, site, {name}):
+            return None
+        outer = [L for L in site.loops if not any(L is M for M in b.loops)]
+        span = {id(n) for L in outer[:1] for n in gast.walk(L)}
+        region = [s_ for s_ in sites if (b.pos < s_.pos < site.pos or id(s_.stmt) in span) and s_ is not site]
+        found = {name}
+        changed = True
+        while changed:
+            changed = False
+            for s_ in region:
+                st = s_.stmt
+                for n in gast.walk(st) if not isinstance(st, (gast.If, gast.For, gast.While)) else \
+                        [m for h in self.heads(st) for m in gast.walk(h)]:
+                    if isinstance(n, (gast.List, gast.Tuple, gast.Dict, gast.Set)) and A.names_in(n) & found \
+                            and not (isinstance(st, gast.Assign) and isinstance(st.targets[0], gast.Tuple)
+                                     and n is st.targets[0]):
+                        return None     # in a container
+                    if isinstance(n, gast.Call) and find_callee(self.program, n.func) is not None \
+                            and A.names_in(n) & found:
+                        return None     # a helper may return it
+                if isinstance(st, gast.For) and A.names_in(st.iter) & found:
+                    return None         # rows of it
+                if isinstance(st, gast.Assign) and isinstance(st.targets[0], gast.Name) \
+                        and st.targets[0].id not in found:
+                    v = self.view_of(st.value)
+                    if v is not None and v[1] in found:
+                        found.add(st.targets[0].id)
+                        changed = True
+                    elif isinstance(st.value, gast.Call) and not self.fresh_value(st.value) \
+                            and A.names_in(st.value) & found:
+                        return None     # a call that may return it
+        return found
+
+    def same_object(self, name, site, sites):
+        """The names certainly bound to the same object as `name` when `site` runs: joined by
+        a plain copy `a = b` that runs before `site` on every path to it (no `if` branch or
+        loop around it that is not around `site` too), with neither name bound anew in
+        between (an in-place operator or a mirror made here does not count: for an array
+        they keep it; a write into a number fails before)."""
+        copies = []
+        for s_ in sites:
+            st = s_.stmt
+            if isinstance(st, gast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], gast.Name) \
+                    and isinstance(st.value, gast.Name) and not getattr(st, "tp_inplace", False) \
+                    and not getattr(st, "tp_mirror", False) and st.targets[0].id != st.value.id:
+                copies.append((s_, st.targets[0].id, st.value.id))
+        found = {name}
+        changed = True
+        while changed:
+            changed = False
+            for s_, a, b in copies:
+                if (a in found) == (b in found) or not self.dominates(s_, site):
+                    continue
+                if self.rebound_between(sites, s_, site, {a, b}):
+                    continue
+                found |= {a, b}
+                changed = True
+        return found
+
+    @staticmethod
+    def dominates(a, b):
+        """Site `a` runs before site `b` on every path to `b` (structured code: `a` earlier,
+        in no branch and no loop that `b` is not in too)."""
+        return a.pos < b.pos and tuple(b.branches[:len(a.branches)]) == tuple(a.branches) \
+            and len(a.loops) <= len(b.loops) and all(L is M for L, M in zip(a.loops, b.loops))
+
+    @staticmethod
+    def rebound_between(sites, a, b, names):
+        """A plain binding of one of `names` that may run after site `a` and before site `b`
+        (between them, or anywhere in a loop around `b` that is not around `a`)."""
+        outer = [L for L in b.loops if not any(L is M for M in a.loops)]
+        span = {id(n) for L in outer[:1] for n in gast.walk(L)}
+        for s_ in sites:
+            st = s_.stmt
+            if s_ is a or getattr(st, "tp_inplace", False) or getattr(st, "tp_mirror", False):
+                continue
+            if not (a.pos < s_.pos < b.pos and not _Alias.exclusive(s_, b) or id(st) in span):
+                continue
+            if isinstance(st, gast.Assign):
+                targets = [t for t in st.targets if not isinstance(t, gast.Subscript)]
+            elif isinstance(st, (gast.For, gast.AugAssign)):
+                targets = [st.target]
+            else:
+                continue
+            if any(names & A.names_in(t, gast.Store) for t in targets):
+                return True
+        return False
+
+    def mirror(self, other, name, how, model):
+        """`other = name` after a write into `name` (`other` is the same array); after an
+        in-place operator, only where it is an array."""
+        st = A.located(A.assign(other, A.name(name)), model)
+        st.tp_mirror = True
+        st.tp_alias_done = True
+        if how != "inplace":
+            return [st]
+        test = self.fresh("_is_array")
+        check = A.located(A.assign(test, A.call(A.attr(self.program.module_alias("runtime.checks"), "is_array"),
+                                                [A.name(other)])), model)
+        return [check, A.located(gast.If(test=A.name(test), body=[st], orelse=[]), model)]
 
     def stable(self, vsite, site, sites, kind, detail, base):
         """The base and the names a view's index or arguments read are not rebound between
@@ -635,6 +866,7 @@ class _Alias:
                  or any(isinstance(m, gast.Name) and m.id == n and isinstance(m.ctx, gast.Store)
                         for m in gast.walk(gast.Module(body=body, type_ignores=[])))}
         renames = {n: self.fresh(f"{n}_{callee.gen_name}_") for n in sorted(inner)}
+        self.shown.update({new: self.shown.get(n, n) for n, new in renames.items()})
         for m in gast.walk(gast.Module(body=body, type_ignores=[])):
             if isinstance(m, gast.Name) and m.id in renames:
                 m.id = renames[m.id]
@@ -700,7 +932,7 @@ class _Alias:
             if isinstance(p, (gast.Slice, gast.Constant)):
                 continue
             call = A.call(A.attr(self.program.module_alias("runtime.checks"), "view_index"),
-                          [copy.deepcopy(p), A.const(name), A.const(where)])
+                          [copy.deepcopy(p), A.const(self.shown.get(name, name)), A.const(where)])
             guards.append(A.located(A.expr_stmt(call), vsite.stmt))
         k = next(j for j, st in enumerate(vsite.block) if st is vsite.stmt)
         vsite.block[k + 1:k + 1] = guards
@@ -768,12 +1000,45 @@ def groups_of_name(alias, sites, name):
     return alias.groups(sites, containers=False).get(name, {name})
 
 
+_CUTS = [0]     # how many times _params_written met a function it was already inside
+
+
 def _params_written(program, callee, seen=None):
-    """Parameters a generated function may change in place (directly or through its calls)."""
+    """Parameters a generated function may change in place (directly or through its calls).
+    Memoised per program on the function's current text, where no recursion was cut short
+    on the way (then the answer does not depend on who asked)."""
     seen = seen or set()
-    if id(callee) in seen or not hasattr(callee, "dyn_params"):
+    if not hasattr(callee, "dyn_params"):
         return set()
-    seen = seen | {id(callee)}
+    if id(callee) in seen:
+        _CUTS[0] += 1
+        return set()
+    memo = program.__dict__.setdefault("_params_written_memo", {})
+    key = _text_key(program, callee)
+    if key in memo:
+        return set(memo[key])
+    cuts = _CUTS[0]
+    out = _find_params_written(program, callee, seen | {id(callee)})
+    if _CUTS[0] == cuts:
+        memo[key] = frozenset(out)
+    return out
+
+
+def _text_key(program, callee):
+    """The current text of `callee` and of every function it reaches through its calls."""
+    todo, found, key = [callee], set(), []
+    while todo:
+        fn = todo.pop()
+        if id(fn) in found or not hasattr(fn, "node"):
+            continue
+        found.add(id(fn))
+        key.append((id(fn), gast.dump(fn.node)))
+        todo.extend(c for n in gast.walk(fn.node) if isinstance(n, gast.Call)
+                    for c in [find_callee(program, n.func)] if c is not None)
+    return tuple(key)
+
+
+def _find_params_written(program, callee, seen):
     params = set(callee.dyn_params)
     sub = _Alias(program, callee)
     sub.seen = seen

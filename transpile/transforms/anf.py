@@ -420,3 +420,22 @@ def run_generated(program):
             run(program, e)
             e.locals |= A.names_in(e.node)
             e.anf_done = True
+
+
+def restore_in_place(program, spec):
+    """`b = b - g` back to `b -= g` where ANF made it from an augmented assignment, in code
+    that runs as written (a jitted function that calls a transformation): Python writes an
+    array operand in place, and the caller sees the write. The derivative and batched
+    functions made from `spec` are copies taken before this pass."""
+    for n in gast.walk(spec.node):
+        for field in ("body", "orelse"):
+            stmts = getattr(n, field, None)
+            if not isinstance(stmts, list):
+                continue
+            for k, st in enumerate(stmts):
+                if getattr(st, "tp_inplace", False) and isinstance(st, gast.Assign) \
+                        and isinstance(st.targets[0], gast.Name) and isinstance(st.value, gast.BinOp) \
+                        and isinstance(st.value.left, gast.Name) and st.value.left.id == st.targets[0].id:
+                    aug = gast.AugAssign(target=A.store(st.targets[0].id), op=st.value.op, value=st.value.right)
+                    stmts[k] = A.located(aug, st)
+    return spec.node

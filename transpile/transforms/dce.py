@@ -125,6 +125,8 @@ def _stmt(stmt, live, keep, apply=True):
         return stmt, _uses(stmt)
     if isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Constant):
         return stmt, live
+    if isinstance(stmt, gast.AugAssign):        # `b += 1` reads b too
+        return stmt, live | _uses(stmt) | _uses_store(stmt.target)
     return stmt, live | _uses(stmt)
 
 
