@@ -28,14 +28,6 @@ import operator
 
 import numpy as np
 
-
-# Here, beside the helpers that warn with it at run time (runtime/numba_nep50.py);
-# the compiler's warnings use it too (transpile.errors.warn_at).
-class TranspileWarning(UserWarning):
-    """Generated code will run, but not exactly as NumPy would; the message
-    says how, and is reported at the user's line when the code is generated."""
-
-
 # helper stem -> (the Python operator, the NumPy ufunc behind it)
 OPERATORS = {
     "add": (operator.add, np.add), "sub": (operator.sub, np.subtract),

@@ -26,7 +26,7 @@ from numba.extending import intrinsic, overload
 from numba.np import numpy_support
 
 from . import nep50
-from .nep50 import TranspileWarning
+from .errors import TranspileWarning
 
 _NUMBER = (types.Boolean, types.Integer, types.Float, types.Complex)
 

@@ -11,8 +11,7 @@ Subclasses also derive from the builtin a Python user would expect
 (a failed Numba type inference is `TranspileTypingError`, also a `TypeError`;
 an undefined name is `TranspileNameError`, also a `NameError`).
 """
-from runtime.errors import Location, TranspileError, _location_attrs  # noqa: F401 (re-exported)
-from runtime.nep50 import TranspileWarning  # noqa: F401  (runtime warns with it too: defined there)
+from runtime.errors import Location, TranspileError, TranspileWarning, _location_attrs  # noqa: F401 (re-exported)
 
 
 class SourceUnavailableError(TranspileError, TypeError):
