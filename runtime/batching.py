@@ -10,7 +10,10 @@ This module must not import numba, nor anything from `transpile`.
 """
 import numpy as np
 
+from runtime.adjoint import _float_dtype, _norm_axes, add_at
+from runtime.checks import check_unpack
 from runtime.random import KeyArray, key_batch
+from runtime.tape import grad_seed
 
 __all__ = ["axis_size", "check_size", "check_nonempty", "alloc", "moveaxis", "broadcast",
            "number_lanes", "set_lane", "copy_lanes", "guard_divisor", "zero_divisor", "check_zero_divisor",
@@ -351,7 +354,6 @@ def broadcast_examples(a, shape):
 
 def check_unpack_examples(v, n, where):
     """`checks.check_unpack` of each example of batched `v` (they share a shape)."""
-    from runtime.checks import check_unpack
     if np.shape(v)[0]:
         check_unpack(v[0], n, where)
 
@@ -386,7 +388,6 @@ def example_like(a):
 def seed_examples(ans):
     """`tape.grad_seed` of each example of batched `ans`: JAX's TypeError
     unless the examples are numbers, else a batch of 1.0."""
-    from runtime.tape import grad_seed
     ans = np.asarray(ans)
     grad_seed(example_like(ans))
     return np.ones(ans.shape[0])
@@ -415,7 +416,6 @@ def unbroadcast_examples(g, like):
 
 def unreduce_examples(g, a, axis=None, keepdims=False):
     """`adjoint.unreduce(example, a, axis, keepdims)` for each example of batched `g`."""
-    from runtime.adjoint import _float_dtype, _norm_axes
     g = np.asarray(g)
     n = g.shape[0]
     if np.ndim(a) == 0:
@@ -431,7 +431,6 @@ def unreduce_examples(g, a, axis=None, keepdims=False):
 def add_at_examples(target, index, g):
     """`adjoint.add_at(example_t, index, example_g)` for each pair of
     examples (scatter-add into batched `target`, in place; returns it)."""
-    from runtime.adjoint import add_at
     target = np.asarray(target)
     g = np.asarray(g)
     n = target.shape[0]

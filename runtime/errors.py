@@ -2,7 +2,8 @@
 
 It lives in `runtime/` (below everything) so that checks made by generated code when it
 runs (an alias that cannot be followed) raise the same `TranspileError` as the checks made
-when it is generated; `transpile.errors` re-exports it with its subclasses.
+when it is generated; `transpile.errors` re-exports it with its subclasses. The same goes
+for `TranspileWarning` (runtime/numba_nep50.py warns with it when compiled code runs).
 """
 
 
@@ -52,3 +53,8 @@ def _location_attrs(err, location):
     err.filename = location.filename if location else None
     err.lineno = location.lineno if location else None
     err.text = location.text if location else None
+
+
+class TranspileWarning(UserWarning):
+    """Generated code will run, but not exactly as NumPy would; the message
+    says how, and is reported at the user's line when the code is generated."""

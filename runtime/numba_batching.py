@@ -12,8 +12,11 @@ from numba.core.errors import TypingError
 from numba.extending import overload, register_jitable
 from numba.np.numpy_support import as_dtype
 
+from runtime import adjoint as A
 from runtime import batching as B
-from runtime import npx
+from runtime import checks, npx
+from runtime import tangent as T
+from runtime import tape as TP
 from runtime._nb_common import JIT, const, is_array, is_scalar
 
 _R = B.RANK_MESSAGE
@@ -534,7 +537,6 @@ def _broadcast_examples(a, shape):
 
 @overload(B.check_unpack_examples, jit_options=JIT)
 def _check_unpack_examples(v, n, where):
-    from runtime import checks
 
     def impl(v, n, where):
         if v.shape[0] > 0:
@@ -568,7 +570,6 @@ def _example_like(a):
 
 @overload(B.seed_examples, jit_options=JIT)
 def _seed_examples(ans):
-    from runtime import tape as TP
 
     def impl(ans):
         TP.grad_seed(B.example_like(ans))
@@ -592,25 +593,21 @@ def _same_shape_first(g, like, helper, params):
 
 @overload(B.fit_examples, jit_options=JIT)
 def _fit_examples(v, like):
-    from runtime import tangent as T
     return _same_shape_first(v, like, T.fit, ["v", "like"])
 
 
 @overload(B.unbroadcast_examples, jit_options=JIT)
 def _unbroadcast_examples(g, like):
-    from runtime import adjoint as A
     return _same_shape_first(g, like, A.unbroadcast, ["g", "like"])
 
 
 @overload(B.unreduce_examples, jit_options=JIT)
 def _unreduce_examples(g, a, axis=None, keepdims=False):
-    from runtime import adjoint as A
     return _per_example(A.unreduce, ["g", "a", "axis=None", "keepdims=False"])
 
 
 @overload(B.add_at_examples, jit_options=JIT)
 def _add_at_examples(target, index, g):
-    from runtime import adjoint as A
     if is_array(target) and target.ndim == 1:
         def impl_s(target, index, g):
             for b in range(target.shape[0]):

@@ -9,7 +9,7 @@ from numba import njit, types
 from numba.core.errors import TypingError
 from numba.extending import overload
 
-from . import checks
+from . import checks, npx
 
 _INT = (types.Integer,)
 
@@ -70,8 +70,6 @@ def _is_nd_mask(a, i):
 @overload(checks.getitem, inline="always")
 def _getitem(a, i, where):
     if _is_nd_mask(a, i):
-        from . import npx
-
         def impl(a, i, where):
             for d in range(i.ndim):
                 if i.shape[d] != a.shape[d]:
@@ -92,8 +90,6 @@ def _getitem(a, i, where):
 @overload(checks.setitem, inline="always")
 def _setitem(a, i, v, where):
     if _is_nd_mask(a, i):
-        from . import npx
-
         def impl(a, i, v, where):
             for d in range(i.ndim):
                 if i.shape[d] != a.shape[d]:

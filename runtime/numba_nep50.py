@@ -26,6 +26,7 @@ from numba.extending import intrinsic, overload
 from numba.np import numpy_support
 
 from . import nep50
+from .errors import TranspileWarning
 
 _NUMBER = (types.Boolean, types.Integer, types.Float, types.Complex)
 
@@ -582,7 +583,6 @@ _NARROW_REGISTRY = {}
 def _narrow_warning(op, where):
     """Python: the TranspileWarning of `narrow` (at run time: Numba's disk cache
     skips typing, so a warning given while typing would be given once only)."""
-    from transpile.errors import TranspileWarning
     filename, _, line = where.rpartition(":")
     warnings.warn_explicit(
         f"{op} inside an array expression: where it overflows, NumPy wraps and jit may give other values "

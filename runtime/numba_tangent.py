@@ -5,6 +5,7 @@ from numba import types
 from numba.core.errors import TypingError
 from numba.extending import overload
 
+from . import npx
 from . import tangent as T
 from .numba_tape import check_output_type
 from .tape import COMPLEX_ADVICE
@@ -84,7 +85,6 @@ def _matrix_trace(m):
 
 @overload(T.einsum_tangent)
 def _einsum_tangent(subscripts, operands, tangents):
-    from runtime import npx
     n = len(operands)
     lines = ['def et(subscripts, operands, tangents):']
     terms = []

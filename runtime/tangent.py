@@ -16,6 +16,7 @@ on it) calls.  Each runs under NumPy here and under Numba through
 """
 import numpy as np
 
+from runtime.adjoint import _norm_one, einsum_vjp, prod_others, unreduce
 from runtime.tape import COMPLEX_ADVICE, check_output
 
 
@@ -84,7 +85,6 @@ def einsum_vjps_tangent(subscripts, g, operands, tangents):
     """The tangent of ``runtime.adjoint.einsum_vjps(subscripts, g, operands)``
     with respect to the operands: cotangent i is linear in every operand but
     the i-th."""
-    from runtime.adjoint import einsum_vjp
     out = []
     for i in range(len(operands)):
         acc = 0.0
@@ -101,7 +101,6 @@ def prod_others_tangent(a, ta, axis=None):
     """The tangent of ``runtime.adjoint.prod_others(a, axis)`` along ``ta``:
     element i gets sum over j != i of ta_j times the product of the others
     (exact with zeros; O(n^2), for second derivatives of prod)."""
-    from runtime.adjoint import prod_others
     if np.ndim(a) == 0:
         return 0.0
     a = np.asarray(a, float)
@@ -130,7 +129,6 @@ def norm_grad_tangent(x, ans, tx, tans, ord=None, axis=None, keepdims=False):
     keepdims)`` along ``tx`` (and ``tans``, the norm's own tangent) for
     Euclidean/Frobenius norms and p-norms of vectors; 0 for the piecewise
     linear norms (1, inf)."""
-    from runtime.adjoint import _norm_one, unreduce
     if np.ndim(x) == 0:
         return 0.0
     x = np.asarray(x, float)

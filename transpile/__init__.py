@@ -8,8 +8,7 @@
             return np.sin(x)
         return x ** 2
 """
-__version__ = "0.1.0"
-
+from ._version import __version__  # noqa: F401
 from . import _malloc  # noqa: E402,F401  (glibc keeps heap slack: see transpile/_malloc.py)
 
 from .api import jit  # noqa: E402

@@ -14,15 +14,13 @@ import numpy as np
 
 from . import numpy_semantics as _semantics
 from . import pipeline
+from .compose import check_jittable
 from .errors import SourceUnavailableError, TranspileTypingError, UnsupportedArgumentError
 from .source import as_function
-from .values import is_dynamic, static_key
+from .values import _DYN, _DYNAMIC_TYPES, is_dynamic, static_key
 from .structure import TreeParam, is_container
 from .tree import tree_flatten, tree_unflatten
 
-_DYNAMIC_TYPES = frozenset((float, int, bool, complex, np.ndarray, np.float64, np.float32,
-                            np.int64, np.int32, np.bool_, np.complex128))
-_DYN = "dyn"
 BACKENDS = ("numba", "python", "cuda")
 # Python numbers follow NumPy 2's rules (NEP 50) in generated code
 # (transpile/transforms/nep50.py): which arguments are Python numbers, and
@@ -187,6 +185,9 @@ class Jitted:
     def _function(self):
         """The user's function (bound to its instance for a method)."""
         return self._fn if self._self is None else types.MethodType(self._fn, self._self)
+
+    #: the specializer's protocol (transpile/calls.py): a transformation of a user function
+    __transpile_transformed__ = True
 
     # The specializer treats a Jitted called from generated code as its function.
     @property
@@ -372,7 +373,6 @@ def jit(fn=None, *, static_argnums=(), static_argnames=(), backend="numba"):
     with_backend = getattr(fn, "with_backend", None)
     if with_backend is not None:    # jit(grad(f)): the same generated source, compiled
         if backend == "cuda":       # a kernel: vmap outermost (transpile/codegen/numba_cuda.py)
-            from .codegen.numba_cuda import check_jittable
             check_jittable(fn)
         out = with_backend(backend)
         if isinstance(static_argnums, int) or static_argnums or static_argnames:

@@ -2,7 +2,7 @@
 as a callee, its static arguments bound) and to transformations of them
 (`tp.grad(g)(x)`, `tp.jvp(g, (x,), (v,))` inside transformed code), which
 are recorded as `Embedded` calls whose derivative layers are generated after
-ANF (transpile/ad/layers.py).
+ANF (transpile/compose.py).
 
 `Calls` is a mixin of the specializer (transpile/specialize.py): its methods
 use the specializer's program, spec, location and static evaluation.
@@ -15,6 +15,7 @@ import numpy as np
 from . import astutil as A
 from . import structure as S
 from .errors import TranspileError
+from .layer import embedded_layer
 from .resolve import param_names
 from .source import get_source, unwrap
 from .tree import tree_structure, tree_unflatten
@@ -24,22 +25,21 @@ from .values import NOT_STATIC as _NOT_STATIC, is_dynamic
 class Calls:
     """The specializer's handling of calls to user functions and their transformations."""
 
-    def call_transformed(self, node, tr, layers, args, keywords, extra_args):
-        """A call to a derivative transformation of a user function: the
-        function is specialized as a callee, and the call is recorded as
-        `Embedded` (the layers are generated after ANF, see
-        transpile/ad/layers.py); `extra_args` come after the hidden ones."""
-        fn, bound_self = tr._fn, tr._self
+    def call_transformed(self, node, fn, bound_self, layers, args, keywords, extra_args):
+        """A call to a derivative transformation of user function `fn` (a
+        method of `bound_self` if not None): the function is specialized as
+        a callee, and the call is recorded as `Embedded` (the layers are
+        generated after ANF, see transpile/compose.py); `extra_args` come
+        after the hidden ones."""
         src, statics, dyn_args = self.bind_call(node, fn, bound_self, args, keywords)
         names = param_names(src.node.args)
         offset = 1 if bound_self is not None else 0
         callee = self.program.specialize(fn, statics, src=src)
         layer_dicts, out_tree, out_paths = [], None, None
         for kind, argnums, has_aux in layers:
-            if kind == "vmap":          # argnums is the VmapSpec (transpile/vmap_api.py)
-                from . import vmap_api
+            if kind == "vmap":          # argnums is the VmapSpec (transpile/layer.py)
                 try:
-                    layer_dicts.append(vmap_api.embedded_layer(
+                    layer_dicts.append(embedded_layer(
                         argnums, names, len(args) + offset, {k.arg for k in keywords}, statics, offset))
                 except (TypeError, ValueError) as exc:
                     raise TranspileError(str(exc), self.location(node)) from None
@@ -73,7 +73,7 @@ class Calls:
         kinds = {kind for kind, _, _ in layers}
         if callee.out_tree is not None and layers[-1][2] and out_tree is None:
             # has_aux: (loss, aux) returned flat -> (gradients, aux) or ((loss, aux), gradients);
-            # (J, aux) or (out, out_dot, aux), the aux's leaves flat (transpile/ad/layers.py)
+            # (J, aux) or (out, out_dot, aux), the aux's leaves flat (transpile/compose.py)
             flat, n = callee.out_tree, callee.out_tree.num_leaves
             leaf = tree_structure(0)
             g_def = leaf if as_int else S.tuple_structure([leaf] * len(wrt))
@@ -152,15 +152,13 @@ class Calls:
             if inner[-1][2] and not (has_aux and inner[-1][0] in ("grad", "jacfwd", "jacrev")):
                 raise TranspileError("jvp of a transformation with has_aux=True needs has_aux=True too, "
                                      "over grad, jacfwd or jacrev", self.location(node))
-            return self.call_transformed(node, f, inner + [layer], list(primals), [], list(tangents))
+            return self.call_transformed(node, f._fn, f._self, inner + [layer], list(primals), [],
+                                         list(tangents))
         target, bound_self = _callee_of(f) if f is not _NOT_STATIC else (None, None)
         if target is None:
             raise TranspileError("tp.jvp(f, ...) in transformed code needs f to be a user function known "
                                  "when the code is generated", self.location(node))
-        from .derivatives import Transformed
-        tr = Transformed.__new__(Transformed)
-        tr._fn, tr._self = target, bound_self
-        return self.call_transformed(node, tr, [layer], list(primals), [], list(tangents))
+        return self.call_transformed(node, target, bound_self, [layer], list(primals), [], list(tangents))
 
     def bind_call(self, node, fn, bound_self, args, keywords):
         """(source, statics, dynamic argument nodes) of a call to user function `fn`."""
@@ -249,7 +247,7 @@ def _numbers(value):
 class Embedded:
     """A call in generated code to a derivative transformation of a user
     function: `call` (its func a placeholder `name`), the specialized
-    `callee`, the layers (dicts, see transpile/ad/layers.py), and arguments
+    `callee`, the layers (dicts, see transpile/layer.py), and arguments
     that come after the hidden ones (a jvp's tangents)."""
 
     def __init__(self, call, callee, layers, name, extra_args):
@@ -261,12 +259,14 @@ class Embedded:
 
 
 def _is_transformed(value):
-    from .api import Jitted
-    return isinstance(value, Jitted)
+    """`tp.jit(f)`, `tp.grad(f)`, ...: its class says so (api.Jitted), and
+    one that generated code can call has `layers_spec()`."""
+    return getattr(type(value), "__transpile_transformed__", False) is True
 
 
 def _is_jvp(func):
-    return getattr(func, "__module__", "") == "transpile.derivatives" and getattr(func, "__name__", "") == "jvp"
+    """`tp.jvp` (transpile/derivatives.py marks it)."""
+    return getattr(func, "__transpile_jvp__", False) is True
 
 
 def _is_user_function(value):

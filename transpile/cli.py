@@ -35,9 +35,13 @@ import sys
 
 import numpy as np
 
-from . import __version__, pipeline
+from . import pipeline
+from ._version import __version__
+from .api import _key_of  # the dispatcher's own rule: `statics_of` shows what a call would run
 from .codegen import loader
 from .errors import TranspileError
+from .source import as_function
+from .values import _DYN
 
 BACKENDS = ("numba", "python", "cuda")
 DEFAULT_ARG = 1.0  # the example value of a parameter without a default
@@ -204,8 +208,6 @@ def default_args(fn):
 
 def statics_of(fn, args, kwargs):
     """The static part of a call's signature, as the dispatcher computes it."""
-    from .api import _DYN, _key_of  # the dispatcher's own rule: show what a call would run
-
     bound = inspect.signature(fn).bind(*args, **kwargs)
     bound.apply_defaults()
     return {name: value for name, value in bound.arguments.items() if _key_of(value) is not _DYN}
@@ -241,7 +243,6 @@ def show_source(target, transform="jit", backend="numba", after=None, args_expr=
                     f"instance as the first of --args, e.g. --args '{owner.__name__}(...), 1.0'"
                 ) from None
         fn = getattr(instance, fn.__name__)
-    from .source import as_function
 
     plain, bound_self = as_function(fn)
     if args is None:

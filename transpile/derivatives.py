@@ -1,221 +1,20 @@
 """`jvp`, `jacfwd`, `jacrev`, `hessian`, and compositions of derivative
 transformations (`grad(grad(f))`, `jacfwd(jacrev(f))`), JAX's conventions.
 
-A `Transformed` holds the user's function and a stack of layers (innermost
-first); the `ad` pipeline generates one function per layer
-(transpile/ad/layers.py). Like `grad`, each runs eagerly with NumPy, and
-`tp.jit(...)` compiles the same source with Numba.
+A `Transformed` (transpile/transformed.py) holds the user's function and a
+stack of layers (innermost first); the `ad` pipeline generates one function
+per layer (transpile/compose.py). Like `grad`, each runs eagerly with NumPy,
+and `tp.jit(...)` compiles the same source with Numba.
 """
-import functools
-
 import numpy as np
 
-from .ad_api import (COMPLEX_ADVICE, Differentiated, _check_inexact, _check_output_leaves,
-                     _complex_note, _like, _no_complex_casts, _no_holomorphic, _refuse_complex)
-from .api import _DYN, call_args_of, transformation_of
-from .structure import is_container, mirror, rebuild_result, tree_key, tuple_structure
-from .tree import tree_flatten, tree_leaves, tree_map, tree_structure, tree_unflatten
-
-_LEAF = tree_structure(0)
-
-
-def _ranks(names, args, key):
-    """{parameter: ndim} of the dynamic array and number arguments, and of
-    the leaves of pytree arguments (the Jacobian wrappers vmap over basis
-    vectors and use them)."""
-    out = {}
-    for name, a, k in zip(names, args, key):
-        if tree_key(k) is not None:
-            out.update(zip(mirror(tree_key(k), name)[1], map(np.ndim, tree_leaves(a))))
-        elif k is _DYN and isinstance(a, (np.ndarray, np.generic, float, int, complex)):
-            out[name] = np.ndim(a)
-    return out
-
-
-def differentiated(tr, argnums, nums, args, key):
-    """What one derivative layer of `tr` differentiates, for arguments `args`
-    of signature `key`: (the generated parameters, a pytree argument's
-    leaves included; JAX's structure of the inputs, one argument's tree for
-    an int `argnums`, else a tuple over them; whether the generated code
-    returns a tuple over the parameters)."""
-    wrt, defs = [], []
-    for n in nums:
-        treedef = tree_key(key[n])
-        if treedef is not None:             # a pytree: its leaves, by their parameter names
-            wrt.extend(mirror(treedef, tr._names[n])[1])
-            defs.append(treedef)
-        elif key[n] is _DYN:
-            wrt.append(tr._names[n])
-            defs.append(_LEAF)
-        else:
-            raise TypeError(f"argument {tr._names[n]} of {tr._fn.__qualname__}() cannot be differentiated: "
-                            f"it is a {type(args[n]).__name__}, not a number or array")
-    as_int = isinstance(argnums, int)
-    return wrt, (defs[0] if as_int else tuple_structure(defs)), not (as_int and defs[0] == _LEAF)
-
-
-class Transformed(Differentiated):
-    """A stack of derivative transformations of one function."""
-
-    def __init__(self, fn, layers, backend="python"):
-        kind, argnums, has_aux = layers[0]
-        super().__init__(fn, kind if kind in ("grad", "value_and_grad") else "grad", argnums,
-                         has_aux, backend)
-        self.layers = list(layers)
-        self.mode = layers[-1][0]
-        self.argnums = layers[-1][1]
-        self._layer_argnums = [self._normalize(a) for _, a, _ in self.layers]
-        # the Jacobian wrappers vmap over basis vectors: their vectorizing
-        # rules depend on the ranks of the arguments
-        self._ranked = any(k not in ("grad", "value_and_grad", "jvp") for k, _, _ in self.layers)
-
-    def _signature(self, args):
-        key = super()._signature(args)
-        if self._ranked:
-            key = key + (("ranks",) + tuple(np.ndim(a) if k is _DYN else None for a, k in zip(args, key)),)
-        return key
-
-    def _normalize(self, argnums):
-        nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
-        offset = 1 if self._self is not None else 0
-        out = tuple(n + offset if n >= 0 else self._nargs + n for n in nums)
-        for n in out:
-            if not 0 <= n < self._nargs:
-                raise ValueError(f"argnums {argnums} out of range for {self._fn.__qualname__}()")
-        return out
-
-    def __repr__(self):
-        kinds = "(".join(k for k, _, _ in reversed(self.layers))
-        return f"<transpile.{kinds} of {self._fn.__qualname__}, backend {self.backend}>"
-
-    def layers_spec(self):
-        return list(self.layers)
-
-    def with_backend(self, backend):
-        new = super().with_backend(backend)
-        new.__class__ = Transformed
-        return new
-
-    def _generate(self, args, key):
-        from . import pipeline
-        from .ad_api import _GENERATED
-        from .api import arg_plan, statics_of
-        statics = statics_of(self._names, args, key)
-        layers, shapes = [], []
-        for (kind, argnums, has_aux), nums in zip(self.layers, self._layer_argnums):
-            wrt, in_def, tupled = differentiated(self, argnums, nums, args, key)
-            layers.append({"kind": kind, "wrt": wrt, "argnums_int": not tupled, "has_aux": has_aux,
-                           "ranks": _ranks(self._names, args, key) if self._ranked else {}})
-            shapes.append((kind, in_def, tupled))
-        shared = (self._fn, "ad", tuple((l["kind"], tuple(l["wrt"]), l["argnums_int"], l["has_aux"])
-                                        for l in layers), self.backend, key)
-        gen = _GENERATED.get(shared)
-        if gen is None or (gen.guards and any(b.read() is not v for b, v in gen.guards)):
-            gen = pipeline.build(self._fn, statics, None, "ad", self.backend, {"layers": layers,
-                                                                             "mode": "ad"})
-            gen.dyn_index = arg_plan(self._names, gen)
-            gen.trees = bool(gen.program.entry.tree_params)
-            gen.out_tree = gen.program.entry.out_tree
-            gen.shapes = shapes         # how to rebuild JAX's structure (structure.rebuild_result)
-            try:
-                _GENERATED[shared] = gen
-            except TypeError:
-                pass
-        self._cache[key] = gen
-        self.num_specializations += 1
-        return gen
-
-    def _diff_positions(self):
-        return {n for nums in self._layer_argnums for n in nums}
-
-    def _check_inputs(self, args):
-        for nums in self._layer_argnums:
-            for n in nums:
-                for leaf in (tree_leaves(args[n]) if is_container(args[n]) else [args[n]]):
-                    _check_inexact(leaf, self._names[n], self._fn.__qualname__)
-
-    def __call__(self, *args, **kwargs):
-        if self._self is not None:
-            args = (self._self,) + args
-        args = self._bind(args, dict(kwargs))
-        self._check_inputs(args)
-        out, gen = self._run(args, with_gen=True)
-        result = self._result(out, gen, args)
-        if self.layers[-1][0] not in ("grad", "value_and_grad"):    # grads were checked by _like
-            for leaf in tree_leaves(result[0] if self.layers[-1][2] else result):   # not the aux
-                if np.iscomplexobj(leaf):
-                    _refuse_complex(leaf)
-        return result
-
-    def _result(self, out, gen, args):
-        """The generated result in JAX's structure; gradients typed like their inputs."""
-        kind, _, has_aux = self.layers[0]
-        last = self.layers[-1]
-        if last[2] and (len(self.layers) > 1 or last[0] not in ("grad", "value_and_grad")):
-            # has_aux over a Jacobian or a stack (transpile/ad/layers.py `_with_aux`)
-            main, aux = out
-            return self._result_of(rebuild_result(main, gen.shapes, None), args), _aux_of(aux, gen)
-        if has_aux:     # vmap(grad(f, has_aux=True)): (gradients, aux) or ((value, aux), gradients)
-            shapes = [("grad",) + gen.shapes[0][1:]] + gen.shapes[1:]
-            flat = gen.out_tree         # (loss, aux) returned flat
-            if kind == "grad":
-                g, aux = out
-                if flat is not None:
-                    aux = tree_unflatten(flat.children[1], list(aux))
-                return self._result_of(rebuild_result(g, shapes, None), args), aux
-            value, g = out
-            if flat is not None:
-                value = tree_unflatten(flat, list(value))
-            return self._result_of((value, rebuild_result(g, shapes, None)), args)
-        return self._result_of(rebuild_result(out, gen.shapes, gen.out_tree), args)
-
-    def _result_of(self, out, args):
-        kind, argnums, _ = self.layers[-1]
-        nums = self._layer_argnums[-1]
-        if kind == "grad":
-            return _shape_grads(out, args, nums, argnums)
-        if kind == "value_and_grad":
-            value, g = out
-            return value, _shape_grads(g, args, nums, argnums)
-        return out
-
-
-def _shape_grads(g, args, nums, argnums):
-    """Gradients shaped and typed like their inputs, leaf by leaf."""
-    if isinstance(argnums, int):
-        x = args[nums[0]]
-        return tree_map(_like, g, x) if is_container(x) else _like(g, x)
-    return tuple(_shape_grads(b, args, (n,), 0) for b, n in zip(g, nums))
-
-
-def compose(fun, kind, argnums=0, has_aux=False):
-    """`kind` (grad, value_and_grad, jacfwd, jacrev) applied to a function
-    that is already a derivative transformation."""
-    return functools.update_wrapper(_stacked(fun, (kind, argnums, has_aux), kind), fun._fn)
-
-
-def _stacked(fun, layer, kind):
-    """A transformation whose layers are those of `fun` (a derivative or vmap
-    transformation) with `layer` outermost."""
-    if fun.mode == "vjp":
-        raise TypeError(f"a vjp is not a function of the primal inputs; {kind} the function")
-    inner = fun.layers if isinstance(fun, Transformed) else [(fun.mode, fun.argnums, fun.has_aux)]
-    if inner[-1][2] and not layer[2]:
-        raise NotImplementedError(f"{kind} of a transformation with has_aux=True (its output a pair "
-                                  f"(derivative, aux)) is not supported yet: give {kind} has_aux=True too")
-    if layer[2] and kind == "value_and_grad":
-        raise NotImplementedError("value_and_grad(..., has_aux=True) of a transformed function is not "
-                                  "supported yet")
-    if layer[2] and not (inner[-1][2] and inner[-1][0] in ("grad", "jacfwd", "jacrev")):
-        raise NotImplementedError(f"{kind}(..., has_aux=True) of a transformed function is supported over "
-                                  f"grad, jacfwd or jacrev with has_aux=True (hessian), not over "
-                                  f"{inner[-1][0]}" + (" without it" if not inner[-1][2] else ""))
-    layers = inner + [layer]
-    target = fun._function()
-    cls = Transformed
-    if any(layer[0] == "vmap" for layer in layers):     # a stack with vmap layers (vmap_api.py)
-        from .vmap_api import Vmapped as cls
-    return cls(target, layers, fun.backend)
+from .api import _relocate, call_args_of, transformation_of
+from .derivative_values import (_aux_of, _check_output_leaves, _complex_note, _like, _no_complex_casts,
+                                _no_holomorphic, _refuse_complex)
+from .structure import rebuild_result
+from .transformed import Differentiated, Transformed, _stacked, compose
+from .tree import tree_flatten, tree_leaves, tree_map
+from runtime.tape import COMPLEX_ADVICE
 
 
 def jacfwd(fun, argnums=0, has_aux=False, holomorphic=False):
@@ -289,7 +88,6 @@ def jvp(fun, primals, tangents, has_aux=False):
         with _no_complex_casts(tr.backend):
             out = gen.entry(*call_args, *[h.getter() for h in gen.hidden], *t_leaves)
     except Exception as exc:
-        from .api import _relocate
         _relocate(exc, gen)
         _complex_note(exc)
         raise
@@ -303,6 +101,9 @@ def jvp(fun, primals, tangents, has_aux=False):
     return y, y_dot
 
 
+jvp.__transpile_jvp__ = True      # the specializer's protocol (transpile/calls.py): tp.jvp in transformed code
+
+
 def _check_jvp_result(y, y_dot):
     """JAX's TypeError for an output that is not made of numbers and arrays
     (None, an empty pytree, is one); a complex output or tangent is refused."""
@@ -310,11 +111,6 @@ def _check_jvp_result(y, y_dot):
     for leaf in tree_leaves(y_dot):
         if np.iscomplexobj(leaf):
             _refuse_complex(leaf)
-
-
-def _aux_of(aux, gen):
-    """The aux the user's function returned (a pytree's leaves come flat)."""
-    return aux if gen.out_tree is None else tree_unflatten(gen.out_tree.children[1], list(aux))
 
 
 def linearize(fun, *primals):

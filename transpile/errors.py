@@ -11,9 +11,7 @@ Subclasses also derive from the builtin a Python user would expect
 (a failed Numba type inference is `TranspileTypingError`, also a `TypeError`;
 an undefined name is `TranspileNameError`, also a `NameError`).
 """
-
-
-from runtime.errors import Location, TranspileError, _location_attrs  # noqa: F401 (re-exported)
+from runtime.errors import Location, TranspileError, TranspileWarning, _location_attrs  # noqa: F401 (re-exported)
 
 
 class SourceUnavailableError(TranspileError, TypeError):
@@ -42,11 +40,6 @@ class UnsupportedArgumentError(TranspileError, TypeError):
 
 class TranspileInternalError(TranspileError, RuntimeError):
     """A bug in transpile. The message says which pass failed."""
-
-
-class TranspileWarning(UserWarning):
-    """Generated code will run, but not exactly as NumPy would; the message
-    says how, and is reported at the user's line when the code is generated."""
 
 
 def warn_at(message, location):

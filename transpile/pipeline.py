@@ -7,7 +7,7 @@
           (also value_and_grad and vjp: `options` say which)
     ad:   specialize -> desugar -> cflow -> anf -> alias -> layers -> dce -> checks -> codegen
           (jvp, jacfwd, jacrev, hessian and compositions: `options["layers"]`,
-          see transpile/ad/layers.py)
+          see transpile/compose.py)
 
 `TRANSPILE_PRINT_AFTER=specialize,desugar` prints the module's source after
 those passes (to stderr), as Numba's `NUMBA_DEBUG_*` variables do.
@@ -15,8 +15,11 @@ those passes (to stderr), as Numba's `NUMBA_DEBUG_*` variables do.
 import os
 import sys
 
-from .codegen import loader
+from . import compose
+from .ad import reverse
+from .codegen import loader, numba_cuda
 from .codegen.module import assemble
+from .errors import warn_at
 from .specialize import specialize
 from .transforms import alias, anf, cflow, checks, dce, desugar, einsum, nep50
 
@@ -34,16 +37,14 @@ _PER_FUNCTION = {"desugar": desugar.run, "checks": checks.run, "cflow": cflow.ru
 
 
 def _reverse(program, options):
-    from .ad import reverse
     wrt = options.get("wrt") or program.entry.dyn_params[:1]   # like grad's argnums=0
     if program.embedded:    # calls a transformation: forward mode over it, same (value, grads) result
         if options.get("mode") == "vjp":
             raise NotImplementedError("vjp of a function that calls a derivative transformation")
-        from .ad import layers
         _embedded(program, options)
         layer = {"kind": "value_and_grad", "wrt": wrt, "argnums_int": False,
                  "has_aux": options.get("has_aux", False)}
-        program.entry_name = layers.build(program, program.entry, [layer], {}).gen_name
+        program.entry_name = compose.build(program, program.entry, [layer], {}).gen_name
         program.entry_extra_params = []
         return
     grad = reverse.run(program, wrt, options.get("mode", "grad"),
@@ -53,19 +54,17 @@ def _reverse(program, options):
 
 
 def _layers(program, options):
-    from .ad import layers
-    layers.run(program, options["layers"])
+    compose.run(program, options["layers"])
 
 
 def _embedded(program, options):
     """Generate the derivative layers of every `Embedded` call and point the
-    call at the result (transpile/ad/layers.py)."""
+    call at the result (transpile/compose.py)."""
     if not program.embedded:
         return
-    from .ad import layers
     registry = {}
     for emb in program.embedded:
-        layers.build(program, emb.callee, emb.layers, registry, name=emb.name)
+        compose.build(program, emb.callee, emb.layers, registry, name=emb.name)
         emb.call.args = list(emb.call.args) + list(emb.extra_args)
 
 
@@ -110,7 +109,6 @@ def generate(fn, statics, bound_self=None, transform="jit", backend="numba", sto
     if transform == "jit" and program.embedded:
         passes = _JIT_EMBEDDED
         if backend == "numba":      # no nep50 pass there: say so where the transformation is called
-            from .errors import warn_at
             spec = program.entry
             call = program.embedded[0].call
             warn_at("a derivative transformation called inside jitted code: this function keeps Numba's "
@@ -118,7 +116,6 @@ def generate(fn, statics, bound_self=None, transform="jit", backend="numba", sto
                     "NumPy 2's; call the transformation outside, or cast explicitly",
                     spec.src.location(call if getattr(call, "lineno", None) else spec.node))
     if backend == "cuda":       # the kernel pass stands where the vmap layer would be
-        from .codegen import numba_cuda
         passes = numba_cuda.passes(transform, passes)
     for name in passes:
         if name in _PER_FUNCTION:
@@ -128,7 +125,7 @@ def generate(fn, statics, bound_self=None, transform="jit", backend="numba", sto
             for spec in program.functions:
                 anf.restore_in_place(program, spec)
         elif name == "kernel":
-            numba_cuda.kernel_pass(program, transform, options or {})
+            compose.kernel_pass(program, transform, options or {})
         elif name == "nep50":
             if backend == "numba":      # NumPy runs the 'python' backend's code: already NumPy's rules
                 nep50.run(program, options or {})
@@ -148,7 +145,6 @@ def generate(fn, statics, bound_self=None, transform="jit", backend="numba", sto
 
 def _assemble(program, transform, backend):
     if backend == "cuda" and hasattr(program, "cuda_plan"):    # transpile/codegen/numba_cuda.py
-        from .codegen import numba_cuda
         return numba_cuda.assemble(program, transform)
     return assemble(program, transform, backend)
 
@@ -168,12 +164,11 @@ def build(fn, statics, bound_self=None, transform="jit", backend="numba", option
 # dynamic argument mapped along axis 0 (tp.vmap itself runs the "ad" pipeline
 # with a layer of kind "vmap").
 def _vmap(program, options):
-    from .ad import layers
     layer = options.get("vmap_layer") or {
         "kind": "vmap", "wrt": [], "argnums_int": True, "has_aux": False,
         "axes": {p: 0 for p in program.entry.dyn_params}, "ranks": options.get("ranks", {}),
         "out_axes": 0, "axis_size": None, "strategy": options.get("strategy", "auto")}
-    layers.run(program, [layer])
+    compose.run(program, [layer])
 
 
 PIPELINES["vmap"] = tuple("vmap" if p == "layers" else p for p in PIPELINES["ad"])

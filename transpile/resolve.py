@@ -19,6 +19,7 @@ import builtins
 import importlib
 
 import gast
+import numpy as np
 
 from .errors import TranspileNameError
 
@@ -158,10 +159,26 @@ def resolve_static(program, func, is_builtin):
 
 
 def find_callee(program, func):
-    """The generated function (a specialization, or an `_Extra` such as a
+    """The generated function (a specialization, or a `GeneratedFunction` such as a
     VJP) that a call's `func` names, else None."""
     if isinstance(func, gast.Name):
         for s in list(program.functions) + list(getattr(program, "extra", ())):
             if s.gen_name == func.id:
                 return s
     return None
+
+
+def _describe_fn(fn, node):
+    """How a message names the function `fn` called at `node` (`np.sin`,
+    `the method .foo()` when it is not known)."""
+    if fn is None:
+        if isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute):
+            return f"the method .{node.func.attr}()"
+        if isinstance(node, gast.Attribute):
+            return f"the attribute .{node.attr}"
+        return type(node).__name__
+    mod = getattr(fn, "__module__", None) or ("numpy" if isinstance(fn, np.ufunc) else "")
+    name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", repr(fn))
+    if mod.startswith("numpy") or isinstance(fn, np.ufunc):
+        mod = "np"
+    return f"{mod}.{name}" if mod and mod != "builtins" else name

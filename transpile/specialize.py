@@ -31,11 +31,8 @@ Invariant established: generated functions reference only their parameters,
 their locals, builtins, imported modules (`np`, `math`, `npx`, ...) and other
 functions of the same `Program`.
 """
-import builtins
 import copy
 import math
-import sys
-import types
 
 import gast
 import numpy as np
@@ -45,23 +42,17 @@ from . import fence
 from . import structure as S
 from .calls import Calls, _callee_of, _is_jvp, _is_transformed, _is_user_function
 from .errors import TranspileError, UnsupportedArgumentError
+from .program import _import_path
 from .resolve import param_names, resolve
 from .source import get_source
-from .tree import tree_unflatten
+from .tree import tree_map, tree_unflatten
 from .values import NOT_STATIC as _NOT_STATIC, describe, is_dynamic, is_module, static_key
+from runtime import at, npx
 
 # Module aliases used in generated code.
 _ALIASES = {"numpy": "np", "math": "math", "runtime.npx": "npx", "runtime.checks": "checks",
             "runtime.at": "at", "runtime.adjoint": "adjoint", "runtime.tape": "tape",
             "runtime.tangent": "tangent"}
-
-
-def _npx():
-    try:
-        from runtime import npx
-    except ImportError:  # pragma: no cover - runtime is part of the package
-        return None
-    return npx
 
 
 class Hidden:
@@ -398,8 +389,7 @@ class _Specializer(Calls, gast.NodeTransformer):
             return A.located(self.constant(value, node), node)
         if is_module(value):
             return A.located(A.name(self.program.module_alias(value.__name__)), node)
-        npx = _npx()
-        if npx is not None and _hashable(value) and value in getattr(npx, "NUMPY_TWINS", {}):
+        if _hashable(value) and value in getattr(npx, "NUMPY_TWINS", {}):
             twin = npx.NUMPY_TWINS[value]
             out = A.attr(self.program.module_alias("runtime.npx"), twin.__name__)
             out.tp_value = value
@@ -407,7 +397,6 @@ class _Specializer(Calls, gast.NodeTransformer):
         owner = getattr(value, "__self__", None)
         if isinstance(owner, np.ufunc) and getattr(value, "__name__", None) == "at":
             # np.add.at(a, idx, v): the scatter helpers of `a.at[idx].add(v)`, in place on `a`
-            from runtime import at
             helper = getattr(at, _UFUNC_AT.get(owner.__name__, ""), None)
             if helper is None:
                 raise TranspileError(f"np.{owner.__name__}.at is not supported: use a loop",
@@ -595,7 +584,6 @@ class _Specializer(Calls, gast.NodeTransformer):
                                          "known when the code is generated", self.location(node))
             trees.append(t)
         fnode = node.args[0]
-        from .tree import tree_map
 
         def apply(*leaves):
             args = [self.leaf_node(v, node) for v in leaves]
@@ -810,7 +798,7 @@ class _Specializer(Calls, gast.NodeTransformer):
             self.generic_visit(node)
             return node
         if _is_transformed(func) and getattr(func, "layers_spec", None) is not None:
-            return self.call_transformed(node, func, func.layers_spec(), list(node.args),
+            return self.call_transformed(node, func._fn, func._self, func.layers_spec(), list(node.args),
                                          list(node.keywords), [])
         if _is_jvp(func):
             return self.call_jvp(node)
@@ -833,7 +821,6 @@ def _may_return_tree(func):
 
 
 def _is_tree_map(func):
-    from .tree import tree_map
     return func is tree_map or (getattr(func, "__name__", "") == "map"
                                 and getattr(func, "__module__", "") == "transpile.tree")
 
@@ -872,30 +859,6 @@ def _hashable(value):
 #: ufunc name -> the runtime.at helper doing `ufunc.at(a, idx, v)`
 _UFUNC_AT = {"add": "at_add", "multiply": "at_multiply", "divide": "at_divide",
              "power": "at_power", "minimum": "at_min", "maximum": "at_max"}
-
-
-def _import_path(value):
-    """(module name, qualname) under which `value` can be imported, or None."""
-    if isinstance(value, (types.BuiltinFunctionType, type)) and getattr(builtins, getattr(value, "__name__", ""), None) is value:
-        return ("builtins", value.__name__)
-    modname = getattr(value, "__module__", None)
-    qualname = getattr(value, "__qualname__", None) or getattr(value, "__name__", None)
-    if isinstance(value, np.ufunc):
-        modname, qualname = "numpy", value.__name__
-    if not modname or not qualname:
-        return None
-    if modname.startswith("numpy"):
-        # NumPy functions live in private modules; find the public name.
-        for public in ("numpy", "numpy.linalg", "numpy.fft", "numpy.random"):
-            mod = sys.modules.get(public)
-            name = getattr(value, "__name__", None)
-            if mod is not None and name and getattr(mod, name, None) is value:
-                return (public, name)
-    mod = sys.modules.get(modname)
-    obj = mod
-    for part in qualname.split("."):
-        obj = getattr(obj, part, None)
-    return (modname, qualname) if obj is value else None
 
 
 def _attr_getter(obj, attr):

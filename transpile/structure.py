@@ -118,7 +118,7 @@ def flatten_mirror(value):
 # array), each shaped like the function's output with every output leaf y
 # replaced by dy/dx_j. JAX nests the other way round: the output's structure
 # outermost, each leaf the input tree of its derivatives. The dispatcher
-# rebuilds JAX's structure from the generated leaves (transpile/derivatives.py).
+# rebuilds JAX's structure from the generated leaves (transpile/transformed.py).
 
 _LEAF = tree_flatten(0)[1]
 

@@ -67,3 +67,10 @@ def describe(value):
 
 #: what static evaluation returns for a value known only at run time
 NOT_STATIC = object()
+
+#: the usual types of dynamic values (a set lookup on the dispatcher's fast path)
+_DYNAMIC_TYPES = frozenset((float, int, bool, complex, np.ndarray, np.float64, np.float32,
+                            np.int64, np.int32, np.bool_, np.complex128))
+
+#: the signature key of every dynamic argument (api.py: Numba keys on its type)
+_DYN = "dyn"

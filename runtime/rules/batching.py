@@ -10,7 +10,7 @@ from runtime import adjoint as A
 from runtime import batching as B
 from runtime import tangent as T
 from runtime import tape as TP
-from runtime.rules import d, nondifferentiable, t, tangent
+from runtime.rules.registry import d, nondifferentiable, t, tangent
 
 # ---- tangents of the helpers that batched code calls ----
 
@@ -180,7 +180,7 @@ import math  # noqa: E402
 import numpy as np  # noqa: E402
 
 from runtime import checks, npx  # noqa: E402
-from runtime.rules import vmap_elementwise, vmap_rule  # noqa: E402
+from runtime.rules.registry import vmap_elementwise, vmap_rule  # noqa: E402
 
 
 class NotVectorizable(Exception):

@@ -17,7 +17,7 @@ import numpy as np
 from runtime import creation as C
 from runtime import tangent as T
 from runtime.adjoint import unbroadcast
-from runtime.rules import adjoint, d, nondifferentiable, pointwise, t, tangent
+from runtime.rules.registry import adjoint, d, nondifferentiable, pointwise, t, tangent
 
 # ---- Ranges ----
 

@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from runtime.adjoint import safe_log, tie_weight, unbroadcast
-from runtime.rules import adjoint, d, nondifferentiable, pointwise
+from runtime.rules.registry import adjoint, d, nondifferentiable, pointwise
 
 # ---- Binary ufuncs ----
 

@@ -16,7 +16,7 @@ from runtime import adjoint as A
 from runtime import checks
 from runtime import tangent as T
 from runtime import tape
-from runtime.rules import d, nondifferentiable, t, tangent, ts, vmap_rule
+from runtime.rules.registry import d, nondifferentiable, t, tangent, ts, vmap_rule
 
 # ---- runtime.adjoint: the helpers of adjoint templates ----
 

@@ -9,7 +9,7 @@ import operator
 
 from runtime import npx
 from runtime.adjoint import add_at, zeros_like
-from runtime.rules import adjoint, d, t, tangent
+from runtime.rules.registry import adjoint, d, t, tangent
 
 # ---- Reads ----
 

@@ -14,7 +14,7 @@ from runtime.adjoint import (as_columns, dot_grad_a, dot_grad_b, einsum_vjps,
                              matrix_transpose, norm_grad, reshape_like,
                              trace_grad, unreduce)
 from runtime import npx
-from runtime.rules import adjoint, d, t, tangent, ts
+from runtime.rules.registry import adjoint, d, t, tangent, ts
 from runtime.tangent import einsum_tangent, matrix_trace
 
 # ---- Products ----

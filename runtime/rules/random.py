@@ -32,7 +32,7 @@ import numpy as np
 
 from runtime import random as R
 from runtime.adjoint import unbroadcast
-from runtime.rules import adjoint, d, nondifferentiable, t, tangent
+from runtime.rules.registry import adjoint, d, nondifferentiable, t, tangent
 
 nondifferentiable(
     R.PRNGKey, R.key, R.key_data, R.wrap_key_data, R.key_impl, R.split, R.fold_in,

@@ -11,7 +11,7 @@ import numpy as np
 from runtime.adjoint import (demean, extremum_mask, prod_others, reduced_size,
                              reverse_cumsum, unreduce)
 from runtime import npx
-from runtime.rules import adjoint, d, nondifferentiable, t, tangent
+from runtime.rules.registry import adjoint, d, nondifferentiable, t, tangent
 
 # ---- Sums ----
 

@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from runtime.adjoint import safe_log, tie_weight
-from runtime.rules import adjoint, d, nondifferentiable, pointwise
+from runtime.rules.registry import adjoint, d, nondifferentiable, pointwise
 
 # ---- math module ----
 

@@ -7,7 +7,7 @@ Each helper is linear in its cotangent list; the ones that change a list in plac
 pop, an entry zeroed) do the same to the tangent list, once per primal call.
 """
 from runtime import adjoint as A
-from runtime.rules import d, nondifferentiable, t, tangent
+from runtime.rules.registry import d, nondifferentiable, t, tangent
 
 
 @tangent(A.add_seq)

@@ -12,7 +12,7 @@ from runtime.adjoint import (like_dtype, reshape_like, split_like,
                              unbroadcast, unstack_like, untranspose)
 from runtime import npx
 from runtime.creation import inexact_weight
-from runtime.rules import adjoint, d, nondifferentiable, t, tangent, ts
+from runtime.rules.registry import adjoint, d, nondifferentiable, t, tangent, ts
 from runtime.tangent import cast
 
 # ---- Axes and shapes ----

@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from transpile.codegen import cuda_lower
+from transpile.codegen import cuda_tables
 
 cuda = pytest.importorskip("numba.cuda")     # a module global: the simulator swaps it in kernels
 
@@ -17,9 +17,9 @@ SECOND = np.array([1.0, np.nan, -np.inf, 0.5, -0.0])
 
 def test_every_table_entry_exists():
     from runtime import cuda_device
-    for name in cuda_lower.DEVICE.values():
+    for name in cuda_tables.DEVICE.values():
         assert callable(getattr(cuda_device, name)), name
-    for name in cuda_lower.MATH.values():
+    for name in cuda_tables.MATH.values():
         assert callable(getattr(math, name)), name
 
 

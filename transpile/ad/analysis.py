@@ -13,8 +13,11 @@ import gast
 import numpy as np
 
 from .. import astutil as A
+from ..program import _import_path, params_of
+from ..resolve import find_callee, resolve_static
+from ..transforms.alias import _params_written
 from . import templates
-from ..resolve import find_callee, resolve_static  # noqa: F401 (re-exported)
+from runtime import rules, tape
 
 _BINOPS = {gast.Add: np.add, gast.Sub: np.subtract, gast.Mult: np.multiply, gast.Div: np.true_divide,
            gast.Pow: np.power, gast.MatMult: np.matmul, gast.FloorDiv: np.floor_divide,
@@ -28,12 +31,10 @@ _NONDIFF_BUILTINS = {len, int, bool, range, round, isinstance, print, type, str}
 
 
 def _rules():
-    from runtime import rules
     return rules
 
 
 def _stop_gradient():
-    from runtime import tape
     return tape.stop_gradient
 
 
@@ -80,7 +81,6 @@ class ADContext:
     def emit_global(self, value, node):
         if templates.is_module(value):
             return A.name(self.program.module_alias(value.__name__))
-        from ..specialize import _import_path
         path = _import_path(value)
         if path is None:
             raise TypeError(f"cannot import {value!r} into generated code")
@@ -264,20 +264,6 @@ def _index_value(index):
     return conv(index)
 
 
-def _describe_fn(fn, node):
-    if fn is None:
-        if isinstance(node, gast.Call) and isinstance(node.func, gast.Attribute):
-            return f"the method .{node.func.attr}()"
-        if isinstance(node, gast.Attribute):
-            return f"the attribute .{node.attr}"
-        return type(node).__name__
-    mod = getattr(fn, "__module__", None) or ("numpy" if isinstance(fn, np.ufunc) else "")
-    name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", repr(fn))
-    if mod.startswith("numpy") or isinstance(fn, np.ufunc):
-        mod = "np"
-    return f"{mod}.{name}" if mod and mod != "builtins" else name
-
-
 def _is_check(fn):
     """Runtime helpers that generated code calls as statements to check a value (they raise
     or do nothing; they change nothing)."""
@@ -285,21 +271,14 @@ def _is_check(fn):
         "grad_seed", "jacrev_output", "jacfwd_output", "check_output", "check_scalar_output")
 
 
-class _Extra:
-    """A generated function that is not a specialization of user code (a VJP)."""
-
-    def __init__(self, spec, gen_name, node):
-        self.src = spec.src
-        self.gen_name = gen_name
-        self.node = node
-        self.statics = spec.statics
-        self.hidden = spec.hidden
-        self.dyn_params = list(spec.dyn_params)
-        self.locals = A.names_in(node) | {a.id for a in node.args.args}
-        self.key = ("extra", gen_name)
-
-    def hidden_names(self):
-        return [name for name, _ in self.hidden.values()]
+def _may_write(fn, program=None):
+    """Parameters of `fn` that it may change in place: written through a
+    subscript or a method, or passed on to another generated function."""
+    params = set(params_of(fn))
+    out = A.changed_in_place(fn.node, call_args=True)
+    if program is not None and hasattr(fn, "src"):
+        out |= _params_written(program, fn)     # through views and aliases (y.reshape(...)[0] = v)
+    return out & params
 
 
 def _what(names):

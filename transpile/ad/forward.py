@@ -29,7 +29,10 @@ from .. import astutil as A
 from ..errors import TranspileError
 from . import templates
 from ..transforms.alias import _params_written
-from .analysis import _is_check, ADContext, _Extra, _describe_fn, _what
+from ..program import _Extra
+from ..resolve import _describe_fn
+from .analysis import _is_check, ADContext, _may_write, _what
+from runtime import tape
 
 _LIST_METHODS = {"append", "pop"}
 
@@ -301,7 +304,6 @@ class ForwardAD(ADContext):
             return [stmt, A.located(A.expr_stmt(tcall), stmt)]
         callee = self.callee_of(call.func)
         if callee is not None:
-            from .layers import _may_write
             if not _may_write(callee):
                 return [stmt]
         raise TranspileError(
@@ -313,7 +315,6 @@ class ForwardAD(ADContext):
 def _is_container_constructor(fn):
     """Helpers that make an empty container (a preallocated tape), whose
     tangent is a container made the same way."""
-    from runtime import tape
     return fn is getattr(tape, "alloc", None)
 
 

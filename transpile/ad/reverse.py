@@ -33,12 +33,15 @@ import gast
 import numpy as np
 
 from .. import astutil as A
-from ..codegen.to_source import comment
+from ..to_source import comment
 from ..errors import TranspileError
 from ..transforms import dce
 from . import sweep, templates
 from ..transforms.alias import _params_written
-from .analysis import _is_check, ADContext, _Extra, _describe_fn, _index_value, _rules, _what
+from ..program import _Extra
+from ..resolve import _describe_fn
+from .analysis import _is_check, ADContext, _index_value, _may_write, _rules, _what
+from runtime import at, tape
 
 
 class ReverseAD(ADContext):
@@ -641,7 +644,6 @@ class ReverseAD(ADContext):
             if isinstance(value.func, gast.Attribute) and value.func.attr == "copy" and not value.args:
                 return True
             fn = self.resolve_func(value.func)
-            from runtime import tape
             return fn is tape.save or any(fn is getattr(np, f, None) for f in _FRESH)
         return False
 
@@ -776,7 +778,6 @@ class ReverseAD(ADContext):
             return      # generated checks read their arguments only
         callee = self.callee_of(value.func)
         if callee is not None:
-            from .layers import _may_write
             if not _may_write(callee):
                 return
         what = _describe_fn(fn, value) if fn is not None or callee is None else f"{callee.node.name}()"
@@ -922,7 +923,6 @@ class ReverseAD(ADContext):
         callee = self.callee_of(value.func)
         if callee is None:
             return stmt
-        from .layers import _may_write
         written = _may_write(callee, self.program)
         params = list(callee.dyn_params)
         if not written:
@@ -1175,7 +1175,6 @@ class ReverseAD(ADContext):
 
 
 def _at_add():
-    from runtime import at
     return at.at_add
 
 

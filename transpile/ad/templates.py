@@ -28,6 +28,7 @@ import numpy as np
 
 from .. import astutil as A
 from ..errors import TranspileError
+from runtime import npx, rules
 
 
 class Template:
@@ -368,7 +369,6 @@ class _TangentSub(_Sub):
             obj = glb[base.id]
             for part in reversed(parts):
                 obj = getattr(obj, part, None)
-            from runtime import npx
             try:
                 twin = npx.NUMPY_TWINS.get(obj)
             except TypeError:
@@ -395,7 +395,6 @@ _TCACHE = {}
 
 def tangent_template(fn):
     """The `TangentTemplate` of `fn` (a NumPy function or helper), or None."""
-    from runtime import rules
     tpl = rules.lookup_tangent(fn)
     if tpl is None:
         return None

@@ -1,4 +1,4 @@
-"""`vmap` by rewriting: a layer of kind 'vmap' (see transpile/ad/layers.py).
+"""`vmap` by rewriting: a layer of kind 'vmap' (see transpile/compose.py).
 
 A vmap layer turns the program's current entry function `f(params)` into a
 generated function with the same parameters that takes every mapped argument
@@ -23,28 +23,13 @@ composes with every other: `vmap(grad(f))` batches the gradient wrapper,
 `jacfwd(vmap(f))` is forward mode over the batched code, `vmap(vmap(f))`
 batches a batched function.
 """
-import gast
-
-from .. import astutil as A
-from ..ad.analysis import _Extra
 from ..errors import TranspileError
+from ..layer import STRATEGIES
+from ..program import GeneratedFunction, alias, params_of, unique, wrapper
+from ..transforms import anf
 from . import analysis as An
 from . import lanes, loop
 from .vectorize import NotVectorizable, result_rank, vectorize_function
-
-STRATEGIES = ("auto", "loop", "vectorize")
-
-
-def alias(program):
-    """The module alias of runtime.batching in generated code (`batching`
-    unless a generated function uses that name)."""
-    if "runtime.batching" not in program.imports:
-        taken = set(program.names)
-        for spec in list(program.functions) + list(getattr(program, "extra", ())):
-            taken |= set(spec.locals) | {a.id for a in spec.node.args.args}
-        name = "batching" if "batching" not in taken else "runtime_batching"
-        program.imports["runtime.batching"] = name
-    return program.imports["runtime.batching"]
 
 
 def broadcast_out_axes(spec, tree):
@@ -70,11 +55,8 @@ def describe(tree):
 
 def vmap_layer(program, current, layer, registry):
     """Apply one vmap layer to `current`; returns the new generated function."""
-    from ..ad import layers as L
     batching = alias(program)
-    if layer.get("inner"):      # vmap(grad(f)) of scalar examples: forward mode, example by example
-        current = forward_grad(program, current, layer["inner"], registry)
-    params = L.params_of(current)
+    params = params_of(current)
     axes = {p: layer["axes"].get(p) for p in params}
     if layer.get("axis_size") is None and not any(_mapped(t) for t in axes.values()):
         raise ValueError("vmap must have at least one non-None value in in_axes")
@@ -96,14 +78,13 @@ def vmap_layer(program, current, layer, registry):
         # compiled, every example a number: the per-example loop moved inside
         # the function's own loops, or the loop itself where the results are
         # numbers too (vectorizing code on numbers only adds whole-batch temporaries)
-        if hasattr(L, "_prepare"):
-            L._prepare(program)
+        anf.run_generated(program)
         saved = (list(program.extra), set(program.names))
         try:
             lines = entry_source(program, current, params, axes, tree, out_axes, layer, taken,
                                  lanes.lanes_function(program, current, {p: An.from_axes(axes[p]) for p in params},
                                                       registry, batching, An.Analysis(program)))
-            program.vmap_vectorized = True      # Numba may not type it: the loop then (vmap_api)
+            program.vmap_vectorized = True      # Numba may not type it: the loop then (Vmapped)
             return wrapper(program, current, name, params, lines, {"batching": batching})
         except lanes.NotLanes:
             program.extra[:], program.names = saved[0], saved[1] | {name}
@@ -111,8 +92,7 @@ def vmap_layer(program, current, layer, registry):
         if layer.get("inner") or result_rank(program, current, ranks) == 0:
             strategy = "loop"
     if strategy in ("auto", "vectorize"):
-        if hasattr(L, "_prepare"):
-            L._prepare(program)        # reverse-mode output is not ANF yet
+        anf.run_generated(program)     # reverse-mode output is not ANF yet
         saved = (list(program.extra), set(program.names))
         try:
             lines = vectorized_source(program, current, params, axes, tree, out_axes, layer, registry,
@@ -135,7 +115,7 @@ def _forget_dropped(program, registry):
     functions it dropped (a later attempt would call them: NameError in generated code)."""
     kept = {id(e) for e in program.extra}
     for key, found in list(registry.items()):
-        if isinstance(found, _Extra) and id(found) not in kept:
+        if isinstance(found, GeneratedFunction) and id(found) not in kept:
             del registry[key]
 
 
@@ -194,111 +174,6 @@ def entry_source(program, current, params, axes, tree, out_axes, layer, taken, v
         final.append(v)
     em.emit(f"return {loop.pack(em, tree, final)}")
     return em.lines
-
-
-def forward_grad(program, base, inner, registry):
-    """`grad`/`value_and_grad` of `base` with respect to parameters that are
-    scalars in every example, by forward mode: one JVP per parameter, no
-    tape (what `vmap(grad(f))` of scalar examples runs per example)."""
-    from ..ad import forward
-    from ..ad import layers as L
-    params = L.params_of(base)
-    em = loop.Emitter(set(params) | set(program.names))
-    grads = []
-    value = None
-    for j, x in enumerate(inner["wrt"]):
-        jvp = forward.jvp_function(program, base, (params.index(x),), registry, entry=True)
-        e, r = em.fresh(f"_e{j}"), em.fresh(f"_j{j}")
-        em.emit(f"{e} = tangent.unit({x}, 0)")
-        em.emit(f"{r} = {jvp}({', '.join(params + [e])})")
-        if value is None:
-            value = em.fresh("_value")
-            em.emit(f"{value} = {r}[0]")
-            em.emit(f"tape.grad_seed({value})")     # JAX's TypeError for a non-scalar output
-        g = em.fresh(f"_g{j}")
-        em.emit(f"{g} = {r}[1]")
-        grads.append(g)
-    if inner["argnums_int"]:
-        result = grads[0]
-    else:
-        result = em.fresh("_grads")
-        em.emit(f"{result} = ({', '.join(grads)}{',' if len(grads) == 1 else ''})")
-    if inner["kind"] == "value_and_grad":
-        pair = em.fresh("_pair")
-        em.emit(f"{pair} = ({value}, {result})")
-        result = pair
-    em.emit(f"return {result}")
-    name = unique(program, f"{inner['kind']}_{base.gen_name}")
-    out = wrapper(program, base, name, params, em.lines,
-                  {"tangent": program.module_alias("runtime.tangent"),
-                   "tape": program.module_alias("runtime.tape")})
-    return out          # (it indexes only the JVPs' result tuples, by constants)
-
-
-def unique(program, base):
-    """A function name not taken in the program."""
-    taken = {s.gen_name for s in program.functions} | {e.gen_name for e in program.extra} \
-        | set(program.names)
-    name, i = base, 1
-    while name in taken:
-        i += 1
-        name = f"{base}_{i}"
-    program.names.add(name)
-    return name
-
-
-def generated(program, spec, registry, key, stem, error, build):
-    """The `_Extra` version of `spec` that `registry[key]` memoises, made by
-    `build(name)` under a fresh name `stem...` if it is not there yet.
-    `build` returns the FunctionDef and a function that sets the extra's own
-    attributes. A failure (an `error`) is memoised too and raised again; a
-    request for a version that is still being built (recursion) raises
-    `error("recursion")`."""
-    if key in registry:
-        found = registry[key]
-        if isinstance(found, error):
-            raise found
-        if found is None:
-            raise error("recursion")
-        return found
-    registry[key] = None
-    name = unique(program, stem)
-    try:
-        node, fill = build(name)
-    except error as exc:
-        registry[key] = exc
-        program.names.discard(name)
-        raise
-    extra = _Extra(spec, name, node)
-    extra.anf_done = True
-    fill(extra)
-    registry[key] = extra
-    program.extra.append(extra)
-    return extra
-
-
-def wrapper(program, model, name, params, lines, subs):
-    """An `_Extra` function `name(params)` (ANF) from source lines, located
-    at the line of `model` (the function it batches)."""
-    src = f"def {name}({', '.join(params)}):\n" + "\n".join(lines) + "\n"
-    try:
-        (fdef,) = A.template(src, **subs)
-    except SyntaxError as exc:     # a bug here, not the user's: say what was generated
-        raise TranspileError(f"vmap generated invalid source: {exc}\n{src}") from None
-    line = getattr(model.node, "lineno", None) or getattr(model.src.node, "lineno", 1)
-    for n in gast.walk(fdef):
-        if hasattr(n, "lineno"):
-            n.lineno = line
-            n.col_offset = 0
-            n.end_lineno = None
-            n.end_col_offset = None
-    extra = _Extra(model, name, fdef)
-    extra.anf_done = True
-    # a wrapper indexes examples 0 .. n-1 of axes of size n: no checks needed
-    extra.indices_in_bounds = True
-    extra.numba_options = {"boundscheck": False}
-    program.extra.append(extra)
-    return extra
 
 
 def _mapped(tree):

@@ -28,6 +28,8 @@ import builtins
 import gast
 
 from .. import astutil as A
+from ..resolve import resolve_static
+from .aliases import Aliases
 
 _SHAPE_ATTRS = {"shape", "ndim", "size", "dtype", "itemsize", "nbytes"}
 
@@ -131,8 +133,6 @@ class Analysis:
         """The `aliases.Aliases` of `spec` (they do not depend on what is batched)."""
         found = self._aliases.get(spec.gen_name)
         if found is None:
-            from ..ad.analysis import resolve_static
-            from .aliases import Aliases
             node = spec.node
             params = [a.id for a in node.args.args]
             local = set(getattr(spec, "locals", ())) | A.names_in(node) | set(params)

@@ -45,7 +45,7 @@ Only under Numba (the loops over examples are compiled) and only where every
 example is a number. A slot array holds numbers only and a store never
 casts (`set_lane`): when a variable's type changes, or one example's value
 is an array, Numba's typing fails and the vmap falls back to the
-per-example loop (transpile/vmap_api.py). `NotLanes` says why the lanes
+per-example loop (transpile/transformed.py, `Vmapped`). `NotLanes` says why the lanes
 form does not apply (the per-example loop runs then).
 """
 import builtins
@@ -55,7 +55,8 @@ import gast
 import numpy as np
 
 from .. import astutil as A
-from ..ad.analysis import resolve_static
+from ..program import generated
+from ..resolve import resolve_static
 from . import analysis as An
 from . import loop, masked
 from .flow import escapes_loop, flow, loads, targets
@@ -81,7 +82,7 @@ class _Call:
 
     def __init__(self, stmt, callee):
         self.stmt = stmt
-        self.callee = callee    # the lanes `_Extra` of g
+        self.callee = callee    # the lanes `GeneratedFunction` of g
 
 
 class _Compound:
@@ -368,9 +369,8 @@ class Lanes(Slots):
         return out
 
 def lanes_function(program, spec, pattern, registry, batching, analysis):
-    """The `_Extra` lanes version of `spec` for this pattern (memoised);
+    """The `GeneratedFunction` lanes version of `spec` for this pattern (memoised);
     raises NotLanes."""
-    from . import generated
     key = ("lanes", spec.gen_name, tuple(sorted(pattern.items(), key=lambda kv: kv[0])))
 
     def build(name):

@@ -52,8 +52,12 @@ import gast
 import numpy as np
 
 from .. import astutil as A
-from ..ad.analysis import find_callee, resolve_static
+from ..program import _import_path, generated
+from ..resolve import _describe_fn, find_callee, resolve_static
 from . import analysis as An
+import runtime.rules.batching as rb
+from runtime import batching as B
+from runtime import rules, tape
 
 _BINOPS = {gast.Add: np.add, gast.Sub: np.subtract, gast.Mult: np.multiply, gast.Div: np.true_divide,
            gast.Pow: np.power, gast.FloorDiv: np.floor_divide, gast.Mod: np.mod,
@@ -83,8 +87,6 @@ class NotVectorizable(Exception):
 
 
 def _rules():
-    from runtime import rules
-    import runtime.rules.batching as rb
     return rules, rb
 
 
@@ -519,7 +521,6 @@ class Vectorizer:
             if value.__name__ == "runtime.batching":
                 return A.name(self.bt)
             return A.name(self.alias(value.__name__))
-        from ..specialize import _import_path
         path = _import_path(value)
         if path is None:
             raise NotVectorizable(f"cannot name {value!r} in generated code")
@@ -881,7 +882,6 @@ class Vectorizer:
         if _loopable(fn):
             f = copy.deepcopy(func) if func is not None else self.emit_global(fn)
             return self.each_example(f, args, kws, s, pre)
-        from ..ad.analysis import _describe_fn
         raise NotVectorizable(f"no batching rule for {_describe_fn(fn, None)}", self.where(s))
 
     # -- lists and tuples of mapped values ----------------------------------------------
@@ -1307,7 +1307,6 @@ class _Instance:
         _, rb = _rules()
         if target not in rb.FOLDABLE or keywords:
             return None
-        from runtime import batching as B
         consts = [_const_value(a) for a in args]
         if target is B.einsum_subscripts and not (consts[0][0] and isinstance(consts[0][1], str)):
             # the interleaved form np.einsum(a, [0, 1], b, [1]), or subscripts known when it runs
@@ -1338,7 +1337,6 @@ _NOT_LOOPABLE = ("split_like", "unstack_like", "einsum_vjps", "einsum_vjps_tange
 
 
 def _tape_alloc():
-    from runtime import tape
     return tape.alloc
 
 
@@ -1392,7 +1390,6 @@ def vectorize_function(program, spec, pattern, ranks, registry, batching, entry=
     """The `_Extra` vectorized version of `spec` for this pattern (memoised);
     raises NotVectorizable. `entry`: `spec` is the function vmap maps (not a
     function it calls)."""
-    from . import generated
     key = ("vec", spec.gen_name, tuple(sorted(pattern.items(), key=lambda kv: kv[0])),
            tuple(sorted(ranks.items(), key=lambda kv: kv[0])), entry)
 

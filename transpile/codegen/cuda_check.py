@@ -21,12 +21,12 @@ import gast
 import numpy as np
 
 from .. import astutil as A
-from ..ad.analysis import find_callee, resolve_static
 from ..errors import TranspileError
+from ..resolve import find_callee, resolve_static
 from runtime import checks, tape
-from .cuda_lower import (ALLOC, BINOPS, BLAS, COMPARE, DEVICE, DROPPED, INLINE, MATH, NUMBER_TYPES,
-                         SAMPLERS, SCALAR_BUILTINS, UNARY, alloc_call, alloc_shape, const_shape,
-                         dtype_of, is_builtin, sampler_call, source)
+from .cuda_tables import (ALLOC, BINOPS, BLAS, COMPARE, DEVICE, DROPPED, INLINE, MATH, NUMBER_TYPES,
+                          SAMPLERS, SCALAR_BUILTINS, UNARY, alloc_call, alloc_shape, const_shape,
+                          dtype_of, is_builtin, sampler_call, source)
 
 SHAPE = "shape"
 STATIC = "static"

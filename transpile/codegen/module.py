@@ -5,10 +5,11 @@ import os
 
 import gast
 
-from .. import __version__
 from .. import astutil as A
+from .._version import __version__
+from ..to_source import finish_module, function_source
 from .loader import reaching_cycle
-from .to_source import finish_module, function_source
+import runtime
 
 NUMBA_OPTIONS = dict(cache=True, error_model="numpy", boundscheck=True)
 
@@ -26,7 +27,6 @@ def runtime_digest():
     generated module's text, hence of its file name, so that a changed
     runtime (a Numba overload, a rule helper) is never served by compiled
     code cached against the old one."""
-    import runtime
     h = hashlib.sha256()
     root = os.path.dirname(runtime.__file__)
     for folder, dirs, files in os.walk(root):

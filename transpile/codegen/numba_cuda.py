@@ -6,10 +6,11 @@
                                            broadcast inputs (f on numbers)
 
 The pipelines run as for the other backends up to the per-example
-function: the `kernel` pass stands where the vmap layer would be. It builds
-the derivative layers under the vmap (`vmap(grad(f))` of scalar examples
-computes the gradient in forward mode, which needs no tape) and records
-what the kernel maps. `assemble` then lowers every function the
+function: the `kernel` pass (transpile/compose.py) stands where the vmap
+layer would be. It builds the derivative layers under the vmap
+(`vmap(grad(f))` of scalar examples computes the gradient in forward mode,
+which needs no tape) and records what the kernel maps, a `Plan`.
+`assemble` then lowers every function the
 per-example function reaches to device code (transpile/codegen/cuda_lower.py:
 checks at the user's line, `math.*`, local arrays) and writes the module:
 
@@ -28,12 +29,11 @@ checks at the user's line, `math.*`, local arrays) and writes the module:
     # the results back; device arrays stay on the device
     vmap_grad_f = launch.Vmap(vmap_grad_f_kernel, grad_f, axes=(0, 0), out=0)
 """
-import numpy as np
-
 from .. import astutil as A
-from .cuda_lower import MODULES, Lowering
+from .cuda_lower import Lowering
+from .cuda_tables import MODULES
 from .module import header
-from .to_source import finish_module, function_source
+from ..to_source import finish_module, function_source
 
 THREAD = {"vmap": "_b", "elementwise": "_i"}
 
@@ -49,22 +49,6 @@ def passes(transform, names):
     return tuple("kernel" if n in ("layers", "vmap") else n for n in names)
 
 
-def _check_layers(kinds, what):
-    """A kernel maps one batch axis: vmap outermost, and only there."""
-    if not kinds or kinds[-1] != "vmap":
-        raise NotImplementedError(
-            f"backend 'cuda' runs a transformation as a kernel when vmap is the outermost one "
-            f"(tp.jit(tp.vmap(tp.grad(f)), backend='cuda')); got {what}")
-    if "vmap" in kinds[:-1]:
-        raise NotImplementedError("backend 'cuda': vmap of vmap is not supported; map one batch "
-                                  "axis (reshape the inputs)")
-
-
-def check_jittable(fn):
-    """`tp.jit(fn, backend='cuda')` of a transformation (checked when jit is called)."""
-    _check_layers([kind for kind, _, _ in getattr(fn, "layers", None) or ()], repr(fn))
-
-
 class Plan:
     """What the kernel maps: the per-example function, one axis (int or None)
     and one example rank per parameter, and the kind of launch."""
@@ -75,68 +59,6 @@ class Plan:
         self.params = params
         self.axes = axes
         self.ranks = ranks
-
-
-def _hidden_ranks(spec):
-    return {name: int(np.ndim(h.getter())) for name, h in spec.hidden.values()}
-
-
-def kernel_pass(program, transform, options):
-    """Build the per-example function and record the `Plan` (`program.cuda_plan`)."""
-    from ..ad import layers as L
-    from .. import batching
-    entry = program.entry
-    if not hasattr(program, "extra"):
-        program.extra = []
-    if transform == "jit":
-        params = L.params_of(entry)
-        hidden = _hidden_ranks(entry)
-        plan = Plan("elementwise", entry, params, {p: (0 if p not in hidden else None) for p in params},
-                    {p: hidden.get(p, 0) for p in params})
-        name = batching.unique(program, f"elementwise_{entry.gen_name}")
-    else:
-        layer_list = list(options.get("layers") or [options.get("vmap_layer") or {
-            "kind": "vmap", "wrt": [], "argnums_int": True, "has_aux": False,
-            "axes": {p: 0 for p in entry.dyn_params}, "ranks": options.get("ranks", {}),
-            "out_axes": 0, "axis_size": None}])
-        _check_layers([layer["kind"] for layer in layer_list], "layers " + " of ".join(
-            layer["kind"] for layer in reversed(layer_list)))
-        vm = layer_list[-1]
-        registry = {}
-        current = L.build(program, entry, layer_list[:-1], registry) if layer_list[:-1] else entry
-        if vm.get("inner"):     # vmap(grad(f)) of numbers: forward mode in each thread
-            current = batching.forward_grad(program, current, vm["inner"], registry)
-        params = L.params_of(current)
-        hidden = _hidden_ranks(entry)
-        axes, ranks = {}, {}
-        for p in params:
-            ax = vm["axes"].get(p)
-            if isinstance(ax, tuple):
-                raise NotImplementedError("backend 'cuda': a tuple or pytree argument is not "
-                                          "supported yet; pass its arrays as arguments")
-            axes[p] = ax
-            ranks[p] = hidden[p] if p in hidden else vm.get("ranks", {}).get(p)
-        _check_out_axes(vm.get("out_axes", 0))
-        if vm.get("axis_size") is not None and all(a is None for a in axes.values()):
-            raise NotImplementedError("backend 'cuda': vmap with axis_size and no mapped input")
-        plan = Plan("vmap", current, params, axes, ranks)
-        name = batching.unique(program, f"vmap_{current.gen_name}")
-    plan.launcher = name
-    plan.kernel = batching.unique(program, f"{name}_kernel")
-    program.cuda_plan = plan
-    program.entry_name = name
-    program.entry_extra_params = []
-
-
-def _check_out_axes(out_axes):
-    """Each thread returns numbers, so every output has one axis: out_axes 0 or -1."""
-    flat = out_axes if isinstance(out_axes, (tuple, list)) else [out_axes]
-    for ax in flat:
-        if isinstance(ax, (tuple, list)):
-            _check_out_axes(ax)
-        elif ax not in (0, -1):
-            raise NotImplementedError(f"backend 'cuda': out_axes={out_axes!r}; each GPU thread "
-                                      f"returns numbers, so outputs have one axis (out_axes=0)")
 
 
 # -- the module text ---------------------------------------------------------------

@@ -394,6 +394,34 @@ def run(program, spec):
     return spec.node
 
 
+def _flatten_locations(stmts):
+    """Give every node of a simple statement the statement's line (inlined rule
+    templates carry lines of the rule's own file, which ANF would copy)."""
+    for stmt in stmts:
+        if isinstance(stmt, (gast.If, gast.For, gast.While)):
+            heads = [stmt.test] if not isinstance(stmt, gast.For) else [stmt.iter, stmt.target]
+            parts = heads
+            _flatten_locations(stmt.body)
+            _flatten_locations(stmt.orelse)
+        else:
+            parts = [stmt]
+        line = getattr(stmt, "lineno", None)
+        for part in parts:
+            for n in gast.walk(part):
+                if hasattr(n, "lineno"):
+                    n.lineno = line
+
+
+def run_generated(program):
+    """ANF on generated functions that are not in ANF yet (reverse-mode output)."""
+    for e in program.extra:
+        if not getattr(e, "anf_done", False):
+            _flatten_locations(e.node.body)
+            run(program, e)
+            e.locals |= A.names_in(e.node)
+            e.anf_done = True
+
+
 def restore_in_place(program, spec):
     """`b = b - g` back to `b -= g` where ANF made it from an augmented assignment, in code
     that runs as written (a jitted function that calls a transformation): Python writes an

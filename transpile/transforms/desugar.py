@@ -50,15 +50,11 @@ import numpy as np
 from .. import astutil as A
 from ..errors import TranspileError
 from . import einsum
+from runtime import npx
 
 _AT_OPS = {"set", "add", "multiply", "mul", "divide", "power", "min", "max", "get", "apply"}
 _INPLACE = {"add": gast.Add, "multiply": gast.Mult, "mul": gast.Mult, "divide": gast.Div,
             "power": gast.Pow}
-
-
-def _npx():
-    from runtime import npx
-    return npx
 
 
 def _at_call(node):
@@ -288,7 +284,7 @@ class _Desugar(gast.NodeTransformer):
         if isinstance(func, gast.Attribute) and not hasattr(func, "tp_value") \
                 and not hasattr(func.value, "tp_value") \
                 and not (isinstance(func.value, gast.Name) and func.value.id in self.program.imports.values()):
-            twin = getattr(_npx(), "METHOD_TWINS", {}).get(func.attr)
+            twin = getattr(npx, "METHOD_TWINS", {}).get(func.attr)
             if twin is not None:
                 args = list(node.args)
                 if func.attr == "reshape" and len(args) != 1:

@@ -73,6 +73,7 @@ import numpy as np
 
 from .. import astutil as A
 from ..errors import warn_at
+from runtime import nep50
 
 _PY_KINDS = {bool: "b", int: "i", float: "f", complex: "c"}
 # np.random functions whose draws under Numba differ from NumPy's for the same
@@ -695,7 +696,6 @@ class _Rewrite(gast.NodeTransformer):
         *scalar* rules (bool + bool is an int, -x of an unsigned int is
         negative, int8 + int8 does not wrap) and of a ufunc by the ufunc's
         loop, as NumPy does."""
-        from runtime import nep50
         ufunc = nep50.UNARY[stem] if len(args) == 1 else nep50.OPERATORS[stem][1]
         func = A.attr(self.program.module_alias("numpy"), ufunc.__name__)
         func.tp_value = ufunc
@@ -814,7 +814,6 @@ class _Rewrite(gast.NodeTransformer):
         self.generic_visit(node)
         if node.keywords or any(isinstance(a, gast.Starred) for a in node.args):
             return node
-        from runtime import nep50
         if isinstance(getattr(fval, "__self__", None), np.random.RandomState) \
                 and getattr(fval, "__name__", None) in RANDOM_NOT_NUMPYS:
             warn_at(f"np.random.{fval.__name__} under jit draws other numbers than NumPy's for the same "

@@ -1,5 +1,9 @@
-"""Chains of derivative transformations: `grad(grad(f))`, `hessian(f)`,
-`jacfwd(jacrev(f))`, `jvp`.
+"""Stacks of transformations, composed: `grad(grad(f))`, `hessian(f)`,
+`jacfwd(jacrev(f))`, `jvp`, `vmap(grad(f))`, `jacfwd(vmap(f))`; and the CUDA
+kernel pass, which composes the layers under a kernel's vmap.
+
+This module is above the passes it composes: reverse and forward mode
+(transpile/ad) and batching (transpile/batching) never call back into it.
 
 Each layer turns the program's current entry function into a new generated
 function with the same parameters (the user's, then the hidden ones), which
@@ -26,61 +30,23 @@ batch; elsewhere it is a loop, one JVP (VJP) per basis vector.
 Wrappers are written in ANF, so forward mode reads them as they are.
 """
 import gast
+import numpy as np
 
-from .. import astutil as A
-from ..errors import TranspileError
-from ..transforms import anf
-from ..transforms.alias import _params_written
-from . import forward, reverse
-from .analysis import _Extra
-
-
-def params_of(fn):
-    return [a.id for a in fn.node.args.args]
-
-
-def _unique(program, base):
-    taken = {s.gen_name for s in program.functions} | {e.gen_name for e in program.extra} | program.names
-    name, i = base, 1
-    while name in taken:
-        i += 1
-        name = f"{base}_{i}"
-    return name
-
-
-def _wrapper(program, base, name, params, body_src, subs):
-    """An `_Extra` function `name(params)` whose body is `body_src` (with the
-    module aliases `tangent`, `tape` resolved)."""
-    subs = dict(subs)
-    subs.setdefault("tangent", program.module_alias("runtime.tangent"))
-    subs.setdefault("tape", program.module_alias("runtime.tape"))
-    src = f"def {name}({', '.join(params)}):\n" + body_src
-    (fdef,) = A.template(src, **subs)
-    model = base.node
-    for n in gast.walk(fdef):
-        if hasattr(n, "lineno"):
-            n.lineno = getattr(model, "lineno", 1)
-            n.col_offset = 0
-            n.end_lineno = None
-            n.end_col_offset = None
-    extra = _Extra(base, name, fdef)
-    extra.anf_done = True
-    program.extra.append(extra)
-    return extra
+from . import astutil as A
+from . import batching
+from .ad import forward, reverse
+from .ad.analysis import _may_write
+from .batching import analysis as An
+from .batching import loop
+from .batching.vectorize import result_rank
+from .codegen.numba_cuda import Plan
+from .errors import TranspileError
+from .program import _unique, _wrapper, params_of, unique, wrapper
+from .transforms import anf
 
 
 def _call(fn, params, extra=()):
     return f"{fn}({', '.join(list(params) + list(extra))})"
-
-
-def _may_write(fn, program=None):
-    """Parameters of `fn` that it may change in place: written through a
-    subscript or a method, or passed on to another generated function."""
-    params = set(params_of(fn))
-    out = A.changed_in_place(fn.node, call_args=True)
-    if program is not None and hasattr(fn, "src"):
-        out |= _params_written(program, fn)     # through views and aliases (y.reshape(...)[0] = v)
-    return out & params
 
 
 def _primal_call(fn, params, result="_y", program=None):
@@ -95,34 +61,6 @@ def _primal_call(fn, params, result="_y", program=None):
         else:
             args.append(p)
     return lines + [f"    {result} = {_call(fn.gen_name, args)}"]
-
-
-def _flatten_locations(stmts):
-    """Give every node of a simple statement the statement's line (inlined rule
-    templates carry lines of the rule's own file, which ANF would copy)."""
-    for stmt in stmts:
-        if isinstance(stmt, (gast.If, gast.For, gast.While)):
-            heads = [stmt.test] if not isinstance(stmt, gast.For) else [stmt.iter, stmt.target]
-            parts = heads
-            _flatten_locations(stmt.body)
-            _flatten_locations(stmt.orelse)
-        else:
-            parts = [stmt]
-        line = getattr(stmt, "lineno", None)
-        for part in parts:
-            for n in gast.walk(part):
-                if hasattr(n, "lineno"):
-                    n.lineno = line
-
-
-def _prepare(program):
-    """ANF on generated functions that are not in ANF yet (reverse-mode output)."""
-    for e in program.extra:
-        if not getattr(e, "anf_done", False):
-            _flatten_locations(e.node.body)
-            anf.run(program, e)
-            e.locals |= A.names_in(e.node)
-            e.anf_done = True
 
 
 def grad_wrapper(program, base, grad, kind, argnums_int, has_aux):
@@ -158,8 +96,6 @@ def _batched(program, fn, over, rank, out_axes, registry, ranks, over_axes=0):
     for a tuple), every other parameter shared: JAX's `vmap(jvp)` /
     `vmap(vjp)`. Straight-line code is vectorized, so the primal part runs
     once; code that branches runs example by example."""
-    from .. import batching
-    from ..batching import analysis as An
     params = params_of(fn)
     axes = {p: (over_axes if p == over else None) for p in params}
     if out_axes == (None, 0):   # (primal, tangent): the primal is shared unless the analysis cannot tell
@@ -176,7 +112,6 @@ def _batched(program, fn, over, rank, out_axes, registry, ranks, over_axes=0):
 def _result_axes(program, fn):
     """The batch axes of a stack of `fn`'s outputs: 0, or a tuple of them
     like a tuple output (a pytree returned flat)."""
-    from ..batching import analysis as An
     summary = An.Analysis(program).function(fn, {p: An.from_axes(None) for p in params_of(fn)})
 
     def axes(r):
@@ -192,7 +127,7 @@ def jacfwd_wrapper(program, base, current, wrt, argnums_int, kind, registry, ran
     """Jacobian (or, for kind grad/value_and_grad, gradient of a scalar
     output) of `current`: its JVP batched over the basis tangents of each
     argument, a column of the Jacobian each."""
-    _prepare(program)
+    anf.run_generated(program)
     params = params_of(current)
     lines, outs = [], []
     for j, x in enumerate(wrt):
@@ -240,7 +175,6 @@ def jacrev_wrapper(program, primal, vjp, wrt, argnums_int, registry, ranks=None,
     cotangents of the output, a row of the Jacobian each. With `has_aux`,
     the function returns a pair `(out, aux)`, `vjp` takes the cotangent of
     `out` alone, and the result is `(J, aux)`."""
-    from ..batching.vectorize import result_rank
     params = params_of(primal)
     if has_aux:
         lines = _primal_call(primal, params, "_p", program) + ["    _y = _p[0]", "    _aux = _p[1]"]
@@ -303,7 +237,7 @@ def _with_aux(program, base, current, layer, registry, first):
     if not first and kind == "value_and_grad":
         raise NotImplementedError("value_and_grad(..., has_aux=True) of a transformed function is not "
                                   "supported yet")
-    _prepare(program)
+    anf.run_generated(program)
     params = params_of(current)
     out, aux = _aux_parts(current, first)
     primal = _primal_call(current, params, "_p", program)
@@ -362,7 +296,8 @@ def build(program, base, layers, registry, name=None):
         kind, wrt = layer["kind"], list(layer["wrt"])
         as_int = layer.get("argnums_int", True)
         if kind == "vmap":      # transpile/batching: same parameters, batched
-            from .. import batching
+            if layer.get("inner"):      # vmap(grad(f)) of scalar examples: forward mode, example by example
+                current = forward_grad(program, current, layer["inner"], registry)
             current = batching.vmap_layer(program, current, layer, registry)
             continue
         if i == 0 and kind in ("grad", "value_and_grad") and not forward_only:
@@ -376,7 +311,7 @@ def build(program, base, layers, registry, name=None):
         elif layer.get("has_aux"):
             current = _with_aux(program, base, current, layer, registry, i == 0)
         elif kind == "jvp":
-            _prepare(program)
+            anf.run_generated(program)
             params = params_of(current)
             jname = forward.jvp_function(program, current, tuple(params.index(x) for x in wrt), registry,
                                          entry=True)
@@ -396,3 +331,117 @@ def run(program, layers):
     program.entry_name = current.gen_name
     program.entry_extra_params = []
     return current
+
+
+def forward_grad(program, base, inner, registry):
+    """`grad`/`value_and_grad` of `base` with respect to parameters that are
+    scalars in every example, by forward mode: one JVP per parameter, no
+    tape (what `vmap(grad(f))` of scalar examples runs per example)."""
+    params = params_of(base)
+    em = loop.Emitter(set(params) | set(program.names))
+    grads = []
+    value = None
+    for j, x in enumerate(inner["wrt"]):
+        jvp = forward.jvp_function(program, base, (params.index(x),), registry, entry=True)
+        e, r = em.fresh(f"_e{j}"), em.fresh(f"_j{j}")
+        em.emit(f"{e} = tangent.unit({x}, 0)")
+        em.emit(f"{r} = {jvp}({', '.join(params + [e])})")
+        if value is None:
+            value = em.fresh("_value")
+            em.emit(f"{value} = {r}[0]")
+            em.emit(f"tape.grad_seed({value})")     # JAX's TypeError for a non-scalar output
+        g = em.fresh(f"_g{j}")
+        em.emit(f"{g} = {r}[1]")
+        grads.append(g)
+    if inner["argnums_int"]:
+        result = grads[0]
+    else:
+        result = em.fresh("_grads")
+        em.emit(f"{result} = ({', '.join(grads)}{',' if len(grads) == 1 else ''})")
+    if inner["kind"] == "value_and_grad":
+        pair = em.fresh("_pair")
+        em.emit(f"{pair} = ({value}, {result})")
+        result = pair
+    em.emit(f"return {result}")
+    name = unique(program, f"{inner['kind']}_{base.gen_name}")
+    out = wrapper(program, base, name, params, em.lines,
+                  {"tangent": program.module_alias("runtime.tangent"),
+                   "tape": program.module_alias("runtime.tape")})
+    return out          # (it indexes only the JVPs' result tuples, by constants)
+
+
+# -- the CUDA kernel pass (transpile/codegen/numba_cuda.py compiles what it plans) ---------------
+def _check_layers(kinds, what):
+    """A kernel maps one batch axis: vmap outermost, and only there."""
+    if not kinds or kinds[-1] != "vmap":
+        raise NotImplementedError(
+            f"backend 'cuda' runs a transformation as a kernel when vmap is the outermost one "
+            f"(tp.jit(tp.vmap(tp.grad(f)), backend='cuda')); got {what}")
+    if "vmap" in kinds[:-1]:
+        raise NotImplementedError("backend 'cuda': vmap of vmap is not supported; map one batch "
+                                  "axis (reshape the inputs)")
+
+
+def check_jittable(fn):
+    """`tp.jit(fn, backend='cuda')` of a transformation (checked when jit is called)."""
+    _check_layers([kind for kind, _, _ in getattr(fn, "layers", None) or ()], repr(fn))
+
+
+def _hidden_ranks(spec):
+    return {name: int(np.ndim(h.getter())) for name, h in spec.hidden.values()}
+
+
+def kernel_pass(program, transform, options):
+    """Build the per-example function and record the `Plan` (`program.cuda_plan`)."""
+    entry = program.entry
+    if not hasattr(program, "extra"):
+        program.extra = []
+    if transform == "jit":
+        params = params_of(entry)
+        hidden = _hidden_ranks(entry)
+        plan = Plan("elementwise", entry, params, {p: (0 if p not in hidden else None) for p in params},
+                    {p: hidden.get(p, 0) for p in params})
+        name = unique(program, f"elementwise_{entry.gen_name}")
+    else:
+        layer_list = list(options.get("layers") or [options.get("vmap_layer") or {
+            "kind": "vmap", "wrt": [], "argnums_int": True, "has_aux": False,
+            "axes": {p: 0 for p in entry.dyn_params}, "ranks": options.get("ranks", {}),
+            "out_axes": 0, "axis_size": None}])
+        _check_layers([layer["kind"] for layer in layer_list], "layers " + " of ".join(
+            layer["kind"] for layer in reversed(layer_list)))
+        vm = layer_list[-1]
+        registry = {}
+        current = build(program, entry, layer_list[:-1], registry) if layer_list[:-1] else entry
+        if vm.get("inner"):     # vmap(grad(f)) of numbers: forward mode in each thread
+            current = forward_grad(program, current, vm["inner"], registry)
+        params = params_of(current)
+        hidden = _hidden_ranks(entry)
+        axes, ranks = {}, {}
+        for p in params:
+            ax = vm["axes"].get(p)
+            if isinstance(ax, tuple):
+                raise NotImplementedError("backend 'cuda': a tuple or pytree argument is not "
+                                          "supported yet; pass its arrays as arguments")
+            axes[p] = ax
+            ranks[p] = hidden[p] if p in hidden else vm.get("ranks", {}).get(p)
+        _check_out_axes(vm.get("out_axes", 0))
+        if vm.get("axis_size") is not None and all(a is None for a in axes.values()):
+            raise NotImplementedError("backend 'cuda': vmap with axis_size and no mapped input")
+        plan = Plan("vmap", current, params, axes, ranks)
+        name = unique(program, f"vmap_{current.gen_name}")
+    plan.launcher = name
+    plan.kernel = unique(program, f"{name}_kernel")
+    program.cuda_plan = plan
+    program.entry_name = name
+    program.entry_extra_params = []
+
+
+def _check_out_axes(out_axes):
+    """Each thread returns numbers, so every output has one axis: out_axes 0 or -1."""
+    flat = out_axes if isinstance(out_axes, (tuple, list)) else [out_axes]
+    for ax in flat:
+        if isinstance(ax, (tuple, list)):
+            _check_out_axes(ax)
+        elif ax not in (0, -1):
+            raise NotImplementedError(f"backend 'cuda': out_axes={out_axes!r}; each GPU thread "
+                                      f"returns numbers, so outputs have one axis (out_axes=0)")

@@ -15,7 +15,7 @@ import re
 import astor
 import gast
 
-from ..errors import Location
+from .errors import Location
 
 _MARK = "__transpile_line_"
 _NOTE = "__transpile_comment__:"
