@@ -17,6 +17,7 @@ import gast
 import numpy as np
 
 from .. import astutil as A
+from ..errors import warn_at
 
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
@@ -107,7 +108,6 @@ def as_transpose(node, np_alias):
 def warn_views(program):
     """Compiled code (jit): Numba's einsum returns a new array where NumPy's returns a view
     of the operand (a diagonal, `np.einsum('ii->i', a)`): say so at the user's line."""
-    from ..errors import warn_at
     for spec in program.functions:
         for n in gast.walk(spec.node):
             if isinstance(n, gast.Call) and getattr(n.func, "tp_value", None) is np.einsum \
