@@ -272,3 +272,45 @@ def test_an_einsum_diagonal_written_is_refused_by_grad_and_reported_by_jit():
         tp.grad(einsum_diagonal_written)(X)
     with pytest.warns(TranspileWarning, match="view of its operand in NumPy"):
         tp.jit(einsum_diagonal_written)(X.copy())
+
+
+
+def _h1(p2):
+    for i3 in range(3):
+        if p2 > 0.0 and 1.5 + p2 < 1.0:
+            return np.sqrt((1.2 * np.ones(2)) ** 2 + 0.5)
+    return np.exp(np.tanh(0.3 * np.ones(2)))
+
+
+def _h4(p5, p6):
+    return _h1(np.prod(np.array([p6[0], p6.sum()])))
+
+
+def _hm7(p8, q9):
+    p8[0] -= np.cos(q9)
+    p8 *= np.cos(p8)
+    return q9
+
+
+def jacfwd_of_a_helper_returning_an_unbatched_tuple(x):       # fuzz program 6000:732
+    for i14 in range(2):
+        if x[0] > x[1]:
+            continue
+        if not x[i14] > 0.2:
+            t15 = x[1]
+            x = x + 1.5 * t15
+    t16 = _h4(x * np.ones((2, 3)), x[2] * np.ones(2))
+    t17 = _hm7(t16, x[-1])
+    t18 = _hp10([t17 * np.ones((2, 3)), t17])
+    return t17 + 0.5 * t18.sum()
+
+
+def _hp10(pair11):
+    a12, b13 = pair11
+    return np.where(a12 / (1.0 + a12 * a12) > 0.0, a12 / (1.0 + a12 * a12), 0.1 * (a12 / (1.0 + a12 * a12)))
+
+
+def test_jacfwd_through_a_helper_whose_tangent_pair_is_shared_by_the_basis():
+    x = np.array([-0.356, 1.138, -0.199])
+    np.testing.assert_allclose(tp.jacfwd(jacfwd_of_a_helper_returning_an_unbatched_tuple)(x),
+                               fd_grad(jacfwd_of_a_helper_returning_an_unbatched_tuple, x), rtol=1e-6, atol=1e-9)

@@ -590,8 +590,17 @@ class Vectorizer:
                     or (isinstance(s.value, gast.Call)
                         and self.resolve(s.value.func) in (dict, set, list, tuple, frozenset)):
                 raise NotVectorizable("a container of mapped values", self.where(s))
+            abstract = self.env.get(name)
             if isinstance(value, (gast.Tuple, gast.List)):
-                value = self.lift_display(value, self.env.get(name), pre, s)
+                value = self.lift_display(value, abstract, pre, s)
+            elif isinstance(abstract, An.Tup) and not _is_const(value):
+                # a tuple (a helper's (value, tangent)) computed once for all examples: its
+                # items, each broadcast where the variable holds a batch
+                tmp = self.fresh("_u")
+                pre.append(A.assign(tmp, value))
+                items = gast.Tuple(elts=[gast.Subscript(value=A.name(tmp), slice=A.const(k), ctx=gast.Load())
+                                         for k in range(len(abstract.items))], ctx=gast.Load())
+                value = self.lift_display(items, abstract, pre, s)
             elif isinstance(value, gast.Name) or _is_const(value):
                 value = A.call(self.helper("broadcast"), [value, A.name(self.n)])
             else:
