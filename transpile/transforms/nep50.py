@@ -492,6 +492,12 @@ def _solve(program, weak_args):
                 fn.params[name] = _weak_of_value(hidden.getter())
             except Exception:
                 fn.params[name] = (STRONG, None)
+    for spec, fn in fns.items():
+        if spec is not entry:
+            for p in spec.dyn_params:
+                # nothing known yet (the least fixed point): a recursive call's argument computed
+                # from the parameter (`n - 1`) must not make it mixed before any call site is seen
+                fn.params[p] = (BOTTOM, None)
     entry_fn = fns[entry]
     for p in entry.dyn_params:
         key = leaf_of.get(p, p)
@@ -518,7 +524,7 @@ def _solve(program, weak_args):
                 for p, arg in zip(callee.dyn_params, dyn_args):
                     s, k = fn.expr(arg)
                     old = incoming.get((callee, p))
-                    incoming[(callee, p)] = (s, k) if old is None else (join(old[0], s), join_kind(old[1], k))
+                    incoming[(callee, p)] = (s, k) if old is None else _join_pair(old, (s, k))
         for spec, fn in fns.items():
             if spec is entry:
                 continue
