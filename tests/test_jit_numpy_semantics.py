@@ -454,6 +454,17 @@ def test_callee_called_with_python_numbers_and_numpy_values():
     assert "def plus_one_py" in tp.jit(callee_mixed).source(x)      # one copy per kind of call site
 
 
+def scaled_quotient(x, y):
+    return 2.0 * (x[0] / y[0]), (x[0] // y[1]) * np.ones(2)
+
+
+def test_division_of_numpy_scalars_inside_a_mixed_operation_does_not_raise():
+    # the type of `x[0] / y[0]` is found on zero scalars: no ZeroDivisionError from there
+    x, y = np.array([1.0, 2.0], np.float32), np.array([4.0, 1.0], np.float32)
+    for w, g in zip(scaled_quotient(x, y), tp.jit(scaled_quotient)(x, y)):
+        _same(w, g, "quotient")
+
+
 def halve_n_times(a, n):
     if n == 0:
         return a

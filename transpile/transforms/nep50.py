@@ -598,7 +598,13 @@ class _Rewrite(gast.NodeTransformer):
             return A.const(node.value)
         if isinstance(node, gast.BinOp):
             left, right = self.proxy(node.left, False), self.proxy(node.right, False)
-            return None if left is None or right is None else gast.BinOp(left=left, op=node.op, right=right)
+            if left is None or right is None:
+                return None
+            out = gast.BinOp(left=left, op=node.op, right=right)
+            # probes of scalars are zeros: no ZeroDivisionError check (the `checks` pass), the value
+            # is never used (NumPy's operation, the one mirrored, gives inf or nan)
+            out.divisor_checked = True
+            return out
         if isinstance(node, gast.UnaryOp) and not isinstance(node.op, gast.Not):
             operand = self.proxy(node.operand, False)
             return None if operand is None else gast.UnaryOp(op=node.op, operand=operand)
