@@ -15,14 +15,17 @@ NumPy way (a float16 result) is a TypingError that says so.
 Helpers are compiled as functions of their own (not inlined; LLVM still
 inlines the small ones), with error_model='numpy' as in generated code.
 """
+import ast
+import functools
 import operator
 import re
 import warnings
 
 import numpy as np
 from numba import njit, objmode, types
+from numba.core import cgutils
 from numba.core.errors import TypingError
-from numba.extending import intrinsic, overload
+from numba.extending import intrinsic, lower_builtin, overload, type_callable
 from numba.np import numpy_support
 
 from . import nep50
@@ -407,6 +410,93 @@ def _probe_index(x, k):
         shape = "(" + "0, " * ndim + ")"
         return _build(["x", "k"], f"np.empty({shape}, D)", {"np": np, "D": dt})
     return lambda x, k: x
+
+
+# -- `typed`: the type of a probe expression, found while typing ----------------
+_TYPED_MAX_LEAVES = 64      # the pass leaves a probe expression with more leaves as it is
+TYPED_ERROR = "nep50.typed: "     # marks the inner error (transpile/api.py's `_reason` reads past it)
+_TYPED_BINOPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+                 ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod,
+                 ast.Pow: operator.pow, ast.LShift: operator.lshift, ast.RShift: operator.rshift,
+                 ast.BitAnd: operator.and_, ast.BitOr: operator.or_, ast.BitXor: operator.xor,
+                 ast.MatMult: operator.matmul,
+                 ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge,
+                 ast.Eq: operator.eq, ast.NotEq: operator.ne}
+_TYPED_UNARY = {ast.USub: operator.neg, ast.UAdd: operator.pos, ast.Invert: operator.invert}
+_TYPED_MODULES = {"np": np, "nep50": nep50}
+
+
+@functools.lru_cache(maxsize=None)
+def _typed_template(text):
+    return ast.parse(text, mode="eval").body
+
+
+def _typed_resolve(ctx, fn, args):
+    """Numba's result type of calling `fn` (a function or a Numba function type)
+    on `args`, as type inference resolves a call or an operator."""
+    try:
+        sig = ctx.resolve_function_type(fn, tuple(args), {})
+    except TypingError as exc:
+        raise TypingError(TYPED_ERROR + str(exc)) from None
+    if sig is None:
+        msg = f"Invalid use of {fn} with parameters ({', '.join(str(a) for a in args)})"
+        raise TypingError(TYPED_ERROR + msg)
+    return sig.return_type
+
+
+def _typed_eval(ctx, node, leaves):
+    """The Numba type of template expression `node`, `leaves` the types of `_0`, `_1`, ..."""
+    if isinstance(node, ast.Name):
+        return leaves[int(node.id[1:])]
+    if isinstance(node, ast.BinOp):
+        return _typed_resolve(ctx, _TYPED_BINOPS[type(node.op)],
+                              [_typed_eval(ctx, node.left, leaves), _typed_eval(ctx, node.right, leaves)])
+    if isinstance(node, ast.Compare):
+        return _typed_resolve(ctx, _TYPED_BINOPS[type(node.ops[0])],
+                              [_typed_eval(ctx, node.left, leaves), _typed_eval(ctx, node.comparators[0], leaves)])
+    if isinstance(node, ast.UnaryOp):
+        return _typed_resolve(ctx, _TYPED_UNARY[type(node.op)], [_typed_eval(ctx, node.operand, leaves)])
+    if isinstance(node, ast.Attribute):
+        value = _typed_eval(ctx, node.value, leaves)
+        out = ctx.resolve_getattr(value, node.attr)
+        if out is None:
+            raise TypingError(TYPED_ERROR + f"Unknown attribute '{node.attr}' of type {value}")
+        return out
+    if isinstance(node, ast.Call):
+        fn = getattr(_TYPED_MODULES[node.func.value.id], node.func.attr)
+        args = [_typed_eval(ctx, a, leaves) for a in node.args]
+        return _typed_resolve(ctx, ctx.resolve_value_type(fn), args)
+    raise TypingError(f"nep50.typed: cannot type {ast.dump(node)}")   # pragma: no cover
+
+
+def _typed_typer(template, leaves, ctx):
+    if not isinstance(template, types.StringLiteral):
+        return None     # (Numba tries the literal text next)
+    return _typed_eval(ctx, _typed_template(template.literal_value), leaves)
+
+
+def _make_typed_typer(ctx):
+    # a typer of fixed parameters (Numba's callable templates bind the arguments to
+    # its signature; omitted trailing ones are cut from the call's signature)
+    names = [f"l{i}" for i in range(_TYPED_MAX_LEAVES)]
+    src = (f"def typer(template, {', '.join(n + '=None' for n in names)}):\n"
+           f"    leaves = [l for l in ({', '.join(names)},) if l is not None]\n"
+           f"    return fn(template, leaves, ctx)\n")
+    ns = {"fn": _typed_typer, "ctx": ctx}
+    exec(compile(src, "<nep50.typed>", "exec"), ns)
+    return ns["typer"]
+
+
+@type_callable(nep50.typed)
+def _type_typed(context):
+    return _make_typed_typer(context)
+
+
+@lower_builtin(nep50.typed, types.VarArg(types.Any))
+def _lower_typed(context, builder, sig, args):
+    # a placeholder of the type: nothing is computed (a null array has no meminfo:
+    # NRT's incref/decref skip it)
+    return cgutils.get_null_value(context.get_value_type(sig.return_type))
 
 
 # -- NumPy values: the result of `a op b` settled to NumPy's dtype ----------------
