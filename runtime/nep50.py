@@ -158,6 +158,26 @@ def probe_index(x, k):
 __all__ += ["probe", "probe_index"]
 
 
+def typed(template, *leaves):
+    """Compiled: a value of the type of `template`, an expression over
+    `leaves` (`_0`, `_1`, ...: `nep50.probe(_0) * nep50.mul_rhs(...)`),
+    found while Numba types the call (each operation resolved as Numba
+    types it); no operation runs and the value is a placeholder (zeros, an
+    empty array), which the helpers given it never read. One call stands
+    for a whole probe expression, which would otherwise be compiled and
+    computed over empty arrays."""
+    names = {f"_{k}": v for k, v in enumerate(leaves)}
+    return eval(template, {"np": np, "nep50": _this()}, names)
+
+
+def _this():
+    import sys
+    return sys.modules[__name__]
+
+
+__all__ += ["typed"]
+
+
 def _where_l(c, a, b, where):
     return np.where(c, a, b)
 

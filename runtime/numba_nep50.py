@@ -13,16 +13,26 @@ rejects is a TypingError with NumPy's message; one Numba cannot compute the
 NumPy way (a float16 result) is a TypingError that says so.
 
 Helpers are compiled as functions of their own (not inlined; LLVM still
-inlines the small ones), with error_model='numpy' as in generated code.
+inlines the small ones), with error_model='numpy' as in generated code,
+except where the implementation only returns an argument or converts it to
+a NumPy scalar type (most calls): those are typed without compiling it and
+lowered in the caller (`_helper`). A probe expression (`nep50.typed`) is
+typed operation by operation and computes nothing.
 """
+import ast
+import functools
 import operator
 import re
 import warnings
 
 import numpy as np
 from numba import njit, objmode, types
+from numba.core import cgutils
 from numba.core.errors import TypingError
-from numba.extending import intrinsic, overload
+from numba.core.imputils import impl_ret_borrowed, impl_ret_new_ref, impl_ret_untracked
+from numba.core.typing import signature
+from numba.core.typing.templates import AbstractTemplate, infer_global
+from numba.extending import intrinsic, lower_builtin, overload, type_callable
 from numba.np import numpy_support
 
 from . import nep50
@@ -112,12 +122,23 @@ def impl({params}):
 
 
 def _build(params, result, names, checks=()):
-    """An implementation from its text: `names` are its globals."""
+    """An implementation from its text: `names` are its globals. One that returns
+    a parameter, or a NumPy scalar conversion of one, and checks nothing is
+    marked `__nep50_fast__` (see `_helper`)."""
     body = "".join(f"    {c}\n" for c in checks)
     src = _SOURCE.format(params=", ".join(params), checks=body, result=result)
     ns = dict(names)
     exec(compile(src, "<nep50>", "exec"), ns)
-    return ns["impl"]
+    impl = ns["impl"]
+    if not checks:
+        m = re.fullmatch(r"(\w+)\((\w+)\)", result)
+        if result in params:
+            impl.__nep50_fast__ = ("arg", params.index(result))
+        elif m and m.group(2) in params and isinstance(names.get(m.group(1)), type) \
+                and issubclass(names[m.group(1)], np.generic):
+            impl.__nep50_fast__ = ("cast", params.index(m.group(2)),
+                                   numpy_support.from_dtype(np.dtype(names[m.group(1)])))
+    return impl
 
 
 def _range_check(var, dtype):
@@ -231,11 +252,86 @@ def _implement(fn, ufunc, args, weak, params, comparison=False):
 _OPTIONS = dict(jit_options={"error_model": "numpy"})
 
 
+def _fast_decision(generator, args):
+    """How a call of a helper with (Numba) argument types `args` is done without
+    compiling its implementation: ("arg", i, type) returns argument i,
+    ("cast", i, type) converts it (as `np.float32(b)` does), ("impl", impl,
+    type) compiles `impl` into the caller; None: the implementation is
+    compiled as a function of its own (`@overload`)."""
+    try:
+        impl = generator(*args)
+    except Exception:
+        return None     # (the overload raises it again, with Numba's message)
+    fast = getattr(impl, "__nep50_fast__", None)
+    if fast is None:
+        return None
+    if fast[0] in ("arg", "cast") and isinstance(args[fast[1]], types.Literal):
+        return None
+    if fast[0] == "arg":
+        return ("arg", fast[1], args[fast[1]])
+    if fast[0] == "cast":
+        return ("cast", fast[1], fast[2])
+    return ("impl", impl, fast[1])
+
+
+_FAST = {}      # helper -> {argument types: `_fast_decision`}
+
+
+def _helper(target, prefer_literal=False):
+    """`@overload(target, prefer_literal=...)` of `generator`, preceded by a
+    template that types, without compiling anything, the calls whose
+    implementation only returns an argument or converts it to a NumPy scalar
+    type (most calls: `mul_rhs(x, 2.0, w)` is `np.float32(2.0)` or `2.0`), and
+    lowers them in the caller (a helper compiled as a function of its own
+    costs a compilation for each type signature, and a call in the caller).
+    Same result type and value as the implementation; the template sees the
+    argument types the overload would see first (literal or not), and leaves
+    every other call to the overload."""
+    def register(generator):
+        if target in _FAST:     # (`add_rhs` is both `+`'s and np.add's: the first overload is tried first)
+            return overload(target, prefer_literal=prefer_literal, **_OPTIONS)(generator)
+        decisions = _FAST[target] = {}
+
+        class _Fast(AbstractTemplate):
+            key = target
+
+            def generic(self, args, kws):
+                if kws:
+                    return None
+                if prefer_literal:
+                    if not any(isinstance(a, types.Literal) for a in args):
+                        return None     # (the overload's second try: left to it)
+                    first = tuple(args)
+                else:
+                    first = tuple(types.unliteral(a) for a in args)
+                if first not in decisions:
+                    decisions[first] = _fast_decision(generator, first)
+                d = decisions[first]
+                return None if d is None else signature(d[2], *first)
+
+        _Fast.prefer_literal = True     # the arguments as the call has them, then as the overload sees them
+        infer_global(target)(_Fast)
+
+        @lower_builtin(target, types.VarArg(types.Any))
+        def _lower(context, builder, sig, args):
+            d = decisions[tuple(sig.args)]
+            if d[0] == "arg":
+                return impl_ret_borrowed(context, builder, sig.return_type, args[d[1]])
+            if d[0] == "cast":
+                value = context.cast(builder, args[d[1]], sig.args[d[1]], sig.return_type)
+                return impl_ret_untracked(context, builder, sig.return_type, value)
+            value = context.compile_internal(builder, d[1], sig, args)
+            return impl_ret_new_ref(context, builder, sig.return_type, value)
+
+        return overload(target, prefer_literal=prefer_literal, **_OPTIONS)(generator)
+    return register
+
+
 def _register_binary(name, fn, ufunc, side, comparison):
     target = getattr(nep50, name)
     weak = {0} if side == "l" else {1}
 
-    @overload(target, **_OPTIONS)
+    @_helper(target)
     def _ov(a, b, where):
         return _implement(fn, ufunc, (a, b), weak, ["where"], comparison)
     return _ov
@@ -257,7 +353,7 @@ def _register_where(name, weak_index):
     def fn(c, a, b):
         return np.where(c, a, b)
 
-    @overload(target, **_OPTIONS)
+    @_helper(target)
     def _ov(c, a, b, where):
         args = (a, b)
         weak = {weak_index}
@@ -284,12 +380,12 @@ def _register_inplace(stem, fn, ufunc):
     """`a op= b` with `b` a Python number: `b` as NumPy converts it."""
     target = getattr(nep50, stem + "_inplace")
 
-    @overload(target, **_OPTIONS)
+    @_helper(target)
     def _ov(a, b, where):
         d = _dtype_of(a)
         kind = _python_kind(b)
         if d is None or kind is None:
-            return lambda a, b, where: b
+            return _build(["a", "b", "where"], "b", {})
         sample = np.ones(1, d) if isinstance(a, types.Array) else d.type(1)
         out = _numpy_result(fn, (sample, kind[0]))
         if isinstance(a, types.Array) and not np.can_cast(out, d, "same_kind"):
@@ -297,7 +393,7 @@ def _register_inplace(stem, fn, ufunc):
                               f"from {out!r} to {d!r} with casting rule 'same_kind'")
         loop = _loop_dtypes(ufunc, (d, kind[1]))
         if loop is None or numpy_support.from_dtype(loop[1]) == types.unliteral(b):
-            return lambda a, b, where: b
+            return _build(["a", "b", "where"], "b", {})
         names = {"T": loop[1].type}
         checks = []
         if loop[1].kind in "iu" and isinstance(types.unliteral(b), types.Integer) \
@@ -363,7 +459,7 @@ def operand_plan(fn, ufunc, args, weak_index, comparison, var="w"):
 def _register_operand(name, fn, ufunc, weak_index, comparison):
     target = getattr(nep50, name)
 
-    @overload(target, **_OPTIONS)
+    @_helper(target)
     def _ov(a, b, where):
         params = ["a", "b", "where"]
         wname = params[weak_index]
@@ -385,17 +481,20 @@ for _stem, _uf in nep50.UFUNCS.items():
     _register_operand(_stem + "_rhs", _uf, _uf, 1, _stem in _BOOLEAN_UFUNCS)
 
 
-@overload(nep50.probe, **_OPTIONS)
+@_helper(nep50.probe)
 def _probe(x):
     """An empty array of `x`'s dtype and ndim (a number: itself): an
     expression over probes has the type of the expression over the values."""
     if isinstance(x, types.Array):
         shape = "(" + "0, " * x.ndim + ")"
-        return _build(["x"], f"np.empty({shape}, D)", {"np": np, "D": numpy_support.as_dtype(x.dtype)})
-    return lambda x: x
+        dt = numpy_support.as_dtype(x.dtype)
+        impl = _build(["x"], f"np.empty({shape}, D)", {"np": np, "D": dt})
+        impl.__nep50_fast__ = ("impl", types.Array(numpy_support.from_dtype(dt), x.ndim, "C"))
+        return impl
+    return _build(["x"], "x", {})
 
 
-@overload(nep50.probe_index, prefer_literal=True, **_OPTIONS)
+@_helper(nep50.probe_index, prefer_literal=True)
 def _probe_index(x, k):
     """`probe(x[i1, ..., ik])` for k integer indices (and slices)."""
     if not isinstance(k, types.IntegerLiteral):
@@ -404,10 +503,101 @@ def _probe_index(x, k):
         ndim = x.ndim - k.literal_value
         dt = numpy_support.as_dtype(x.dtype)
         if ndim <= 0:
-            return _build(["x", "k"], "D(0)", {"D": dt.type})
+            impl = _build(["x", "k"], "D(0)", {"D": dt.type})
+            impl.__nep50_fast__ = ("impl", numpy_support.from_dtype(dt))
+            return impl
         shape = "(" + "0, " * ndim + ")"
-        return _build(["x", "k"], f"np.empty({shape}, D)", {"np": np, "D": dt})
-    return lambda x, k: x
+        impl = _build(["x", "k"], f"np.empty({shape}, D)", {"np": np, "D": dt})
+        impl.__nep50_fast__ = ("impl", types.Array(numpy_support.from_dtype(dt), ndim, "C"))
+        return impl
+    return _build(["x", "k"], "x", {})
+
+
+# -- `typed`: the type of a probe expression, found while typing ----------------
+_TYPED_MAX_LEAVES = 64      # the pass leaves a probe expression with more leaves as it is
+TYPED_ERROR = "nep50.typed: "     # marks the inner error (transpile/api.py's `_reason` reads past it)
+_TYPED_BINOPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+                 ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod,
+                 ast.Pow: operator.pow, ast.LShift: operator.lshift, ast.RShift: operator.rshift,
+                 ast.BitAnd: operator.and_, ast.BitOr: operator.or_, ast.BitXor: operator.xor,
+                 ast.MatMult: operator.matmul,
+                 ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge,
+                 ast.Eq: operator.eq, ast.NotEq: operator.ne}
+_TYPED_UNARY = {ast.USub: operator.neg, ast.UAdd: operator.pos, ast.Invert: operator.invert}
+_TYPED_MODULES = {"np": np, "nep50": nep50}
+
+
+@functools.lru_cache(maxsize=None)
+def _typed_template(text):
+    return ast.parse(text, mode="eval").body
+
+
+def _typed_resolve(ctx, fn, args):
+    """Numba's result type of calling `fn` (a function or a Numba function type)
+    on `args`, as type inference resolves a call or an operator."""
+    try:
+        sig = ctx.resolve_function_type(fn, tuple(args), {})
+    except TypingError as exc:
+        raise TypingError(TYPED_ERROR + str(exc)) from None
+    if sig is None:
+        msg = f"Invalid use of {fn} with parameters ({', '.join(str(a) for a in args)})"
+        raise TypingError(TYPED_ERROR + msg)
+    return sig.return_type
+
+
+def _typed_eval(ctx, node, leaves):
+    """The Numba type of template expression `node`, `leaves` the types of `_0`, `_1`, ..."""
+    if isinstance(node, ast.Name):
+        return leaves[int(node.id[1:])]
+    if isinstance(node, ast.BinOp):
+        return _typed_resolve(ctx, _TYPED_BINOPS[type(node.op)],
+                              [_typed_eval(ctx, node.left, leaves), _typed_eval(ctx, node.right, leaves)])
+    if isinstance(node, ast.Compare):
+        return _typed_resolve(ctx, _TYPED_BINOPS[type(node.ops[0])],
+                              [_typed_eval(ctx, node.left, leaves), _typed_eval(ctx, node.comparators[0], leaves)])
+    if isinstance(node, ast.UnaryOp):
+        return _typed_resolve(ctx, _TYPED_UNARY[type(node.op)], [_typed_eval(ctx, node.operand, leaves)])
+    if isinstance(node, ast.Attribute):
+        value = _typed_eval(ctx, node.value, leaves)
+        out = ctx.resolve_getattr(value, node.attr)
+        if out is None:
+            raise TypingError(TYPED_ERROR + f"Unknown attribute '{node.attr}' of type {value}")
+        return out
+    if isinstance(node, ast.Call):
+        fn = getattr(_TYPED_MODULES[node.func.value.id], node.func.attr)
+        args = [_typed_eval(ctx, a, leaves) for a in node.args]
+        return _typed_resolve(ctx, ctx.resolve_value_type(fn), args)
+    raise TypingError(f"nep50.typed: cannot type {ast.dump(node)}")   # pragma: no cover
+
+
+def _typed_typer(template, leaves, ctx):
+    if not isinstance(template, types.StringLiteral):
+        return None     # (Numba tries the literal text next)
+    return _typed_eval(ctx, _typed_template(template.literal_value), leaves)
+
+
+def _make_typed_typer(ctx):
+    # a typer of fixed parameters (Numba's callable templates bind the arguments to
+    # its signature; omitted trailing ones are cut from the call's signature)
+    names = [f"l{i}" for i in range(_TYPED_MAX_LEAVES)]
+    src = (f"def typer(template, {', '.join(n + '=None' for n in names)}):\n"
+           f"    leaves = [l for l in ({', '.join(names)},) if l is not None]\n"
+           f"    return fn(template, leaves, ctx)\n")
+    ns = {"fn": _typed_typer, "ctx": ctx}
+    exec(compile(src, "<nep50.typed>", "exec"), ns)
+    return ns["typer"]
+
+
+@type_callable(nep50.typed)
+def _type_typed(context):
+    return _make_typed_typer(context)
+
+
+@lower_builtin(nep50.typed, types.VarArg(types.Any))
+def _lower_typed(context, builder, sig, args):
+    # a placeholder of the type: nothing is computed (a null array has no meminfo:
+    # NRT's incref/decref skip it)
+    return cgutils.get_null_value(context.get_value_type(sig.return_type))
 
 
 # -- NumPy values: the result of `a op b` settled to NumPy's dtype ----------------
@@ -450,7 +640,7 @@ def settle_impl(fn, name, r, operands, weak, params=None):
 def _register_settle(stem, fn):
     target = getattr(nep50, stem + "_settle")
 
-    @overload(target, prefer_literal=True, **_OPTIONS)
+    @_helper(target, prefer_literal=True)
     def _ov(r, a, b, weak, where):
         if not isinstance(weak, types.IntegerLiteral):
             raise TypingError("settle: `weak` must be a literal")
@@ -462,7 +652,7 @@ def _register_settle(stem, fn):
 def _register_settle1(stem, fn):
     target = getattr(nep50, stem + "_settle1")
 
-    @overload(target, **_OPTIONS)
+    @_helper(target)
     def _ov(r, a, where):
         return settle_impl(fn, stem, r, (a,), -1)
     return _ov
@@ -514,14 +704,14 @@ def promote_impl(fn, ufunc, args, index, params, fixed=True):
 def _register_promote(stem, fn, ufunc, index):
     target = getattr(nep50, f"{stem}_promote_{'lr'[index]}")
 
-    @overload(target, prefer_literal=True, **_OPTIONS)
+    @_helper(target, prefer_literal=True)
     def _ov(a, b, fixed, where):
         f = fixed.literal_value if isinstance(fixed, types.BooleanLiteral) else False
         return promote_impl(fn, ufunc, (a, b), index, ["a", "b", "fixed", "where"], f)
     return _ov
 
 
-@overload(nep50.ufunc_settle, prefer_literal=True, **_OPTIONS)
+@_helper(nep50.ufunc_settle, prefer_literal=True)
 def _ufunc_settle(r, a, name, where):
     if not isinstance(name, types.StringLiteral):
         raise TypingError("ufunc_settle: the name must be a literal")
@@ -534,7 +724,7 @@ for _stem, (_op, _uf) in nep50.OPERATORS.items():
     _register_promote(_stem, _op, _uf, 1)
 
 
-@overload(nep50.ufunc_arg, prefer_literal=True, **_OPTIONS)
+@_helper(nep50.ufunc_arg, prefer_literal=True)
 def _ufunc_arg(x, name, where):
     if not isinstance(name, types.StringLiteral):
         raise TypingError("ufunc_arg: the name must be a literal")
@@ -549,10 +739,10 @@ def _ufunc_arg(x, name, where):
                                   f"have: cast an operand first (e.g. with .astype(np.float32))")
             raise TypingError(f"NumPy 2 gives {out} for this {name.literal_value} and Numba {got}: cast "
                               f"the operand explicitly")
-    return lambda x, name, where: x
+    return _build(["x", "name", "where"], "x", {})
 
 
-@overload(nep50.ufunc_promote, prefer_literal=True, **_OPTIONS)
+@_helper(nep50.ufunc_promote, prefer_literal=True)
 def _ufunc_promote(a, b, index, name, fixed, where):
     if not isinstance(index, types.IntegerLiteral) or not isinstance(name, types.StringLiteral):
         raise TypingError("ufunc_promote: index and name must be literals")
@@ -569,7 +759,7 @@ def _ufunc_promote(a, b, index, name, fixed, where):
     return _build(params, f"{operand}.astype(T)", {"T": d})
 
 
-@overload(nep50.ufunc_settle2, prefer_literal=True, **_OPTIONS)
+@_helper(nep50.ufunc_settle2, prefer_literal=True)
 def _ufunc_settle2(r, a, b, name, where):
     if not isinstance(name, types.StringLiteral):
         raise TypingError("ufunc_settle2: the name must be a literal")
@@ -597,7 +787,7 @@ def _warn_narrow(op, where):
         _narrow_warning(op, where)
 
 
-@overload(nep50.narrow, prefer_literal=True, **_OPTIONS)
+@_helper(nep50.narrow, prefer_literal=True)
 def _narrow(x, result, name, where):
     d = _dtype_of(result)
     if d is not None and d.kind == "i" and d.itemsize < 8:
@@ -607,7 +797,7 @@ def _narrow(x, result, name, where):
             _warn_narrow(op, where)
             return x
         return impl
-    return lambda x, result, name, where: x
+    return _build(["x", "result", "name", "where"], "x", {})
 
 
 # -- Python int arithmetic: 64 bits, checked ----------------------------------
@@ -639,7 +829,7 @@ _OVERFLOW = "Python int arithmetic overflows 64 bits under jit (Python would giv
 
 
 def _checked(target, intrinsic_op, op):
-    @overload(target, **_OPTIONS)
+    @_helper(target)
     def _ov(a, b, where):
         if not _python_ints(a, b):
             return lambda a, b, where: op(a, b)
@@ -682,7 +872,7 @@ def _int_pow(a, b, where):
     return result
 
 
-@overload(nep50.pow_py, **_OPTIONS)
+@_helper(nep50.pow_py)
 def _pow_py(a, b, where):
     # (a literal negative exponent is `float(n) ** k` already: transpile/transforms/nep50.py)
     if not _python_ints(a, b):
@@ -690,7 +880,7 @@ def _pow_py(a, b, where):
     return lambda a, b, where: _int_pow(np.int64(a), np.int64(b), where)
 
 
-@overload(nep50.lshift_py, **_OPTIONS)
+@_helper(nep50.lshift_py)
 def _lshift_py(a, b, where):
     if not _python_ints(a, b):
         return lambda a, b, where: a << b

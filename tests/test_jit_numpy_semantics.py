@@ -454,6 +454,37 @@ def test_callee_called_with_python_numbers_and_numpy_values():
     assert "def plus_one_py" in tp.jit(callee_mixed).source(x)      # one copy per kind of call site
 
 
+def scaled_quotient(x, y):
+    return 2.0 * (x[0] / y[0]), (x[0] // y[1]) * np.ones(2)
+
+
+def test_division_of_numpy_scalars_inside_a_mixed_operation_does_not_raise():
+    # the type of `x[0] / y[0]` is found on zero scalars: no ZeroDivisionError from there
+    x, y = np.array([1.0, 2.0], np.float32), np.array([4.0, 1.0], np.float32)
+    for w, g in zip(scaled_quotient(x, y), tp.jit(scaled_quotient)(x, y)):
+        _same(w, g, "quotient")
+
+
+def halve_n_times(a, n):
+    if n == 0:
+        return a
+    return a + halve_n_times(a * 0.5, n - 1)
+
+
+def calls_recursive(x):
+    return halve_n_times(x, 2)
+
+
+def test_recursive_callee_with_a_python_int_is_generated_once():
+    # `n - 1` of the Python int parameter is a Python int: the recursive call site passes
+    # the same kinds as the caller, so no copy (each copy is another Numba compilation)
+    x = np.ones(2, np.float32)
+    want, got = calls_recursive(x), tp.jit(calls_recursive)(x)
+    _same(want, got, "recursion")
+    src = tp.jit(calls_recursive).source(x)
+    assert src.count("def halve_n_times") == 1 and "nep50.sub_py(n" in src
+
+
 def negate(x):
     return -x
 

@@ -433,6 +433,7 @@ def _typing_error(exc, gen):
     return TranspileTypingError(_reason(message), loc, backend_message=message)
 
 
+_TYPED_ERROR = "nep50.typed: "     # runtime.numba_nep50.TYPED_ERROR (not imported: Numba may be absent)
 _SPECIFIC = re.compile(r"raised a specific error:\s*(?:\w+Error: )+(?:Failed in [^\n]*\n\s*)?(.+)")
 
 
@@ -440,6 +441,9 @@ def _reason(message):
     """Numba's reason in one sentence (an overload's own TypingError when one
     rejected the call, e.g. ``tp.random.normal: unexpected PRNG key type``)."""
     plain = re.sub(r"\x1b\[[0-9;]*m", "", message)
+    marker = plain.find(_TYPED_ERROR)
+    if marker >= 0:     # a probe expression typed in one call (runtime/numba_nep50.py): its own error
+        plain = plain[marker + len(_TYPED_ERROR):]
     m = _SPECIFIC.search(plain)
     if m and not m.group(1).strip().startswith(("No implementation", "Failed in")):
         return "Numba cannot compile this: " + m.group(1).strip()

@@ -20,7 +20,12 @@ that can overflow (`runtime.nep50`)::
 The operation itself stays, so Numba still fuses array expressions; the
 conversion helper needs only the other operand's type, which a *probe*
 gives: the other operand's expression over empty arrays (`nep50.probe(x)`)
-and zero scalars. An operand that cannot be mirrored that way (a call of a
+and zero scalars. A probe expression is written as one call,
+`nep50.typed('np.exp(nep50.probe(_0)) * _1', x, 2.0)`, whose type Numba finds
+while typing it (each operation resolved as type inference resolves it) and
+which computes nothing: the probe expressions of nested operations repeat
+their operands' probes, and compiled they cost more than the operation. An
+operand that cannot be mirrored that way (a call of a
 user function or a method, a subscript by an array) makes the whole
 operation a helper (`nep50.mul_r(a, b, where)`), which costs a temporary
 array for array operands.
@@ -67,6 +72,7 @@ values that may be ints.
 """
 import copy
 import math
+import re
 
 import gast
 import numpy as np
@@ -493,6 +499,12 @@ def _solve(program, weak_args):
                 fn.params[name] = _weak_of_value(hidden.getter())
             except Exception:
                 fn.params[name] = (STRONG, None)
+    for spec, fn in fns.items():
+        if spec is not entry:
+            for p in spec.dyn_params:
+                # nothing known yet (the least fixed point): a recursive call's argument computed
+                # from the parameter (`n - 1`) must not make it mixed before any call site is seen
+                fn.params[p] = (BOTTOM, None)
     entry_fn = fns[entry]
     for p in entry.dyn_params:
         key = leaf_of.get(p, p)
@@ -519,7 +531,7 @@ def _solve(program, weak_args):
                 for p, arg in zip(callee.dyn_params, dyn_args):
                     s, k = fn.expr(arg)
                     old = incoming.get((callee, p))
-                    incoming[(callee, p)] = (s, k) if old is None else (join(old[0], s), join_kind(old[1], k))
+                    incoming[(callee, p)] = (s, k) if old is None else _join_pair(old, (s, k))
         for spec, fn in fns.items():
             if spec is entry:
                 continue
@@ -593,7 +605,13 @@ class _Rewrite(gast.NodeTransformer):
             return A.const(node.value)
         if isinstance(node, gast.BinOp):
             left, right = self.proxy(node.left, False), self.proxy(node.right, False)
-            return None if left is None or right is None else gast.BinOp(left=left, op=node.op, right=right)
+            if left is None or right is None:
+                return None
+            out = gast.BinOp(left=left, op=node.op, right=right)
+            # probes of scalars are zeros: no ZeroDivisionError check (the `checks` pass), the value
+            # is never used (NumPy's operation, the one mirrored, gives inf or nan)
+            out.divisor_checked = True
+            return out
         if isinstance(node, gast.UnaryOp) and not isinstance(node.op, gast.Not):
             operand = self.proxy(node.operand, False)
             return None if operand is None else gast.UnaryOp(op=node.op, operand=operand)
@@ -624,7 +642,7 @@ class _Rewrite(gast.NodeTransformer):
             ours = isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name) \
                 and func.value.id == self.mod and func.attr.endswith(("_lhs", "_rhs"))
             if isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name) \
-                    and func.value.id == self.mod and func.attr in ("probe", "probe_index"):
+                    and func.value.id == self.mod and func.attr in ("probe", "probe_index", "typed"):
                 return node     # a probe already
             if isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name) \
                     and func.value.id == self.mod and func.attr in ("narrow", "ufunc_arg"):
@@ -651,10 +669,25 @@ class _Rewrite(gast.NodeTransformer):
                 return out
         return None
 
+    def typed(self, p, node):
+        """Proxy `p` as one `nep50.typed(template, *leaves)` call: its type found
+        while Numba types the call, nothing computed (a probe expression over
+        empty arrays is compiled and run: its operations, and the helpers in
+        it, inlined into every caller; nested proxies repeat the probes of
+        their operands). `p` itself where it is a name or a constant, or
+        cannot be written as a template."""
+        if p is None or isinstance(p, (gast.Name, gast.Constant)):
+            return p
+        leaves = []
+        template = _template(p, leaves, self.mod)
+        if template is None or len(leaves) > _TYPED_MAX_LEAVES:
+            return p
+        return A.located(A.call(A.attr(self.mod, "typed"), [A.const(template)] + [n for _, n in leaves]), node)
+
     def binary(self, stem, left, right, weak_left, node):
         """(left, right) with the Python number converted, or None (use the `_l`/`_r` helper)."""
         other = right if weak_left else left
-        p = self.proxy(other)
+        p = self.typed(self.proxy(other), node)
         if p is None:
             return None
         if weak_left:
@@ -705,7 +738,7 @@ class _Rewrite(gast.NodeTransformer):
             # Numba lets LLVM assume it does not: `nep50.narrow` warns (a name: no cost to fusion)
             for k, a in enumerate(args):
                 if isinstance(a, (gast.Name, gast.Subscript, gast.Attribute)):
-                    p = self.proxy(out, False)
+                    p = self.typed(self.proxy(out, False), node)
                     if p is not None:
                         out.args[k] = A.located(A.call(A.attr(self.mod, "narrow"), [
                             a, p, A.const(ufunc.__name__), _where(self.spec, node)]), a)
@@ -724,7 +757,7 @@ class _Rewrite(gast.NodeTransformer):
         for side, operand, other in (("l", left, right), ("r", right, left)):
             if not leaf(operand):
                 continue
-            p = self.proxy(other, False)
+            p = self.typed(self.proxy(other, False), node)
             if p is None:
                 continue
             args = [operand, p] if side == "l" else [p, operand]
@@ -747,7 +780,7 @@ class _Rewrite(gast.NodeTransformer):
         at typing time, NumPy's result dtype from the operands' dtypes; a scalar
         result is converted to it (int8 + int8 wraps at 8 bits), an array
         result of another dtype, or an operation NumPy rejects, is an error."""
-        proxies = [self.proxy(o, False) for o in operands]
+        proxies = [self.typed(self.proxy(o, False), node) for o in operands]
         if any(p is None for p in proxies):
             return node
         name = f"{stem}_settle" if len(operands) == 2 else f"{stem}_settle1"
@@ -825,7 +858,7 @@ class _Rewrite(gast.NodeTransformer):
             self.promote(None, node, fval.__name__)
             if getattr(node, "nep50_inner", False):
                 return node
-            proxies = [self.proxy(a, False) for a in node.args]
+            proxies = [self.typed(self.proxy(a, False), node) for a in node.args]
             if any(p is None for p in proxies):
                 return node
             return self.helper("ufunc_settle2", [node] + proxies + [A.const(fval.__name__)], node)
@@ -848,7 +881,7 @@ class _Rewrite(gast.NodeTransformer):
                     arg, A.const(fval.__name__), _where(self.spec, node)]), arg)
             if getattr(node, "nep50_inner", False):
                 return node
-            p = self.proxy(node.args[0], False)
+            p = self.typed(self.proxy(node.args[0], False), node)
             if p is not None:
                 return self.helper("ufunc_settle", [node, p, A.const(fval.__name__)], node)
         elif fval is print:
@@ -933,6 +966,68 @@ class _Rewrite(gast.NodeTransformer):
                             f"throughout, where NumPy makes it float32 if those are float32. Write "
                             f"np.float32({value!r}) or np.float64({value!r})", self.spec.src.location(node))
         return node
+
+
+_TYPED_MAX_LEAVES = 64         # runtime/numba_nep50.py's typer takes this many
+_TEMPLATE_BINOPS = {gast.Add: "+", gast.Sub: "-", gast.Mult: "*", gast.Div: "/", gast.FloorDiv: "//",
+                    gast.Mod: "%", gast.Pow: "**", gast.LShift: "<<", gast.RShift: ">>", gast.BitAnd: "&",
+                    gast.BitOr: "|", gast.BitXor: "^", gast.MatMult: "@"}
+_TEMPLATE_CMPOPS = {gast.Lt: "<", gast.LtE: "<=", gast.Gt: ">", gast.GtE: ">=", gast.Eq: "==",
+                    gast.NotEq: "!="}
+_TEMPLATE_UNARY = {gast.USub: "-", gast.UAdd: "+", gast.Invert: "~"}
+_TEMPLATE_LEAF = re.compile(r"\b_(\d+)\b")
+
+
+def _constant_only(node):
+    """Whether `node` is made of constants only (`-2`, `2.0 * 3`: Python folds them)."""
+    return all(isinstance(n, (gast.Constant, gast.UnaryOp, gast.BinOp, gast.unaryop, gast.operator,
+                              gast.Tuple, gast.Load))
+               for n in gast.walk(node))
+
+
+def _template(node, leaves, mod):
+    """The text of proxy `node` for `nep50.typed`: its operations over `_k`,
+    the k-th of `leaves` (names and constants, passed as they are, so Numba
+    types each as in the proxy); None where `node` has anything else."""
+    if isinstance(node, gast.Name) or _constant_only(node):
+        # one leaf for each name (one type in one expression) and each constant of one type
+        key = gast.dump(node) + "".join(repr((type(n.value), n.value)) for n in gast.walk(node)
+                                        if isinstance(n, gast.Constant))
+        for k, (seen, _) in enumerate(leaves):
+            if seen == key:
+                return f"_{k}"
+        leaves.append((key, copy.deepcopy(node)))
+        return f"_{len(leaves) - 1}"
+    if isinstance(node, gast.BinOp) and type(node.op) in _TEMPLATE_BINOPS:
+        left, right = _template(node.left, leaves, mod), _template(node.right, leaves, mod)
+        return None if left is None or right is None else f"({left} {_TEMPLATE_BINOPS[type(node.op)]} {right})"
+    if isinstance(node, gast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in _TEMPLATE_CMPOPS:
+        left, right = _template(node.left, leaves, mod), _template(node.comparators[0], leaves, mod)
+        return None if left is None or right is None else f"({left} {_TEMPLATE_CMPOPS[type(node.ops[0])]} {right})"
+    if isinstance(node, gast.UnaryOp) and type(node.op) in _TEMPLATE_UNARY:
+        operand = _template(node.operand, leaves, mod)
+        return None if operand is None else f"({_TEMPLATE_UNARY[type(node.op)]}{operand})"
+    if isinstance(node, gast.Attribute) and node.attr == "T" and isinstance(node.ctx, gast.Load):
+        value = _template(node.value, leaves, mod)
+        return None if value is None else f"{value}.T"
+    if isinstance(node, gast.Call) and not node.keywords and not any(isinstance(a, gast.Starred) for a in node.args):
+        func = node.func
+        fval = getattr(func, "tp_value", None)
+        if _is_ours(node, mod) and func.attr == "typed":
+            # a proxy already written as a template: its text, its leaves renumbered
+            inner = [_template(a, leaves, mod) for a in node.args[1:]]
+            if any(t is None for t in inner):
+                return None
+            return "(" + _TEMPLATE_LEAF.sub(lambda m: inner[int(m.group(1))], node.args[0].value) + ")"
+        if _is_ours(node, mod):
+            name = f"nep50.{func.attr}"
+        elif isinstance(fval, np.ufunc) and getattr(np, fval.__name__, None) is fval:
+            name = f"np.{fval.__name__}"
+        else:
+            return None
+        args = [_template(a, leaves, mod) for a in node.args]
+        return None if any(a is None for a in args) else f"{name}({', '.join(args)})"
+    return None
 
 
 _CONTAINER_NODES = (gast.List, gast.Tuple, gast.ListComp, gast.Dict, gast.Set, gast.JoinedStr, gast.SetComp,
