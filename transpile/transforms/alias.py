@@ -1012,24 +1012,38 @@ def groups_of_name(alias, sites, name):
 
 
 _CUTS = [0]     # how many times _params_written met a function it was already inside
+_QUERY = [None]  # while a query runs: id(function) -> its answer, for the functions it reached
 
 
 def _params_written(program, callee, seen=None):
     """Parameters a generated function may change in place (directly or through its calls).
     Memoised per program on the function's current text, where no recursion was cut short
-    on the way (then the answer does not depend on who asked)."""
+    on the way (then the answer does not depend on who asked); within one query (nothing
+    changes the functions while it runs) on the function itself."""
     seen = seen or set()
     if not hasattr(callee, "dyn_params"):
         return set()
     if id(callee) in seen:
         _CUTS[0] += 1
         return set()
+    if _QUERY[0] is not None:
+        if id(callee) in _QUERY[0]:
+            return set(_QUERY[0][id(callee)])
+        cuts = _CUTS[0]
+        out = _find_params_written(program, callee, seen | {id(callee)})
+        if _CUTS[0] == cuts:
+            _QUERY[0][id(callee)] = frozenset(out)
+        return out
     memo = program.__dict__.setdefault("_params_written_memo", {})
     key = _text_key(program, callee)
     if key in memo:
         return set(memo[key])
     cuts = _CUTS[0]
-    out = _find_params_written(program, callee, seen | {id(callee)})
+    _QUERY[0] = {}
+    try:
+        out = _find_params_written(program, callee, seen | {id(callee)})
+    finally:
+        _QUERY[0] = None
     if _CUTS[0] == cuts:
         memo[key] = frozenset(out)
     return out
