@@ -14,11 +14,9 @@ Each helper here is the NumPy twin; `runtime.numba_checks` registers the
 Numba implementations (inlined, so a checked index costs no more than an
 unchecked one in a compiled loop).
 """
-import re
-
 import numpy as np
 
-from .errors import Location, TranspileError
+from .errors import CheckError
 
 __all__ = ["getitem", "setitem", "check_index", "check_divisor", "divide", "floor_divide", "mod",
            "check_unpack", "UnpackError", "unwritten_view", "view_index", "is_array", "rebinds_number", "AliasError"]
@@ -102,16 +100,10 @@ def check_unpack(v, n, where):
         raise UnpackError(n, k, where)
 
 
-class AliasError(TranspileError, ValueError):
+class AliasError(CheckError, ValueError):
     """A value read after a write that may have changed it through a shared array: a
     transformation refusing, when the code runs, what it could not decide when generating it
     (a `TranspileError`, at the user's line, like every other refusal)."""
-
-    def __init__(self, message, location=None):
-        m = re.search(r"\(at ([^()]+):(\d+)\)$", message) if location is None else None
-        if m is not None:
-            message, location = message[:m.start()].rstrip(), Location(m.group(1), int(m.group(2)))
-        super().__init__(message, location)
 
 
 def unwritten_view(v, name, where):

@@ -5,6 +5,7 @@ runs (an alias that cannot be followed) raise the same `TranspileError` as the c
 when it is generated; `transpile.errors` re-exports it with its subclasses. The same goes
 for `TranspileWarning` (runtime/numba_nep50.py warns with it when compiled code runs).
 """
+import re
 
 
 class Location:
@@ -47,6 +48,18 @@ class TranspileError(Exception):
             return self.message
         return f"{self.message}\n  {self.location}"
 
+
+
+class CheckError(TranspileError):
+    """A `TranspileError` raised by generated code when it runs (compiled code
+    raises it with one string, which ends in "(at FILE:LINE)": that becomes its
+    location)."""
+
+    def __init__(self, message, location=None):
+        m = re.search(r"\(at ([^()]+):(\d+)\)$", message) if location is None else None
+        if m is not None:
+            message, location = message[:m.start()].rstrip(), Location(m.group(1), int(m.group(2)))
+        super().__init__(message, location)
 
 
 def _location_attrs(err, location):

@@ -28,6 +28,8 @@ import operator
 
 import numpy as np
 
+from .errors import CheckError
+
 # helper stem -> (the Python operator, the NumPy ufunc behind it)
 OPERATORS = {
     "add": (operator.add, np.add), "sub": (operator.sub, np.subtract),
@@ -82,6 +84,22 @@ for _stem, _uf in UFUNCS.items():
     _define(_stem + "_r", _binary(_uf))
     _define(_stem + "_lhs", lambda a, b, where: a)
     _define(_stem + "_rhs", lambda a, b, where: b)
+
+
+# `a op b` where an operand may be a list, tuple or str (an item of a list that is
+# not a literal of numbers): Python's operator for those, NumPy's ufunc for
+# arrays and numbers (compiled, Numba's operator computes bool + bool as an int)
+for _stem, (_op, _uf) in OPERATORS.items():
+    if _stem not in COMPARISONS:
+        _define(_stem + "_any", _binary(_op))
+
+
+# `a op= b`, `a` a local holding a NumPy value: in place for an array, else
+# `a op b` settled to NumPy's dtype (a compiled int8 `t += v` computes in int64)
+INPLACE = ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "lshift", "rshift", "and", "or", "xor")
+for _stem in INPLACE:
+    _define(_stem + "_iop", (lambda iop: lambda a, b, where: iop(a, b))(
+        getattr(operator, "i" + OPERATORS[_stem][0].__name__.strip("_"))))
 
 
 # `-x`, `~x`, `+x` as ufuncs (an operation inside an array expression: its ufunc form)
@@ -176,6 +194,55 @@ def _this():
 
 
 __all__ += ["typed"]
+
+
+class JitDifferenceError(CheckError, TypeError):
+    """Compiled code would compute another dtype (or other values) than NumPy
+    here: the generated code refuses, when it runs, at the user's line."""
+
+
+# A local assigned a Python number on some paths and NumPy values on others
+# (`total = 0`, then `total += x[i]`) is *mixed*: NumPy changes its type as the
+# program runs, Numba gives it one type (per assignment, merged where paths
+# join: `total` is int64 for an int8 `x`, where NumPy makes it int8). Compiled,
+# these check that the difference does not show, and raise JitDifferenceError
+# where it would.
+def mixed(m, other, kinds, op, left, name, where):
+    """`m`, the value of mixed local(s) `name` (Python numbers of `kinds`:
+    'i', 'f', 'b', 'c'), an operand of `op` (a helper stem: 'add', 'lt',
+    'maximum', ...) with `other` (a probe; `m` is the left operand if `left`):
+    compiled, an error where NumPy's result dtype with `m` a Python number
+    differs from the one with `m` of its Numba type."""
+    return m
+
+
+def mixed_of(o, m, kinds, op, left, name, where):
+    """`o`, the operand of `op` that is not the mixed local's value `m`
+    (a probe): as `mixed`."""
+    return o
+
+
+def mixed_bound(t, weak, name, where):
+    """After a mixed local `name` is assigned a NumPy value `t`: compiled, an
+    error where that value's type, merged with the Numba types of its Python
+    numbers (`weak`: 'int64,float32'), as Numba merges them where paths
+    join, is another type (an int8 with a Python int: int64, where NumPy
+    keeps int8). Returns `t`."""
+    return t
+
+
+def builtin_max(a, b, where):
+    """Python's `max(a, b)`: one of them, unchanged (compiled: an error where
+    their types differ, which Numba would convert both to)."""
+    return max(a, b)
+
+
+def builtin_min(a, b, where):
+    """Python's `min(a, b)`, as `builtin_max`."""
+    return min(a, b)
+
+
+__all__ += ["JitDifferenceError", "mixed", "mixed_of", "mixed_bound", "builtin_max", "builtin_min"]
 
 
 def _where_l(c, a, b, where):

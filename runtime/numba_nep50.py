@@ -800,6 +800,152 @@ def _narrow(x, result, name, where):
     return _build(["x", "result", "name", "where"], "x", {})
 
 
+def _register_builtin(name):
+    @_helper(getattr(nep50, "builtin_" + name))
+    def _ov(a, b, where):
+        params = ["a", "b", "where"]
+        ta, tb = types.unliteral(a), types.unliteral(b)
+        if ta == tb or not isinstance(ta, _NUMBER) or not isinstance(tb, _NUMBER):
+            return _build(params, f"{name}(a, b)", {})
+        message = (f"{name}() of a {ta} and a {tb}: Python returns one of them unchanged (so its type depends "
+                   f"on which is {'larger' if name == 'max' else 'smaller'}), while under jit both become one "
+                   f"type. Make them one type first (e.g. np.{_dtype_of(ta)}(...)) (at ")
+        return _build(params, f"{name}(a, b)", {"fail": _raise_difference}, [f"fail({message!r} + where + ')')"])
+    return _ov
+
+
+_register_builtin("max")
+_register_builtin("min")
+
+def _register_any(stem, op, ufunc):
+    @_helper(getattr(nep50, stem + "_any"))
+    def _ov(a, b, where):
+        if all(isinstance(types.unliteral(t), (types.Array,) + _NUMBER) for t in (a, b)):
+            return _implement(ufunc, ufunc, (a, b), set(), ["where"])
+        return _build(["a", "b", "where"], "fn(a, b)", {"fn": op})     # lists, tuples, str: Python's
+    return _ov
+
+
+for _stem, (_op, _uf) in nep50.OPERATORS.items():
+    if _stem not in nep50.COMPARISONS:
+        _register_any(_stem, _op, _uf)
+
+# -- `a op= b` on a local: in place for an array, NumPy's dtype for a scalar ------
+_SYMBOLS = {"add": "+", "sub": "-", "mul": "*", "truediv": "/", "floordiv": "//", "mod": "%", "pow": "**",
+            "lshift": "<<", "rshift": ">>", "and": "&", "or": "|", "xor": "^"}
+
+
+def _register_iop(stem):
+    fn = nep50.OPERATORS[stem][0]
+    sym = _SYMBOLS[stem]
+
+    @_helper(getattr(nep50, stem + "_iop"))
+    def _ov(a, b, where):
+        params = ["a", "b", "where"]
+        if isinstance(a, types.Array):
+            return _build(params, "a", {}, [f"a {sym}= b"])
+        from numba.core.registry import cpu_target
+        try:
+            r = cpu_target.typing_context.resolve_function_type(fn, (a, b), {})
+        except Exception:
+            r = None
+        if r is None:
+            return _build(params, f"a {sym} b", {})     # Numba's own error follows
+        settled = settle_impl(fn, stem, r.return_type, (a, b), -1, ["r", "a", "b", "where"])
+        fast = getattr(settled, "__nep50_fast__", ("arg", 0))
+        if fast[0] == "cast":
+            return _build(params, f"R(a {sym} b)", {"R": numpy_support.as_dtype(fast[2]).type})
+        return _build(params, f"a {sym} b", {})
+    return _ov
+
+
+for _stem in nep50.INPLACE:
+    _register_iop(_stem)
+
+# -- mixed locals: a Python number on some paths, NumPy values on others ----------
+_WEAK_SAMPLE = {"i": 0, "f": 0.0, "b": False, "c": 0j}
+_KIND_WORD = {"i": "int", "f": "float", "b": "bool", "c": "complex"}
+
+
+def _literal(t):
+    if not isinstance(t, types.Literal):
+        raise TypingError("nep50.mixed: a literal argument expected")
+    return t.literal_value
+
+
+def _mixed_difference(m, other, kinds, op, left):
+    """(kind, NumPy's dtype, Numba's dtype) where `op` of `other` and a mixed
+    local's value of Numba type `m` gives NumPy's dtype with the local a Python
+    number of that kind and Numba's dtype compiled; None where they agree."""
+    u, d = types.unliteral(m), types.unliteral(other)
+    if not isinstance(u, _NUMBER) or _dtype_of(d) is None:
+        return None     # an array or anything else: not a number NumPy would treat as weak
+    fn = nep50.OPERATORS[op][0] if op in nep50.OPERATORS else getattr(np, op, None)
+    if not callable(fn):
+        return None
+    got = _numba_result_dtype(fn, (u, d) if left else (d, u))
+    if got is None:
+        return None     # Numba cannot type it: its own error follows
+    sample = np.zeros(0, _dtype_of(d)) if isinstance(d, types.Array) else _dtype_of(d).type(0)
+    for k in kinds:
+        w = _WEAK_SAMPLE[k]
+        try:
+            want = _numpy_result(fn, (w, sample) if left else (sample, w))
+        except TypingError:
+            continue    # NumPy raises for a Python number there: not this check's business
+        if want != got:
+            return k, want, got
+    return None
+
+
+@njit(cache=True)
+def _raise_difference(message):
+    """Not inlined: the helper that calls it still returns its value's type."""
+    raise nep50.JitDifferenceError(message)
+
+
+def _mixed_impl(params, result, m, other, kinds, op, left, name):
+    diff = _mixed_difference(m, other, _literal(kinds), _literal(op), _literal(left))
+    if diff is None:
+        return _build(params, result, {})
+    k, want, got = diff
+    n = _literal(name)
+    message = (f"`{n}` holds a Python {_KIND_WORD[k]} on some paths and NumPy values on others: where it "
+               f"holds the {_KIND_WORD[k]}, NumPy computes this in {want}, while under jit `{n}` has one type "
+               f"and this gives {got}. Give `{n}` a NumPy type where it is assigned the Python number "
+               f"(`{n} = np.{want}(...)`, or the type it takes elsewhere) (at ")
+    return _build(params, result, {"fail": _raise_difference}, [f"fail({message!r} + where + ')')"])
+
+
+@_helper(nep50.mixed, prefer_literal=True)
+def _mixed(m, other, kinds, op, left, name, where):
+    return _mixed_impl(["m", "other", "kinds", "op", "left", "name", "where"], "m", m, other, kinds, op, left, name)
+
+
+@_helper(nep50.mixed_of, prefer_literal=True)
+def _mixed_of(o, m, kinds, op, left, name, where):
+    return _mixed_impl(["o", "m", "kinds", "op", "left", "name", "where"], "o", m, o, kinds, op, left, name)
+
+
+@_helper(nep50.mixed_bound, prefer_literal=True)
+def _mixed_bound(t, weak, name, where):
+    from numba.core.registry import cpu_target
+    params = ["t", "weak", "name", "where"]
+    s = types.unliteral(t)
+    if not isinstance(s, _NUMBER):
+        return _build(params, "t", {})
+    for w in _literal(weak).split(","):
+        merged = cpu_target.typing_context.unify_pairs(s, numpy_support.from_dtype(np.dtype(w)))
+        if merged is not None and merged != s:
+            n = _literal(name)
+            message = (f"`{n}` is assigned a NumPy {s} here and a Python number elsewhere ({w} under jit): "
+                       f"NumPy keeps {s} here, while under jit `{n}` has one type where paths join, "
+                       f"{merged}. Give `{n}` a NumPy type where it is assigned the Python number "
+                       f"(`{n} = np.{s}(...)`) (at ")
+            return _build(params, "t", {"fail": _raise_difference}, [f"fail({message!r} + where + ')')"])
+    return _build(params, "t", {})
+
+
 # -- Python int arithmetic: 64 bits, checked ----------------------------------
 def _overflow_intrinsic(method):
     @intrinsic

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import transpile as tp
-from transpile.errors import TranspileError, TranspileTypingError, TranspileWarning
+from transpile.errors import JitDifferenceError, TranspileError, TranspileTypingError, TranspileWarning
 
 # Generated modules live in a fixed folder: the same seed gives the same file,
 # so Numba's disk cache serves later runs.
@@ -401,11 +401,15 @@ def mixed_not_float32(x):
     return s
 
 
-def test_mixed_variable_that_float32_cannot_hold_widens_and_warns():
+def test_mixed_variable_that_float32_cannot_hold_is_refused_where_it_would_differ():
     x = np.ones(3, np.float32)
     assert type(mixed_not_float32(x)) is np.float32
     with pytest.warns(TranspileWarning, match="float32 cannot hold exactly"):
-        assert np.asarray(tp.jit(mixed_not_float32)(x)).dtype == np.float64
+        with pytest.raises(JitDifferenceError, match="`s` holds a Python float") as err:
+            tp.jit(mixed_not_float32)(x)
+    assert err.value.lineno == mixed_not_float32.__code__.co_firstlineno + 3
+    y = np.ones(3)      # float64 values: nothing differs
+    assert tp.jit(mixed_not_float32)(y) == mixed_not_float32(y)
 
 
 def int_started_sum(x):
@@ -415,13 +419,146 @@ def int_started_sum(x):
     return total
 
 
-def test_variable_started_as_a_python_int_has_one_type():
+def int_started_sum_fixed(x):
+    total = np.int8(0)
+    for i in range(x.shape[0]):
+        total += x[i]
+    return total
+
+
+def test_variable_started_as_a_python_int_then_narrow_values_is_refused():
     x = np.array([1.5, 2.25], np.float32)
     assert type(int_started_sum(x)) is np.float32
-    assert tp.jit(int_started_sum)(x) == 3.75 and np.asarray(tp.jit(int_started_sum)(x)).dtype == np.float64
+    with pytest.raises(JitDifferenceError, match="NumPy computes this in float32"):
+        tp.jit(int_started_sum)(x)
     y = np.array([100, 100], np.int8)
     assert _quiet(int_started_sum, y) == -56                    # NumPy wraps at 8 bits
-    assert tp.jit(int_started_sum)(y) == 200
+    with pytest.raises(JitDifferenceError, match=r"`total = np.int8\(...\)`"):
+        tp.jit(int_started_sum)(y)
+    # what the message asks for: NumPy's values and dtype
+    got = tp.jit(int_started_sum_fixed)(y)
+    assert got == _quiet(int_started_sum_fixed, y) == -56 and np.asarray(got).dtype == np.int8
+    z = np.array([1.5, 2.25])      # float64 values: nothing differs
+    assert tp.jit(int_started_sum)(z) == 3.75
+
+
+def mixed_branch(x, c):
+    t = 0
+    if c > 0:
+        t = x[0]
+    return t * x
+
+
+def mixed_bound_only(x, c):
+    t = 0
+    if c > 0:
+        t = x[0]
+    return t
+
+
+def test_mixed_variable_read_or_bound_where_it_would_differ_is_refused():
+    x = np.arange(5, dtype=np.int8)
+    with pytest.raises(JitDifferenceError):
+        tp.jit(mixed_branch)(x, 0)
+    with pytest.raises(JitDifferenceError, match="assigned a NumPy int8 here"):
+        tp.jit(mixed_bound_only)(x, 1)
+    x64 = np.arange(5.0)
+    for c in (0, 1):
+        assert np.array_equal(tp.jit(mixed_branch)(x64, c), mixed_branch(x64, c))
+
+
+def inplace_scalar(x):
+    t = x[0]
+    for i in range(1, x.shape[0]):
+        t *= x[i]
+        t += x[i]
+    return t
+
+
+def inplace_array(x):
+    y = x[:2]
+    y += x[1]
+    y *= 3
+    return x
+
+
+def test_in_place_operator_on_a_local_keeps_numpys_dtype():
+    for dtype in (np.int8, np.uint8, np.int16, np.int32, np.float32, np.float64):
+        x = (np.arange(1, 9) * 7).astype(dtype)
+        ref = _quiet(inplace_scalar, x)
+        got = tp.jit(inplace_scalar)(x)
+        assert np.asarray(got).dtype == np.asarray(ref).dtype and got == ref, dtype
+        a, b = x.copy(), x.copy()
+        ref = _quiet(inplace_array, a)
+        got = tp.jit(inplace_array)(b)
+        assert got.dtype == ref.dtype and np.array_equal(got, ref) and np.array_equal(a, b), dtype
+
+
+def running_max(x):
+    b = -np.inf
+    for v in x:
+        if v > b:
+            b = v
+    return b
+
+
+def builtin_max(x):
+    m = 0
+    for i in range(x.shape[0]):
+        m = max(m, x[i])
+    return m
+
+
+def affine_loop(x):
+    s = 1.0
+    for i in range(3):
+        s = s * x[i] + 0.5
+    return s * x
+
+
+def ufunc_max(x):
+    m = 0.0
+    for v in x:
+        m = np.maximum(m, v)
+    return m
+
+
+def count_above(x):
+    c = 0
+    for v in x:
+        if v > 0.5:
+            c += 1
+    return c * x
+
+
+@pytest.mark.parametrize("f", [running_max, builtin_max, affine_loop, ufunc_max, count_above])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64])
+def test_mixed_variables_agree_with_numpy_or_are_refused(f, dtype):
+    # a local started as a Python number and later a NumPy value: NumPy's value and dtype,
+    # or an error where compiled code would give another dtype
+    x = np.linspace(0, 1, 7).astype(dtype) if dtype is not np.int64 else np.arange(7)
+    ref = _quiet(f, x)
+    refused = {(running_max, np.int64): JitDifferenceError,     # NumPy: int64 after -inf; jit: float64
+               (ufunc_max, np.int64): JitDifferenceError,       # np.maximum(0.0, int64) is float64
+               (builtin_max, np.float32): JitDifferenceError,   # max(0, float32) is float32 or 0
+               (affine_loop, np.int64): TranspileTypingError}.get((f, dtype))
+    if refused is not None:
+        with pytest.raises(refused):
+            tp.jit(f)(x)
+        return
+    got = tp.jit(f)(x)
+    assert np.asarray(got).dtype == np.asarray(ref).dtype and np.allclose(got, ref)
+
+
+def python_max(x):
+    return max(x[0], 0.5), min(x[1], x[2]), max(len(x), 2)
+
+
+def test_builtin_max_of_two_types_is_refused():
+    x = np.linspace(0, 1, 7)
+    assert tp.jit(python_max)(x) == python_max(x)
+    with pytest.raises(JitDifferenceError, match="max\\(\\) of a float32 and a float64"):
+        tp.jit(python_max)(x.astype(np.float32))
 
 
 def twice(v):
@@ -688,3 +825,42 @@ def bools_from_a_list_variable(x):
 def test_arrays_from_a_list_variable_compute_elements_as_numpy():
     a = np.array([True, False])
     _same(bools_from_a_list_variable(a), tp.jit(bools_from_a_list_variable)(a), "xs[0] + xs[1]")
+
+
+def bools_from_appended_items(x, y):
+    out = []
+    out.append(x)
+    out.append(y)
+    return (out[0] + out[1]) == 1, out[1] * out[0] + out[0]
+
+
+def test_arrays_from_appended_items_compute_elements_as_numpy():
+    # items of a list that is not a literal of numbers may be lists or strings: Python's `+`
+    # for those, NumPy's ufunc loop for arrays (bool + bool is logical or, uint8 wraps)
+    for a, b in [(np.array([True, False]), np.array([True, True])),
+                 (np.array([3, 250], np.uint8), np.array([7, 9], np.uint8))]:
+        want = _quiet(bools_from_appended_items, a, b)
+        got = tp.jit(bools_from_appended_items)(a, b)
+        for k, (w, g) in enumerate(zip(want, got)):
+            _same(w, g, f"item {k} for {a.dtype}")
+
+
+def appended_scalars(x):
+    vals = []
+    for i in range(x.shape[0]):
+        vals.append(x[i])
+    return vals[0] * 2 + vals[1], (vals[0] + vals[1]) // 2, (vals[0] + vals[1]) == 1
+
+
+def test_numpy_scalars_appended_to_a_list_keep_numpys_dtype():
+    # the items of `vals = []` are what is appended: NumPy scalars, not Python numbers
+    for x in [np.array([1.5, 2.25], np.float32), np.array([200, 100], np.uint8), np.array([True, True])]:
+        want = _quiet(appended_scalars, x)
+        got = tp.jit(appended_scalars)(x)
+        for k, (w, g) in enumerate(zip(want, got)):
+            _same(w, g, f"item {k} for {x.dtype}")
+
+
+def test_numpy_scalars_appended_were_python_numbers_before():
+    # regression guard for the oracle itself: NumPy keeps float32 here
+    assert type(appended_scalars(np.array([1.5, 2.25], np.float32))[0]) is np.float32

@@ -11,7 +11,8 @@ Subclasses also derive from the builtin a Python user would expect
 (a failed Numba type inference is `TranspileTypingError`, also a `TypeError`;
 an undefined name is `TranspileNameError`, also a `NameError`).
 """
-from runtime.errors import Location, TranspileError, TranspileWarning, _location_attrs  # noqa: F401 (re-exported)
+from runtime.errors import CheckError, Location, TranspileError, TranspileWarning, _location_attrs  # noqa: F401
+from runtime.nep50 import JitDifferenceError  # noqa: F401 (re-exported, as are those above)
 
 
 class SourceUnavailableError(TranspileError, TypeError):

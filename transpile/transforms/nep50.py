@@ -40,7 +40,20 @@ both weak and NumPy values is *mixed*: NumPy changes its type as the program
 runs and Numba cannot, so a weak float assigned to it that float32 holds
 exactly is written `np.float32(v)`, letting Numba's unification give it the
 NumPy value's type (`s = 0.0; s = s + x[i]` accumulates in float32 for a
-float32 `x`, as NumPy does).
+float32 `x`, as NumPy does). Where the one type would still show, the code
+refuses when it runs (`JitDifferenceError` at the user's line), decided
+while Numba types it::
+
+    total = total + x[i]     ->  total = nep50.mixed(total, <probe of x[i]>, 'i', 'add', True, 'total', w) + x[i]
+                                 nep50.mixed_bound(total, 'int64', 'total', w)
+
+`mixed` compares NumPy's result dtype with `total` a Python number against
+Numba's with `total` of its type there (int8 against int64 for an int8 `x`);
+`mixed_bound` checks that merging the value's type with the Python numbers'
+(as Numba does where paths join) keeps it. Likewise `max(a, b)` of two types
+(Python returns one of them unchanged), and `t op= v` on a local becomes
+`t = nep50.add_iop(t, v, w)`: in place for an array, NumPy's dtype for a
+scalar (Numba computes an int8 `t + v` in int64).
 
 Operations on NumPy values (and Python floats, so that one text serves both)::
 
@@ -266,6 +279,16 @@ class _Function:
                     self._bind(sub.target, ("expr", sub.value))
                 elif isinstance(sub, gast.Return) and sub.value is not None:
                     self.returns.append(sub.value)
+                elif isinstance(sub, gast.Call) and isinstance(sub.func, gast.Attribute) \
+                        and isinstance(sub.func.value, gast.Name) and not sub.keywords:
+                    # a list's items: what is appended, inserted or extended with too
+                    lst, args = sub.func.value.id, sub.args
+                    if sub.func.attr == "append" and len(args) == 1:
+                        self._add(lst, ("expr", gast.List(elts=[args[0]], ctx=gast.Load())))
+                    elif sub.func.attr == "insert" and len(args) == 2:
+                        self._add(lst, ("expr", gast.List(elts=[args[1]], ctx=gast.Load())))
+                    elif sub.func.attr == "extend" and len(args) == 1:
+                        self._add(lst, ("expr", args[0]))
 
     # -- the fixed point -------------------------------------------------------------
     def solve(self, returns_of):
@@ -333,7 +356,8 @@ class _Function:
             return join(s1, s2), join_kind(k1, k2)
         if isinstance(node, (gast.Tuple, gast.List)):
             if not node.elts:
-                return WEAK, None
+                # an empty list's items are what is appended to it (`_collect`)
+                return (BOTTOM if isinstance(node, gast.List) else WEAK), None
             s, k = BOTTOM, None
             first = True
             for e in node.elts:
@@ -645,7 +669,7 @@ class _Rewrite(gast.NodeTransformer):
                     and func.value.id == self.mod and func.attr in ("probe", "probe_index", "typed"):
                 return node     # a probe already
             if isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name) \
-                    and func.value.id == self.mod and func.attr in ("narrow", "ufunc_arg"):
+                    and func.value.id == self.mod and func.attr in ("narrow", "ufunc_arg", "mixed", "mixed_of"):
                 return self.proxy(node.args[0], False)
             if isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name) \
                     and func.value.id == self.mod and ("_settle" in func.attr or func.attr.startswith("ufunc_") or "_promote_" in func.attr):
@@ -704,6 +728,13 @@ class _Rewrite(gast.NodeTransformer):
         if stem is None:
             return node
         out = self._binop(node, stem, sl, kl, sr, kr)
+        if out is node and {sl, sr} == {MIXED, STRONG} and not self.not_numeric(node):
+            node.left, node.right = self.guard_mixed(stem, node.left, node.right, sl == MIXED, node)
+            return node
+        if out is node and STRONG == sl == sr and self.not_numeric(node):
+            # an operand may be a list, tuple or str: Python's operator for those, the ufunc's
+            # loop for arrays (Numba's operator computes bool + bool by its scalar rules)
+            return self.helper(stem + "_any", [node.left, node.right], node)
         if out is not node or MIXED in (sl, sr) or self.not_numeric(node):
             return out
         if WEAK == sl == sr:
@@ -802,6 +833,72 @@ class _Rewrite(gast.NodeTransformer):
             return self.ufunc_form(stem, [node.operand], node)
         return self.settle(stem, node, [node.operand], -1)
 
+    # -- mixed locals: a Python number on some paths, NumPy values on others ------------
+    def weak_kinds(self, node):
+        """The mixed locals `node` reads and the kinds of the Python numbers they are assigned."""
+        names, kinds = [], set()
+        for n in gast.walk(node):
+            if isinstance(n, gast.Name) and self.fn.name_state(n.id)[0] == MIXED and n.id not in names:
+                names.append(n.id)
+                kinds |= {k for k, _ in self.weak_bindings(n.id)}
+        return names, "".join(sorted(kinds))
+
+    def weak_bindings(self, name):
+        """(kind, Numba type) of each Python number local `name` is assigned (a float
+        constant that float32 holds exactly is written np.float32: see visit_Assign)."""
+        out = set()
+        param = self.fn.params.get(name)
+        sources = list(self.fn.sources.get(name, ())) + ([("state",) + tuple(param)] if param else [])
+        for src in sources:
+            state, kind = self.fn._source(src)
+            if state != WEAK:
+                continue
+            kinds = [kind] if kind in ("i", "b", "f", "c") else ["i", "f"]
+            for k in kinds:
+                value = _float_constant(src[1], self.fn.np_alias) if src[0] == "expr" and k == "f" else None
+                exact = value is not None and (math.isnan(value) or float(np.float32(value)) == value)
+                out.add((k, "float32" if exact else {"i": "int64", "b": "bool", "f": "float64",
+                                                     "c": "complex128"}[k]))
+        return out
+
+    def guard_mixed(self, stem, m, o, m_left, node, wrap_other=False):
+        """(m, o) -> the operands of `stem` (left first) where `m` reads mixed locals
+        and `o` is a NumPy value: one of them wrapped in `nep50.mixed`, which checks
+        when Numba types it that NumPy's result dtype with the local a Python number
+        is Numba's (`total = 0`, then `total + x[i]` for an int8 `x`: NumPy int8,
+        Numba int64 once `total` is also int8 elsewhere)."""
+        names, kinds = self.weak_kinds(m)
+        if not names or not kinds:
+            return (m, o) if m_left else (o, m)
+        rest = [A.const(kinds), A.const(stem), A.const(bool(m_left)), A.const(", ".join(names)),
+                _where(self.spec, node)]
+        po = None if wrap_other else self.typed(self.proxy(o, False), node)
+        if po is not None:
+            m = A.located(A.call(A.attr(self.mod, "mixed"), [m, po] + rest), node)
+            m.nep50_state = (MIXED, None)
+        else:
+            pm = self.typed(self.proxy(m, False), node)
+            if pm is None:
+                warn_at(f"`{names[0]}` is assigned a Python number and NumPy values: under jit it has one "
+                        f"type where NumPy changes it, and this operation cannot be checked for it. Give "
+                        f"`{names[0]}` a NumPy type where it is assigned the Python number",
+                        self.spec.src.location(node))
+                return (m, o) if m_left else (o, m)
+            o = A.located(A.call(A.attr(self.mod, "mixed_of"), [o, pm] + rest), node)
+            o.nep50_state = self.fn.expr(o.args[0])
+        return (m, o) if m_left else (o, m)
+
+    def bound_mixed(self, name, node):
+        """After `name = <a NumPy value>` (`name` mixed): `nep50.mixed_bound(name, ...)`,
+        which checks that Numba merging the value's type with the Python numbers'
+        where paths join keeps it (a Python int with int8 values: int64)."""
+        weak = sorted({t for _, t in self.weak_bindings(name)})
+        if not weak:
+            return None
+        call = A.call(A.attr(self.mod, "mixed_bound"), [A.name(name), A.const(",".join(weak)), A.const(name),
+                                                         _where(self.spec, node)])
+        return A.located(A.expr_stmt(call), node)
+
     def _binop(self, node, stem, sl, kl, sr, kr):
         if sl == WEAK and sr == WEAK:
             if stem == "pow" and _negative_int(node.right):
@@ -847,6 +944,12 @@ class _Rewrite(gast.NodeTransformer):
         self.generic_visit(node)
         if node.keywords or any(isinstance(a, gast.Starred) for a in node.args):
             return node
+        if isinstance(fval, np.ufunc) and fval.nin == 2 and len(node.args) == 2 \
+                and getattr(np, fval.__name__, None) is fval and set(states) == {MIXED, STRONG} \
+                and not self.not_numeric(node):
+            k = states.index(MIXED)
+            node.args = list(self.guard_mixed(fval.__name__, node.args[k], node.args[1 - k], k == 0, node))
+            return node
         if isinstance(getattr(fval, "__self__", None), np.random.RandomState) \
                 and getattr(fval, "__name__", None) in RANDOM_NOT_NUMPYS:
             warn_at(f"np.random.{fval.__name__} under jit draws other numbers than NumPy's for the same "
@@ -884,6 +987,10 @@ class _Rewrite(gast.NodeTransformer):
             p = self.typed(self.proxy(node.args[0], False), node)
             if p is not None:
                 return self.helper("ufunc_settle", [node, p, A.const(fval.__name__)], node)
+        elif (fval is max or fval is min) and len(node.args) == 2 and states != [WEAK, WEAK] \
+                and not self.not_numeric(node.args[0]) and not self.not_numeric(node.args[1]):
+            # Python returns one argument unchanged; Numba converts both to one type
+            return self.helper("builtin_" + fval.__name__, node.args, node)
         elif fval is print:
             # Numba prints a float32 as the float64 it widens to: print Python's str of each value
             node.args = [A.located(A.call(A.attr(self.mod, "format_py" if st == WEAK else "format_np"),
@@ -935,6 +1042,16 @@ class _Rewrite(gast.NodeTransformer):
         stem = _BINOPS.get(type(node.op))
         if stem is None:
             return node
+        if isinstance(target, gast.Name) and st == MIXED and sv == STRONG and not self.not_numeric(node.value):
+            _, node.value = self.guard_mixed(stem, A.name(target.id), node.value, True, node, wrap_other=True)
+            bound = self.bound_mixed(target.id, node)
+            return node if bound is None else [node, bound]
+        if isinstance(target, gast.Name) and st == STRONG and sv == STRONG and stem in nep50.INPLACE \
+                and not self.not_numeric(node.value) and not self.not_numeric(A.name(target.id)):
+            # an array in place; a scalar (which Numba rebinds, computing an int8 `t + v` in int64)
+            # settled to NumPy's dtype
+            call = self.helper(stem + "_iop", [A.name(target.id), node.value], node)
+            return A.located(A.assign(A.store(target.id), call), node)
         if st == WEAK and sv == WEAK:
             if stem in _INT_CHECKED and kt in ("i", "b", None) and kv in ("i", "b", None) \
                     and isinstance(target, gast.Name):
@@ -951,7 +1068,13 @@ class _Rewrite(gast.NodeTransformer):
         return node
 
     def visit_Assign(self, node):
+        target = node.targets[0] if len(node.targets) == 1 else None
+        mixed = isinstance(target, gast.Name) and self.state(A.name(target.id))[0] == MIXED \
+            and self.state(node.value)[0] == STRONG and not self.not_numeric(node.value)
         self.generic_visit(node)
+        if mixed:
+            bound = self.bound_mixed(target.id, node)
+            return node if bound is None else [node, bound]
         if len(node.targets) == 1 and isinstance(node.targets[0], gast.Name) \
                 and _float_constant(node.value, self.fn.np_alias) is not None:
             s, _ = self.state(A.name(node.targets[0].id))
