@@ -26,6 +26,15 @@ adjoint of the innermost block holding all of `x`'s definitions and uses,
 and accumulate `x_bar = x_bar + e` (fresh arrays, so in-place adjoint
 updates such as `y_bar[i] = 0.0` never alias). Calls to user functions call
 their own generated VJP (`vjp_g`), which recomputes `g`'s forward sweep.
+
+This module holds the driver: `ReverseAD`'s state, the cotangents' names and
+their accumulation, what `run` learns of the body first (the variables assigned
+more than once, the temporaries whose cotangent keeps a broadcast shape), the
+assembly of the two sweeps (the output's seed, the zero initialisations, the
+passes of `sweep`), the VJPs of called functions, and the entry points `run` and
+`vjp_function`. `ReverseAD` inherits, as mixins, the adjoints of statements
+(`reverse_statements`), of loops (`reverse_loops`), of lists and tuples
+(`reverse_sequences`), and the tapes (`reverse_tapes`).
 """
 import copy
 
@@ -90,6 +99,7 @@ class ReverseAD(StatementAdjoints, LoopAdjoints, SequenceAdjoints, TapeMarkers, 
             return A.assign(b, A.call(self.helper("runtime.adjoint", "add_seq"), [A.name(b), value]))
         return A.assign(b, gast.BinOp(left=A.name(b), op=gast.Add(), right=value))
 
+    # -- what run learns of the body first ---------------------------------------
     def count_assignments(self, body, in_loop=False, counts=None):
         counts = {} if counts is None else counts
         for stmt in body:
@@ -151,6 +161,53 @@ class ReverseAD(StatementAdjoints, LoopAdjoints, SequenceAdjoints, TapeMarkers, 
                 common = ("root",)
             if self.count_assignments(blocks[common]).get(var, 0) + is_param > 1:
                 out.add(var)
+        return out
+
+    def lazy_operands(self, body):
+        """Temporaries whose cotangent may keep the broadcast shape of its only use.
+
+        `_t2 = a * b` read once, by `_t3 = _t2 - c` in the same block, where both are
+        element-wise with every contribution summed by `unbroadcast` (binary arithmetic):
+        `_t2_bar = _t3_bar` instead of `unbroadcast(_t3_bar, _t2)`. The sum happens once, at
+        the first operand that is not such a temporary, which is the same sum (it is linear,
+        and the factors of an element-wise rule are constant along broadcast axes). Saves the
+        calls, and the tapes that kept temporaries only for their shapes."""
+        defs, loads = {}, {}
+        for n in gast.walk(gast.Module(body=body, type_ignores=[])):
+            if isinstance(n, gast.Name):
+                if isinstance(n.ctx, gast.Store):
+                    defs[n.id] = defs.get(n.id, 0) + 1
+                elif isinstance(n.ctx, gast.Load):
+                    loads[n.id] = loads.get(n.id, 0) + 1
+        params = set(self.spec.dyn_params) | set(self.spec.hidden_names())
+        out = set()
+
+        def summed(value):
+            st = self.classify(value)
+            if st.kind != "rule" or st.fn is None:
+                return False
+            tpl = _rules().lookup(st.fn)
+            return tpl is not None and sweep.summed_template(tpl)
+
+        def walk(stmts):
+            for j, st in enumerate(stmts):
+                for field in ("body", "orelse"):
+                    inner = getattr(st, field, None)
+                    if isinstance(inner, list) and inner and isinstance(inner[0], gast.stmt):
+                        walk(inner)
+                if not (isinstance(st, gast.Assign) and len(st.targets) == 1
+                        and isinstance(st.targets[0], gast.Name)):
+                    continue
+                v = st.targets[0].id
+                if defs.get(v) != 1 or loads.get(v) != 1 or v in params or not summed(st.value):
+                    continue
+                for later in stmts[j + 1:]:
+                    if isinstance(later, gast.Assign) and v in A.names_in(later.value, gast.Load) \
+                            and summed(later.value):
+                        out.add(v)
+                        break
+
+        walk(body)
         return out
 
     # -- driver --------------------------------------------------------------
@@ -303,53 +360,7 @@ class ReverseAD(StatementAdjoints, LoopAdjoints, SequenceAdjoints, TapeMarkers, 
             return out
         return [common]
 
-    def lazy_operands(self, body):
-        """Temporaries whose cotangent may keep the broadcast shape of its only use.
-
-        `_t2 = a * b` read once, by `_t3 = _t2 - c` in the same block, where both are
-        element-wise with every contribution summed by `unbroadcast` (binary arithmetic):
-        `_t2_bar = _t3_bar` instead of `unbroadcast(_t3_bar, _t2)`. The sum happens once, at
-        the first operand that is not such a temporary, which is the same sum (it is linear,
-        and the factors of an element-wise rule are constant along broadcast axes). Saves the
-        calls, and the tapes that kept temporaries only for their shapes."""
-        defs, loads = {}, {}
-        for n in gast.walk(gast.Module(body=body, type_ignores=[])):
-            if isinstance(n, gast.Name):
-                if isinstance(n.ctx, gast.Store):
-                    defs[n.id] = defs.get(n.id, 0) + 1
-                elif isinstance(n.ctx, gast.Load):
-                    loads[n.id] = loads.get(n.id, 0) + 1
-        params = set(self.spec.dyn_params) | set(self.spec.hidden_names())
-        out = set()
-
-        def summed(value):
-            st = self.classify(value)
-            if st.kind != "rule" or st.fn is None:
-                return False
-            tpl = _rules().lookup(st.fn)
-            return tpl is not None and sweep.summed_template(tpl)
-
-        def walk(stmts):
-            for j, st in enumerate(stmts):
-                for field in ("body", "orelse"):
-                    inner = getattr(st, field, None)
-                    if isinstance(inner, list) and inner and isinstance(inner[0], gast.stmt):
-                        walk(inner)
-                if not (isinstance(st, gast.Assign) and len(st.targets) == 1
-                        and isinstance(st.targets[0], gast.Name)):
-                    continue
-                v = st.targets[0].id
-                if defs.get(v) != 1 or loads.get(v) != 1 or v in params or not summed(st.value):
-                    continue
-                for later in stmts[j + 1:]:
-                    if isinstance(later, gast.Assign) and v in A.names_in(later.value, gast.Load) \
-                            and summed(later.value):
-                        out.add(v)
-                        break
-
-        walk(body)
-        return out
-
+    # -- calls to user functions -------------------------------------------------
     def call_vjp(self, st, g, stmt):
         callee = st.callee
         params = callee.dyn_params
