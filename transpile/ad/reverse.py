@@ -26,25 +26,35 @@ adjoint of the innermost block holding all of `x`'s definitions and uses,
 and accumulate `x_bar = x_bar + e` (fresh arrays, so in-place adjoint
 updates such as `y_bar[i] = 0.0` never alias). Calls to user functions call
 their own generated VJP (`vjp_g`), which recomputes `g`'s forward sweep.
+
+This module holds the driver: `ReverseAD`'s state, the cotangents' names and
+their accumulation, what `run` learns of the body first (the variables assigned
+more than once, the temporaries whose cotangent keeps a broadcast shape), the
+assembly of the two sweeps (the output's seed, the zero initialisations, the
+passes of `sweep`), the VJPs of called functions, and the entry points `run` and
+`vjp_function`. `ReverseAD` inherits, as mixins, the adjoints of statements
+(`reverse_statements`), of loops (`reverse_loops`), of lists and tuples
+(`reverse_sequences`), and the tapes (`reverse_tapes`).
 """
 import copy
 
 import gast
-import numpy as np
 
 from .. import astutil as A
 from ..to_source import comment
 from ..errors import TranspileError
 from ..transforms import dce
-from . import sweep, templates
+from . import sweep
 from ..transforms.alias import _params_written
 from ..program import _Extra
-from ..resolve import _describe_fn
-from .analysis import _is_check, ADContext, _index_value, _may_write, _rules, _what
-from runtime import at, tape
+from .analysis import ADContext, _rules
+from .reverse_loops import LoopAdjoints
+from .reverse_sequences import SequenceAdjoints
+from .reverse_statements import StatementAdjoints
+from .reverse_tapes import TapeMarkers
 
 
-class ReverseAD(ADContext):
+class ReverseAD(StatementAdjoints, LoopAdjoints, SequenceAdjoints, TapeMarkers, ADContext):
     """Generates the VJP (or grad) function of one specialized function."""
 
     def __init__(self, program, spec, active_params, mode, registry, has_aux=False):
@@ -89,78 +99,7 @@ class ReverseAD(ADContext):
             return A.assign(b, A.call(self.helper("runtime.adjoint", "add_seq"), [A.name(b), value]))
         return A.assign(b, gast.BinOp(left=A.name(b), op=gast.Add(), right=value))
 
-    # -- sequences ------------------------------------------------------------------
-    def sequences(self, body):
-        """Names bound to list or tuple displays (`xs = []`, `t = (a, b)`): their cotangents
-        are lists. A name bound to a display and to something else is refused."""
-        kinds = {}
-        for n in gast.walk(gast.Module(body=body, type_ignores=[])):
-            if isinstance(n, gast.Assign) and isinstance(n.targets[0], gast.Name):
-                seq = isinstance(n.value, (gast.List, gast.Tuple))
-                kinds.setdefault(n.targets[0].id, set()).add((seq, n))
-        out = set()
-        for var, sites in kinds.items():
-            if any(seq for seq, _ in sites):
-                if not all(seq for seq, _ in sites):
-                    node = next(n for seq, n in sites if not seq)
-                    self._mixed_seq = (var, node)   # refused only if it carries derivatives
-                out.add(var)
-        return out
-
-    def hoist_displays(self, body):
-        """`np.sum([a, b])`: a list or tuple display (or a list variable) given to a NumPy
-        function that converts it to an array becomes `_arr = np.array([a, b])` first, so
-        one rule (np.array's) splits the cotangent among the elements."""
-        k = 0
-        while k < len(body):
-            stmt = body[k]
-            for field in ("body", "orelse"):
-                inner = getattr(stmt, field, None)
-                if isinstance(inner, list) and inner and isinstance(inner[0], gast.stmt):
-                    self.hoist_displays(inner)
-            value = stmt.value if isinstance(stmt, (gast.Assign, gast.Expr)) else None
-            new = []
-            if isinstance(value, gast.Call) and self.callee_of(value.func) is None:
-                fn = self.resolve_func(value.func)
-                if fn is np.array and value.args and isinstance(value.args[0], gast.Name) \
-                        and value.args[0].id in self.seqs:
-                    # Numba rewrites `np.array(lst)` of a list built by appends into the array
-                    # itself, and the list is gone for the adjoint: asarray is left alone.
-                    value.func = self.emit_global(np.asarray, value)
-                if fn is not None and fn not in _SEQUENCE_FUNCS and fn not in (len, print) \
-                        and getattr(fn, "__module__", "") not in ("runtime.tape",):
-                    for j, arg in enumerate(value.args):
-                        if isinstance(arg, (gast.List, gast.Tuple)) and any(
-                                isinstance(e, gast.Name) for e in arg.elts) \
-                                or isinstance(arg, gast.Name) and arg.id in self.seqs:
-                            tmp = self.fresh("_arr")
-                            conv = A.call(self.emit_global(np.array, arg), [arg])
-                            new.append(A.located(A.assign(tmp, conv), stmt))
-                            value.args[j] = A.name(tmp)
-            body[k:k] = new
-            k += len(new) + 1
-
-    def append_adjoint(self, stmt):
-        """`lst.append(v)`: its adjoint pops v's cotangent off `lst`'s cotangent list."""
-        call = stmt.value
-        lst = call.func.value.id
-        if lst not in self.active:
-            return []
-        if lst not in self.seqs or len(call.args) != 1 or call.keywords:
-            raise TranspileError(f"cannot differentiate appends to `{lst}`: only lists created "
-                                 f"here with a display (`{lst} = []`) are differentiable",
-                                 self.location(stmt))
-        self.note(lst)
-        v = call.args[0]
-        b = self.bar(lst)
-        pop = A.call(self.helper("runtime.adjoint", "pop_item"), [A.name(b), copy.deepcopy(v)])
-        if isinstance(v, gast.Name) and v.id in self.active:
-            if v.id in self.seqs:
-                raise TranspileError("cannot differentiate a list appended to a list: build an "
-                                     "array with np.array/np.stack instead", self.location(stmt))
-            return [A.located(self.accumulate(v.id, pop), stmt)]
-        return [A.located(A.expr_stmt(pop), stmt)]
-
+    # -- what run learns of the body first ---------------------------------------
     def count_assignments(self, body, in_loop=False, counts=None):
         counts = {} if counts is None else counts
         for stmt in body:
@@ -224,11 +163,52 @@ class ReverseAD(ADContext):
                 out.add(var)
         return out
 
-    # -- markers (materialized once the adjoint's reads are known) ----------
-    def marker(self, kind, var, stmt, payload=None):
-        node = A.located(A.expr_stmt(A.call(A.name(f"__{kind}__"), [A.name(var)])), stmt)
-        node.tp_marker = (kind, var, payload)
-        return node
+    def lazy_operands(self, body):
+        """Temporaries whose cotangent may keep the broadcast shape of its only use.
+
+        `_t2 = a * b` read once, by `_t3 = _t2 - c` in the same block, where both are
+        element-wise with every contribution summed by `unbroadcast` (binary arithmetic):
+        `_t2_bar = _t3_bar` instead of `unbroadcast(_t3_bar, _t2)`. The sum happens once, at
+        the first operand that is not such a temporary, which is the same sum (it is linear,
+        and the factors of an element-wise rule are constant along broadcast axes). Saves the
+        calls, and the tapes that kept temporaries only for their shapes."""
+        defs, loads = {}, {}
+        for n in gast.walk(gast.Module(body=body, type_ignores=[])):
+            if isinstance(n, gast.Name):
+                if isinstance(n.ctx, gast.Store):
+                    defs[n.id] = defs.get(n.id, 0) + 1
+                elif isinstance(n.ctx, gast.Load):
+                    loads[n.id] = loads.get(n.id, 0) + 1
+        params = set(self.spec.dyn_params) | set(self.spec.hidden_names())
+        out = set()
+
+        def summed(value):
+            st = self.classify(value)
+            if st.kind != "rule" or st.fn is None:
+                return False
+            tpl = _rules().lookup(st.fn)
+            return tpl is not None and sweep.summed_template(tpl)
+
+        def walk(stmts):
+            for j, st in enumerate(stmts):
+                for field in ("body", "orelse"):
+                    inner = getattr(st, field, None)
+                    if isinstance(inner, list) and inner and isinstance(inner[0], gast.stmt):
+                        walk(inner)
+                if not (isinstance(st, gast.Assign) and len(st.targets) == 1
+                        and isinstance(st.targets[0], gast.Name)):
+                    continue
+                v = st.targets[0].id
+                if defs.get(v) != 1 or loads.get(v) != 1 or v in params or not summed(st.value):
+                    continue
+                for later in stmts[j + 1:]:
+                    if isinstance(later, gast.Assign) and v in A.names_in(later.value, gast.Load) \
+                            and summed(later.value):
+                        out.add(v)
+                        break
+
+        walk(body)
+        return out
 
     # -- driver --------------------------------------------------------------
     def run(self, gen_name):
@@ -306,28 +286,6 @@ class ReverseAD(ADContext):
         node.decorator_list = []
         return node
 
-    def place_tops(self, stmts):
-        """Insert each adjoint loop's recomputations and pops (plan_loop_locals) at the top of
-        its body, before the cotangent initialisations that may read them."""
-        for n in sweep.walk_code(stmts):
-            top = getattr(n, "tp_top", None)
-            if not top:
-                continue
-            new = []
-            for item in top:
-                if isinstance(item, tuple):
-                    v, st = item
-                    pre = self.loop_pre.get(v)
-                    if pre is not None:
-                        read = self.tape_get(f"_tape_{v}", pre)
-                    else:
-                        read = A.call(A.attr(self.stack(f"_stack_{v}"), "pop"))
-                    new.append((v, st, A.located(A.assign(v, read), st)))
-                else:
-                    new.append(item)
-            n.tp_top = new
-            n.body[0:0] = [item[2] if isinstance(item, tuple) else item for item in new]
-
     def seed(self, ret):
         """Adjoint statements seeding the output's cotangent; the forward result."""
         if ret is None or ret.value is None:
@@ -402,717 +360,7 @@ class ReverseAD(ADContext):
             return out
         return [common]
 
-    def materialize(self, stmts, reads):
-        out = []
-        for stmt in stmts:
-            m = getattr(stmt, "tp_marker", None)
-            if m is not None:
-                out.extend(self.expand_marker(m, stmt, reads))
-                continue
-            if getattr(stmt, "tp_top", None):
-                pops = {id(item[2]): item[0] for item in stmt.tp_top if isinstance(item, tuple)}
-                body = []
-                for st in stmt.body:
-                    v = pops.get(id(st))
-                    body.extend(self.guarded(v, [st], st) if v is not None else [st])
-                stmt.body = body
-            if isinstance(stmt, gast.If):
-                stmt.body = self.materialize(stmt.body, reads) or [gast.Pass()]
-                stmt.orelse = self.materialize(stmt.orelse, reads)
-            elif isinstance(stmt, (gast.For, gast.While)):
-                stmt.body = self.materialize(stmt.body, reads) or [gast.Pass()]
-                pre = getattr(stmt, "tp_prealloc", None)
-                if pre is not None and pre["used"] and getattr(stmt, "tp_adj", None) is not None:
-                    rng = A.call(A.name("range"), [copy.deepcopy(pre["start"]), copy.deepcopy(pre["stop"])])
-                    trips = A.assign(pre["trips"], A.call(A.name("len"), [rng]))
-                    out.append(A.located(trips, stmt))
-            out.append(stmt)
-        return out
-
-    def stack(self, name):
-        if name not in self.stacks:
-            self.stacks.append(name)
-            self.locals.add(name)
-        return name
-
-    def guarded(self, var, stmts, node):
-        """`stmts`, under `if tape.keeps(var):` when the adjoint reads `var` only for its shape
-        (Numba drops the branch, and the tape, for scalars)."""
-        if var not in self.shape_only:
-            return [A.located(st, node) for st in stmts]
-        test = A.call(self.helper("runtime.tape", "keeps"), [A.name(var)])
-        guard = A.located(gast.If(test=test, body=stmts, orelse=[]), node)
-        for st in stmts:
-            st.tp_noline = True     # no second line comment inside the guard
-        return [guard]
-
-    def trip(self, pre):
-        """`i - a`, the trip number of a preallocated loop."""
-        start = pre["start"]
-        if isinstance(start, gast.Constant) and start.value == 0:
-            return A.name(pre["target"])
-        return gast.BinOp(left=A.name(pre["target"]), op=gast.Sub(), right=copy.deepcopy(start))
-
-    def tape_put(self, name, witness, value, pre):
-        """`if i == a: tape = tape.alloc(witness, trips)` then `tape[i - a] = value`."""
-        pre["used"] = True
-        first = gast.Compare(left=A.name(pre["target"]), ops=[gast.Eq()],
-                             comparators=[copy.deepcopy(pre["start"])])
-        alloc = A.assign(name, A.call(self.helper("runtime.tape", "alloc"),
-                                      [copy.deepcopy(witness), A.name(pre["trips"])]))
-        put = A.assign(gast.Subscript(value=A.name(name), slice=self.trip(pre), ctx=gast.Store()), value)
-        alloc.tp_noline = True  # no second line comment inside the `if`
-        return [gast.If(test=first, body=[alloc], orelse=[]), put]
-
-    def tape_get(self, name, pre):
-        return gast.Subscript(value=A.name(name), slice=self.trip(pre), ctx=gast.Load())
-
-    def expand_marker(self, m, stmt, reads):
-        kind, var, payload = m
-        if kind in ("push", "restore"):
-            if var not in reads or var not in self.multi:
-                return []
-            mode = self.loop_local.get(var)
-            if mode == "pop" and self.loop_pre.get(var) is not None:
-                s = f"_tape_{var}"
-                self.locals.add(s)
-            else:
-                s = self.stack(f"_stack_{var}")
-            if mode == "recompute" or (mode == "pop" and kind == "restore"):
-                return []   # recomputed, or popped at the top of its iteration's adjoint
-            if kind == "push":
-                pre = self.loop_pre.get(var)
-                if mode == "pop" and pre is not None:
-                    return self.guarded(var, self.tape_put(s, A.name(var), A.name(var), pre), stmt)
-                return self.guarded(var, [A.expr_stmt(A.call(A.attr(s, "append"), [A.name(var)]))], stmt)
-            pop = A.expr_stmt(A.call(A.attr(s, "pop")))
-            prev = gast.If(test=gast.Compare(left=A.call(A.name("len"), [A.name(s)]), ops=[gast.Gt()],
-                                             comparators=[A.const(0)]),
-                           body=[A.assign(var, gast.Subscript(value=A.name(s), slice=A.const(-1),
-                                                              ctx=gast.Load()))], orelse=[])
-            prev.body[0].targets[0].tp_nocheck = True
-            return self.guarded(var, [pop, prev], stmt)
-        if kind in ("save_sub", "load_sub"):
-            if var not in reads:
-                return []
-            index, site, in_loop, pre = payload
-            index = copy.deepcopy(index)
-            name = f"_saved_{var}{site}"
-            # One tape per site (a list in a loop, an array indexed by the trip in a range loop,
-            # else a variable): the saved regions of one array can be numbers at one site and
-            # slices at another.
-            if in_loop and pre is None:
-                self.stack(name)
-            else:
-                self.locals.add(name)
-            old = gast.Subscript(value=A.name(var), slice=index, ctx=gast.Load())
-            if kind == "save_sub":
-                save = A.call(self.helper("runtime.tape", "save"), [old])
-                if pre is not None:
-                    return [A.located(st, stmt) for st in self.tape_put(name, old, save, pre)]
-                if in_loop:
-                    return [A.located(A.expr_stmt(A.call(A.attr(name, "append"), [save])), stmt)]
-                return [A.located(A.assign(name, save), stmt)]
-            target = gast.Subscript(value=A.name(var), slice=index, ctx=gast.Store())
-            if pre is not None:
-                value = self.tape_get(name, pre)
-            else:
-                value = A.call(A.attr(name, "pop")) if in_loop else A.name(name)
-            return [A.located(A.assign(target, value), stmt)]
-        raise AssertionError(kind)
-
-    # -- loop-local values -------------------------------------------------------
-    def plan_loop_locals(self, fwd, adj, reads):
-        """Values defined in a loop body and read only later in the same trip (the ANF
-        temporaries) need no "restore the previous value" in the adjoint: at the top of each
-        trip's adjoint they are recomputed when that is an index computation (`i - 1`,
-        `x[i]` of an array nothing writes), else popped from their tape there."""
-        defs, loads = {}, {}
-        for n in sweep.walk_code(fwd):
-            if isinstance(n, gast.Name):
-                if isinstance(n.ctx, gast.Store):
-                    defs[n.id] = defs.get(n.id, 0) + 1
-                elif isinstance(n.ctx, gast.Load):
-                    loads[n.id] = loads.get(n.id, 0) + 1
-        params = set(self.spec.dyn_params) | set(self.spec.hidden_names())
-        stable_arrays = self.unwritten_arrays(fwd, params)
-        for loop in sweep.loops(fwd):
-            adj_loop = getattr(loop, "tp_adj", None)
-            if adj_loop is None or any(isinstance(n, gast.Break) for st in loop.body for n in gast.walk(st)):
-                continue
-            ints = {t.target.id for t in sweep.enclosing_ranges(fwd, loop) if defs.get(t.target.id) == 1}
-            assigned_in_loop = {n.id for st in loop.body for n in gast.walk(st)
-                                if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
-            top = []
-            for j, st in enumerate(loop.body):
-                if not (isinstance(st, gast.Assign) and len(st.targets) == 1
-                        and isinstance(st.targets[0], gast.Name)) or getattr(st, "tp_marker", None):
-                    continue
-                v = st.targets[0].id
-                if v not in reads or v not in self.multi or defs.get(v) != 1 or v in params:
-                    continue
-                later = sum(1 for rest in loop.body[j + 1:] for n in sweep.walk_code([rest])
-                            if isinstance(n, gast.Name) and n.id == v and isinstance(n.ctx, gast.Load))
-                if later != loads.get(v, 0):
-                    continue    # read before its definition in a trip, or after the loop
-                if self.recomputable(st.value, ints, stable_arrays - assigned_in_loop):
-                    self.loop_local[v] = "recompute"
-                    if not isinstance(st.value, gast.Subscript):
-                        ints.add(v)     # an int computed from ints
-                    top.append(A.located(A.assign(v, copy.deepcopy(st.value)), st))
-                else:
-                    self.loop_local[v] = "pop"
-                    if getattr(loop, "tp_prealloc", None) is not None:
-                        self.loop_pre[v] = loop.tp_prealloc
-                    top.append((v, st))
-            adj_loop.tp_top = top
-
-    def recomputable(self, value, ints, arrays):
-        """An index computation over loop indices and constants, or a read of an array that
-        nothing writes at such an index."""
-        def int_atom(a):
-            return (isinstance(a, gast.Name) and a.id in ints) or (
-                isinstance(a, gast.Constant) and isinstance(a.value, int) and not isinstance(a.value, bool))
-        if isinstance(value, gast.BinOp):
-            return isinstance(value.op, (gast.Add, gast.Sub, gast.Mult, gast.FloorDiv, gast.Mod)) \
-                and int_atom(value.left) and int_atom(value.right)
-        if isinstance(value, gast.UnaryOp):
-            return isinstance(value.op, gast.USub) and int_atom(value.operand)
-        if isinstance(value, gast.Subscript):
-            if not (isinstance(value.value, gast.Name) and value.value.id in arrays):
-                return False
-            parts = value.slice.elts if isinstance(value.slice, gast.Tuple) else [value.slice]
-            for p in parts:
-                if isinstance(p, gast.Slice):
-                    if not all(b is None or int_atom(b) or (isinstance(b, gast.Constant) and b.value is None)
-                               for b in (p.lower, p.upper, p.step)):
-                        return False
-                elif not int_atom(p):
-                    return False
-            return True
-        return False
-
-    def unwritten_arrays(self, fwd, params):
-        """Names whose arrays nothing writes in place (no alias of them is written): every
-        name, when each name written in place (or passed where it could be) holds a fresh
-        array; else none."""
-        written = set()
-        effects = {id(n.value) for n in sweep.walk_code(fwd) if isinstance(n, gast.Expr)}
-        for n in sweep.walk_code(fwd):
-            if isinstance(n, gast.Subscript) and isinstance(n.ctx, gast.Store):
-                if not isinstance(n.value, gast.Name):
-                    return set()
-                written.add(n.value.id)
-            elif isinstance(n, gast.Call):
-                callee = self.callee_of(n.func)
-                fn = self.resolve_func(n.func) if callee is None else None
-                method = isinstance(n.func, gast.Attribute) and fn is None
-                if callee is not None or (method and n.func.attr not in _SAFE_METHODS) or (
-                        id(n) in effects and getattr(fn, "__module__", "") not in ("runtime.checks",)):
-                    # user functions, methods, calls for their effect (at_add, mask_assign):
-                    # could write their arguments or receiver
-                    written |= {a.id for a in gast.walk(n) if isinstance(a, gast.Name)
-                                and isinstance(a.ctx, gast.Load)}
-        defs = {}
-        for n in sweep.walk_code(fwd):
-            if isinstance(n, gast.Assign):
-                for t in n.targets:
-                    for m in gast.walk(t):
-                        if isinstance(m, gast.Name) and isinstance(m.ctx, gast.Store):
-                            defs.setdefault(m.id, []).append(n.value if isinstance(t, gast.Name) else None)
-            elif isinstance(n, gast.For):
-                for m in gast.walk(n.target):
-                    if isinstance(m, gast.Name):
-                        defs.setdefault(m.id, []).append(None)
-        for w in written:
-            if w.startswith(("_stack", "_saved")) or w in self.counter_names:
-                continue
-            if w in params and w not in self.copied_params:
-                return set()
-            if not all(self.fresh_array(d) for d in defs.get(w, [])):
-                return set()
-        names = {n.id for n in sweep.walk_code(fwd) if isinstance(n, gast.Name)}
-        return names - written
-
-    def fresh_array(self, value):
-        if value is None:
-            return False
-        if isinstance(value, (gast.BinOp, gast.UnaryOp, gast.Compare, gast.Constant, gast.List,
-                              gast.Tuple, gast.Dict)):
-            return True
-        if isinstance(value, gast.Call):
-            if isinstance(value.func, gast.Attribute) and value.func.attr == "copy" and not value.args:
-                return True
-            fn = self.resolve_func(value.func)
-            return fn is tape.save or any(fn is getattr(np, f, None) for f in _FRESH)
-        return False
-
-    # -- blocks and statements ---------------------------------------------------
-    def block(self, stmts):
-        """(forward statements, adjoint statements) of a block."""
-        fwd, adjs = [], []
-        for k, stmt in enumerate(stmts):
-            f, a = self.stmt(stmt, k)
-            fwd.extend(f)
-            adjs.append(a)
-        adj = []
-        for a in reversed(adjs):
-            adj.extend(a)
-        self.block_adj[self.path] = adj
-        return fwd, adj
-
-    def sub_block(self, stmts, tag):
-        saved = self.path
-        self.path = saved + (tag,)
-        fwd, adj = self.block(stmts)
-        self.path = saved
-        return fwd, adj
-
-    def stmt(self, stmt, k):
-        if isinstance(stmt, gast.Assign):
-            target = stmt.targets[0]
-            if isinstance(target, gast.Subscript):
-                return self.setitem(stmt)
-            return self.assign(stmt)
-        if isinstance(stmt, gast.Expr):
-            value = stmt.value
-            if isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) \
-                    and value.func.attr == "append" and isinstance(value.func.value, gast.Name) \
-                    and (value.func.value.id in self.seqs or value.func.value.id in self.active):
-                return [stmt], self.append_adjoint(stmt)
-            if isinstance(value, gast.Call) and self.resolve_func(value.func) is _at_add():
-                return self.scatter_add(stmt)
-            self.check_effect(stmt)
-            return [stmt], []
-        if isinstance(stmt, gast.If):
-            fb, ab = self.sub_block(stmt.body, (k, "body"))
-            fo, ao = self.sub_block(stmt.orelse, (k, "orelse"))
-            if isinstance(stmt.test, gast.Name):
-                self.note(stmt.test.id) if stmt.test.id in self.active else None
-            fwd = gast.If(test=stmt.test, body=fb or [gast.Pass()], orelse=fo)
-            adj = gast.If(test=copy.deepcopy(stmt.test), body=ab, orelse=ao)
-            self.block_adj[self.path + ((k, "body"),)] = ab
-            self.block_adj[self.path + ((k, "orelse"),)] = ao
-            return [A.located(fwd, stmt)], [A.located(adj, stmt)]
-        if isinstance(stmt, (gast.For, gast.While)):
-            return self.loop(stmt, k)
-        if isinstance(stmt, gast.Break):
-            return [stmt], []
-        if isinstance(stmt, gast.Pass):
-            return [], []
-        if isinstance(stmt, gast.Return):
-            raise TranspileError("a `return` in the middle of a function cannot be differentiated here",
-                                 self.location(stmt))
-        raise TranspileError(f"cannot differentiate a {type(stmt).__name__} statement", self.location(stmt))
-
-    def int_names(self):
-        """Names that surely hold one integer: `for i in range(...)` targets and integer
-        arithmetic on them (`i - 1`), each bound only that way."""
-        if getattr(self, "_ints", None) is not None:
-            return self._ints
-        defs = {}
-        for n in gast.walk(self.node):
-            if isinstance(n, gast.For) and isinstance(n.target, gast.Name):
-                rng = isinstance(n.iter, gast.Call) and getattr(n.iter.func, "tp_value", None) is range
-                defs.setdefault(n.target.id, []).append("range" if rng else None)
-            elif isinstance(n, gast.Assign):
-                for t in n.targets:
-                    for m in gast.walk(t):
-                        if isinstance(m, gast.Name) and isinstance(m.ctx, gast.Store):
-                            defs.setdefault(m.id, []).append(n.value if isinstance(t, gast.Name) else None)
-        ints = {v for v, ds in defs.items() if ds and all(d == "range" for d in ds)}
-        changed = True
-        while changed:
-            changed = False
-            for v, ds in defs.items():
-                if v in ints or v in self.spec.dyn_params:
-                    continue
-                if all(isinstance(d, gast.BinOp) and isinstance(d.op, (gast.Add, gast.Sub, gast.Mult,
-                                                                       gast.FloorDiv, gast.Mod))
-                       and all(isinstance(o, gast.Name) and o.id in ints
-                               or isinstance(o, gast.Constant) and type(o.value) is int
-                               for o in (d.left, d.right)) for d in ds):
-                    ints.add(v)
-                    changed = True
-        self._ints = ints
-        return ints
-
-    def scatter_add(self, stmt):
-        """`at_add(y, idx, v, mode)` (`y.at[idx].add(v)`, `np.add.at(y, idx, v)`): in place,
-        repeats accumulating. y's cotangent passes through; v gets y's cotangent gathered
-        at idx (out-of-bounds entries dropped by the mode get none). y's old value is saved
-        for the adjoints before it."""
-        call = stmt.value
-        target, index, v = call.args[:3]
-        mode = call.args[3] if len(call.args) > 3 else A.const("raise")
-        if not isinstance(target, gast.Name) or call.keywords:
-            raise TranspileError("cannot differentiate this scatter-add", self.location(stmt))
-        base = target.id
-        self.save_sites += 1
-        pre = self.loop_info[-1][1] if self.loop_info and self.loop_info[-1][0] == self.path else None
-        site = (gast.Tuple(elts=[A.const(Ellipsis)], ctx=gast.Load()), self.save_sites, self.loop_depth > 0, pre)
-        fwd = [self.marker("save_sub", base, stmt, site), stmt]
-        restore = [self.marker("load_sub", base, stmt, site)]
-        if base not in self.active or not (isinstance(v, gast.Name) and v.id in self.active):
-            return fwd, restore
-        self.note(base)
-        b = self.bar(base)
-        gathered = A.call(self.helper("runtime.at", "at_get"),
-                          [A.name(b), copy.deepcopy(index), copy.deepcopy(mode) if not (
-                              isinstance(mode, gast.Constant) and mode.value == "raise") else A.const("raise"),
-                           A.const(0.0)])
-        if isinstance(mode, gast.Constant) and mode.value == "drop":
-            gathered.args[2] = A.const("fill")
-        contrib = A.call(self.helper("runtime.adjoint", "unbroadcast"), [gathered, A.name(v.id)])
-        return fwd, [A.located(self.accumulate(v.id, contrib), stmt)] + restore
-
-    def check_effect(self, stmt):
-        """A call made for its effect (`lst.append(v)`, `np.add.at(y, i, v)`, `fill(y, x)`) that
-        reads a differentiable value changes something the adjoint does not see: stop."""
-        value = stmt.value
-        read = {m.id for m in gast.walk(value) if isinstance(m, gast.Name)} & self.active
-        if not read or not isinstance(value, gast.Call):
-            return
-        fn = self.resolve_func(value.func)
-        if fn is print or getattr(fn, "__module__", None) == "runtime.checks" or _is_check(fn):
-            return      # generated checks read their arguments only
-        callee = self.callee_of(value.func)
-        if callee is not None:
-            if not _may_write(callee):
-                return
-        what = _describe_fn(fn, value) if fn is not None or callee is None else f"{callee.node.name}()"
-        raise TranspileError(
-            f"cannot differentiate the call to {what} made for its effect on its arguments: "
-            f"it changes `{sorted(read)[0]}` or what it is stored into in place. Assign its result "
-            f"instead (`y = g(x)`, `y = y.at[i].add(v)`, `xs = xs + [v]`)", self.location(stmt))
-
-    def loop(self, stmt, k):
-        counter = self.fresh("_n")
-        self.counter_names.add(counter)
-        tag = (k, "loop")
-        self.loop_depth += 1
-        simple = self.reversible_range(stmt)
-        # Tapes of a `for i in range(a, b)` that no loop encloses are arrays indexed by i - a,
-        # allocated on the first trip (their element type is the first value's).
-        info = None
-        if simple and self.loop_depth == 1:
-            info = {"target": stmt.target.id, "start": simple[0], "stop": simple[1],
-                    "trips": self.fresh("_trips"), "used": False}
-        self.loop_info.append((self.path + (tag,), info))
-        pre = []
-        if isinstance(stmt, gast.For) and not simple:
-            pre = [self.marker("push", stmt.target.id, stmt)]
-        elif isinstance(stmt, gast.For):
-            self.multi.discard(stmt.target.id)
-        fb, ab = self.sub_block(stmt.body, tag)
-        self.loop_depth -= 1
-        self.loop_info.pop()
-        path = self.path + (tag,)
-        if simple:
-            start, stop = simple
-            rev = A.call(A.name("range"), [
-                gast.BinOp(left=copy.deepcopy(stop), op=gast.Sub(), right=A.const(1)),
-                gast.BinOp(left=copy.deepcopy(start), op=gast.Sub(), right=A.const(1)), A.const(-1)])
-            fwd_loop = gast.For(target=stmt.target, iter=stmt.iter, body=fb or [gast.Pass()], orelse=[],
-                                type_comment=None)
-            adj_loop = gast.For(target=A.store(stmt.target.id), iter=rev, body=ab, orelse=[], type_comment=None)
-            self.block_adj[path] = ab
-            fwd_loop.tp_adj = adj_loop
-            fwd_loop.tp_prealloc = adj_loop.tp_prealloc = info
-            return [A.located(fwd_loop, stmt)], [A.located(adj_loop, stmt)]
-        count = A.assign(counter, gast.BinOp(left=A.name(counter), op=gast.Add(), right=A.const(1)))
-        body = [A.located(count, stmt)] + pre + fb
-        if isinstance(stmt, gast.For):
-            fwd_loop = gast.For(target=stmt.target, iter=stmt.iter, body=body, orelse=[], type_comment=None)
-            ab = ab + [self.marker("restore", stmt.target.id, stmt)]
-        else:
-            fwd_loop = gast.While(test=stmt.test, body=body, orelse=[])
-        self.block_adj[path] = ab
-        fwd = [A.located(A.assign(counter, A.const(0)), stmt), A.located(fwd_loop, stmt)]
-        adj_loop = gast.For(target=A.store(self.fresh("_k")),
-                            iter=A.call(A.name("range"), [A.name(counter)]), body=ab, orelse=[],
-                            type_comment=None)
-        fwd_loop.tp_adj = adj_loop
-        adj = [A.located(adj_loop, stmt)]
-        if self.loop_depth > 0:
-            s = self.stack(f"_stack{counter}")
-            fwd.append(A.located(A.expr_stmt(A.call(A.attr(s, "append"), [A.name(counter)])), stmt))
-            adj.insert(0, A.located(A.assign(counter, A.call(A.attr(s, "pop"))), stmt))
-        return fwd, adj
-
-    def reversible_range(self, stmt):
-        """(start, stop) if `for i in range(start, stop)` can run backwards as is."""
-        if not isinstance(stmt, gast.For) or getattr(stmt.iter.func, "tp_value", None) is not range:
-            return None
-        args = stmt.iter.args
-        if len(args) == 1:
-            start, stop = A.const(0), args[0]
-        elif len(args) == 2:
-            start, stop = args
-        else:
-            return None
-        body = gast.Module(body=stmt.body, type_ignores=[])
-        stored = {n.id for n in gast.walk(body) if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store)}
-        if any(isinstance(n, gast.Break) for n in gast.walk(body)):
-            return None
-        if any(isinstance(a, gast.Name) and a.id in stored for a in (start, stop)):
-            return None
-        if stmt.target.id in stored:
-            return None
-        whole = gast.Module(body=self.node.body, type_ignores=[])
-        sites = [n for n in gast.walk(whole) if isinstance(n, gast.Name) and n.id == stmt.target.id
-                 and isinstance(n.ctx, gast.Store)]
-        if len(sites) != 1:
-            return None
-        return start, stop
-
-    def assign(self, stmt):
-        target = stmt.targets[0]
-        names = [target.id] if isinstance(target, gast.Name) else [e.id for e in target.elts]
-        fwd_stmt = self.copy_written_arguments(stmt)
-        fwd = [fwd_stmt] + [self.marker("push", n, stmt) for n in names]
-        restore = [self.marker("restore", n, stmt) for n in names]
-        active_out = [n for n in names if n in self.active]
-        if not active_out:
-            return fwd, restore
-        st = self.classify(stmt.value)
-        self.check_sequence_use(stmt, st, names)
-        for n in names:
-            self.note(n)
-        operands = {m.id for m in gast.walk(stmt.value) if isinstance(m, gast.Name)}
-        adj = []
-        # The cotangent(s) of this version, captured before the reset.
-        gs = []
-        for n in names:
-            g = A.name(self.bar(n))
-            if n in self.reset or n in operands:
-                cap = self.fresh("_g")
-                adj.append(A.located(A.assign(cap, g), stmt))
-                g = A.name(cap)
-            gs.append(g)
-        self_ref = bool(set(names) & operands)
-        ans = [A.name(n) for n in names]
-        if self_ref:
-            ans = []
-            for n in names:
-                cap = self.fresh("_ans")
-                adj.append(A.located(A.assign(cap, A.name(n)), stmt))
-                ans.append(A.name(cap))
-            adj.extend(restore)
-            restore = []
-        for n in names:
-            if n in self.reset or n in operands:
-                b = self.bar(n)
-                adj.append(A.located(A.assign(b, A.call(self.helper("runtime.adjoint", "zeros_like"),
-                                                        [A.name(b)])), stmt))
-        g = gs[0] if isinstance(target, gast.Name) else A.tuple_(gs)
-        ans_node = ans[0] if isinstance(target, gast.Name) else A.tuple_(ans)
-        contributions = self.rule(st, g, ans_node, stmt)
-        self.check_covered(st, stmt, contributions)
-        adj.extend(contributions)
-        return fwd, adj + restore
-
-    def copy_written_arguments(self, stmt):
-        """`y = g(a, b)` where g writes its argument `a` in place: the forward sweep passes
-        a copy. The alias pass inlined g wherever the primal reads `a` (or what shares its
-        array) afterwards, so only the adjoint could see the write, and the adjoint needs the
-        value before it (g's VJP recomputes from its arguments; rules read `a`)."""
-        value = stmt.value
-        if not isinstance(value, gast.Call):
-            return stmt
-        callee = self.callee_of(value.func)
-        if callee is None:
-            return stmt
-        written = _may_write(callee, self.program)
-        params = list(callee.dyn_params)
-        if not written:
-            return stmt
-        new = copy.copy(stmt)
-        call = copy.copy(value)
-        call.args = [A.call(self.helper("runtime.tape", "save"), [a])
-                     if k < len(params) and params[k] in written and isinstance(a, gast.Name) else a
-                     for k, a in enumerate(value.args)]
-        new.value = call
-        return A.located(new, stmt)
-
-    def check_sequence_use(self, stmt, st, names):
-        """Lists and tuples carrying derivatives are differentiated where their cotangent
-        lists stay exact: displays, appends, indexing, copies and NumPy functions that take
-        them as arrays. Python's own list arithmetic (`xs + [v]`, `xs * 2`), a list rebound
-        to something else, or a list given to a user function are refused."""
-        seq_read = {m.id for m in gast.walk(stmt.value) if isinstance(m, gast.Name)} & self.seqs & self.active
-        mixed = getattr(self, "_mixed_seq", None)
-        if mixed is not None and mixed[0] in set(names) | seq_read:
-            raise TranspileError(
-                f"`{mixed[0]}` holds a list and, elsewhere, another kind of value; its derivative "
-                f"cannot be followed. Give the new value its own name (`arr = np.array({mixed[0]})`)",
-                self.location(mixed[1]))
-        if not seq_read:
-            return
-        if st.kind == "rule" and isinstance(stmt.value, gast.BinOp):
-            raise TranspileError(
-                f"cannot differentiate Python list arithmetic on `{sorted(seq_read)[0]}` (`+` joins "
-                f"lists, `*` repeats them): use np.array/np.concatenate, or `append`",
-                self.location(stmt))
-        if st.kind == "call":
-            raise TranspileError(
-                f"cannot differentiate the list `{sorted(seq_read)[0]}` passed to a function: pass "
-                f"a list display (`g([a, b])`), whose elements become separate arguments, or an "
-                f"array (`g(np.array(xs))`)", self.location(stmt))
-
-    def is_list_pop(self, value):
-        """`lst.pop()` (or `lst.pop(-1)`) of a differentiable list built here."""
-        return isinstance(value, gast.Call) and isinstance(value.func, gast.Attribute) \
-            and value.func.attr == "pop" and isinstance(value.func.value, gast.Name) \
-            and value.func.value.id in self.seqs and value.func.value.id in self.active \
-            and not value.keywords and (not value.args or len(value.args) == 1 and isinstance(
-                value.args[0], gast.UnaryOp) and isinstance(value.args[0].op, gast.USub)
-                and isinstance(value.args[0].operand, gast.Constant) and value.args[0].operand.value == 1)
-
-    def check_covered(self, st, stmt, contributions):
-        """Every differentiable value a statement reads must receive its cotangent from the
-        statement's adjoint. A value the rules do not reach (inside a container display, a
-        dict, an unknown expression) would silently get a zero gradient: stop instead."""
-        if st.kind in ("const", "nondiff"):
-            return
-        if st.kind == "rule" and st.fn is not None and self.is_nondiff(st.fn):
-            return
-        read = {m.id for m in gast.walk(stmt.value) if isinstance(m, gast.Name)
-                and isinstance(m.ctx, gast.Load)} & self.active
-        if st.kind == "getitem":    # the index's own values carry no derivative
-            base = st.args[0]
-            read &= {base.id} if isinstance(base, gast.Name) else set()
-        written = set()
-        for s in contributions:
-            for n in gast.walk(s):
-                if isinstance(n, gast.Name) and isinstance(n.ctx, gast.Store):
-                    written.add(n.id)
-        missing = sorted(v for v in read if self.bars.get(v) not in written)
-        if missing:
-            raise TranspileError(
-                f"cannot differentiate how this statement uses {_what(missing)}: its derivative "
-                f"would be dropped (a differentiable value inside a container, a dict or an "
-                f"expression no rule covers). Pass it as a separate argument, build an array with "
-                f"np.array/np.stack, or wrap it in `tp.stop_gradient(...)` if no gradient should "
-                f"flow through it", self.location(stmt))
-
-    def rule(self, st, g, ans, stmt):
-        """Adjoint statements of one classified right-hand side."""
-        if st.kind in ("const", "nondiff"):
-            return []
-        if st.kind == "copy":
-            src = st.args[0]
-            if src.id in self.active:
-                return [A.located(self.accumulate(src.id, g), stmt)]
-            return []
-        if st.kind == "tuple":
-            out = []
-            for k, e in enumerate(st.args):
-                if isinstance(e, gast.Name) and e.id in self.active:
-                    part = gast.Subscript(value=copy.deepcopy(g), slice=A.const(k), ctx=gast.Load()) \
-                        if not isinstance(g, gast.Tuple) else g.elts[k]
-                    out.append(A.located(self.accumulate(e.id, part), stmt))
-            return out
-        if st.kind == "getitem":
-            base = st.args[0]
-            if not (isinstance(base, gast.Name) and base.id in self.active):
-                return []
-            self.note(base.id)
-            b = self.bar(base.id)
-            index = _index_value(st.node.slice)
-            call = A.call(self.helper("runtime.adjoint", "add_at"), [A.name(b), index, g])
-            return [A.located(A.assign(b, call), stmt)]
-        if st.kind == "call":
-            return self.call_vjp(st, g, stmt)
-        if self.is_list_pop(stmt.value):
-            # `v = lst.pop()`: v's cotangent goes back on the end of lst's cotangent list
-            lst = stmt.value.func.value.id
-            self.note(lst)
-            b = self.bar(lst)
-            push = A.call(self.helper("runtime.adjoint", "push_item"), [A.name(b), g, copy.deepcopy(ans)])
-            return [A.located(A.assign(b, push), stmt)]
-        fn = st.fn
-        active_args = [a for a in st.args + list(st.keywords.values())
-                       if isinstance(a, gast.Name) and a.id in self.active
-                       or isinstance(a, (gast.Tuple, gast.List)) and any(
-                           isinstance(e, gast.Name) and e.id in self.active for e in a.elts)]
-        if not active_args:
-            return []
-        if fn is not None and self.is_nondiff(fn):
-            return []
-        rules = _rules()
-        tpl = rules.lookup(fn) if fn is not None else None
-        if tpl is None:
-            what = _describe_fn(fn, st.node)
-            how = f"`@runtime.rules.adjoint({what})` on a template" if fn is not None else \
-                "a template in runtime.rules"
-            raise TranspileError(
-                f"no derivative rule for {what}, which is called with a differentiable argument. "
-                f"Register one with {how}, or wrap the argument in `tp.stop_gradient(...)` if no "
-                f"gradient should flow through it", self.location(stmt))
-        t = templates.template(tpl)
-        what = _describe_fn(fn, st.node)
-        binding = t.bind(what, st.args, st.keywords, self.location(stmt))
-        out = t.instantiate(self, g, ans, binding, stmt)
-        for s in out:
-            sweep.relocate(s, stmt)
-        if sweep.summed_template(tpl):
-            for s in out:   # lazy operands take the cotangent unsummed (see lazy_operands)
-                v = s.value if isinstance(s, gast.Assign) else None
-                if isinstance(v, gast.BinOp) and isinstance(v.right, gast.Call) \
-                        and sweep.is_helper(v.right, "unbroadcast") and isinstance(v.right.args[1], gast.Name) \
-                        and v.right.args[1].id in self.lazy \
-                        and s.targets[0].id == self.bars.get(v.right.args[1].id):
-                    v.right = v.right.args[0]
-        return out
-
-    def lazy_operands(self, body):
-        """Temporaries whose cotangent may keep the broadcast shape of its only use.
-
-        `_t2 = a * b` read once, by `_t3 = _t2 - c` in the same block, where both are
-        element-wise with every contribution summed by `unbroadcast` (binary arithmetic):
-        `_t2_bar = _t3_bar` instead of `unbroadcast(_t3_bar, _t2)`. The sum happens once, at
-        the first operand that is not such a temporary, which is the same sum (it is linear,
-        and the factors of an element-wise rule are constant along broadcast axes). Saves the
-        calls, and the tapes that kept temporaries only for their shapes."""
-        defs, loads = {}, {}
-        for n in gast.walk(gast.Module(body=body, type_ignores=[])):
-            if isinstance(n, gast.Name):
-                if isinstance(n.ctx, gast.Store):
-                    defs[n.id] = defs.get(n.id, 0) + 1
-                elif isinstance(n.ctx, gast.Load):
-                    loads[n.id] = loads.get(n.id, 0) + 1
-        params = set(self.spec.dyn_params) | set(self.spec.hidden_names())
-        out = set()
-
-        def summed(value):
-            st = self.classify(value)
-            if st.kind != "rule" or st.fn is None:
-                return False
-            tpl = _rules().lookup(st.fn)
-            return tpl is not None and sweep.summed_template(tpl)
-
-        def walk(stmts):
-            for j, st in enumerate(stmts):
-                for field in ("body", "orelse"):
-                    inner = getattr(st, field, None)
-                    if isinstance(inner, list) and inner and isinstance(inner[0], gast.stmt):
-                        walk(inner)
-                if not (isinstance(st, gast.Assign) and len(st.targets) == 1
-                        and isinstance(st.targets[0], gast.Name)):
-                    continue
-                v = st.targets[0].id
-                if defs.get(v) != 1 or loads.get(v) != 1 or v in params or not summed(st.value):
-                    continue
-                for later in stmts[j + 1:]:
-                    if isinstance(later, gast.Assign) and v in A.names_in(later.value, gast.Load) \
-                            and summed(later.value):
-                        out.add(v)
-                        break
-
-        walk(body)
-        return out
-
+    # -- calls to user functions -------------------------------------------------
     def call_vjp(self, st, g, stmt):
         callee = st.callee
         params = callee.dyn_params
@@ -1128,76 +376,6 @@ class ReverseAD(ADContext):
             part = gast.Subscript(value=A.name(res), slice=A.const(j), ctx=gast.Load())
             out.append(A.located(self.accumulate(st.args[k].id, part), stmt))
         return out
-
-    def setitem(self, stmt):
-        target = stmt.targets[0]
-        base = target.value.id
-        value = stmt.value
-        self.save_sites += 1
-        pre = self.loop_info[-1][1] if self.loop_info and self.loop_info[-1][0] == self.path else None
-        site = (target.slice, self.save_sites, self.loop_depth > 0, pre)
-        fwd = [self.marker("save_sub", base, stmt, site), stmt]
-        restore = [self.marker("load_sub", base, stmt, site)]
-        if base not in self.active:
-            return fwd, restore
-        self.note(base)
-        b = self.bar(base)
-        adj = []
-        index = copy.deepcopy(target.slice)
-        if isinstance(value, gast.Name) and value.id == base:
-            # `y[idx] = y` (the old y, whole): y's cotangent at idx goes to the value after the
-            # part the write overwrote is cleared
-            part = self.fresh("_part")
-            take = gast.Subscript(value=A.name(b), slice=copy.deepcopy(index), ctx=gast.Load())
-            adj.append(A.located(A.assign(part, A.call(self.helper("runtime.tape", "save"), [take])), stmt))
-            adj.append(A.located(A.assign(gast.Subscript(value=A.name(b), slice=copy.deepcopy(index),
-                                                         ctx=gast.Store()), A.const(0.0)), stmt))
-            contrib = A.call(self.helper("runtime.adjoint", "unbroadcast"), [A.name(part), A.name(base)])
-            adj.append(A.located(self.accumulate(base, contrib), stmt))
-            return fwd, adj + restore
-        if isinstance(value, gast.Name) and value.id in self.active:
-            if base not in self.seqs and _may_repeat(index, self.int_names()):
-                # `y[idx] = v` with an index array that may repeat: NumPy keeps the last write,
-                # so an earlier duplicate's value reaches nothing.
-                part = A.call(self.helper("runtime.adjoint", "setitem_cotangent"),
-                              [A.name(b), _index_value(index)])
-            else:
-                part = gast.Subscript(value=A.name(b), slice=copy.deepcopy(index), ctx=gast.Load())
-            contrib = A.call(self.helper("runtime.adjoint", "unbroadcast"), [part, A.name(value.id)])
-            adj.append(A.located(self.accumulate(value.id, contrib), stmt))
-        if base in self.seqs:
-            zero = A.assign(b, A.call(self.helper("runtime.adjoint", "zero_item"),
-                                      [A.name(b), _index_value(index)]))
-        else:
-            zero = A.assign(gast.Subscript(value=A.name(b), slice=index, ctx=gast.Store()), A.const(0.0))
-        adj.append(A.located(zero, stmt))
-        return fwd, adj + restore
-
-
-def _at_add():
-    return at.at_add
-
-
-def _may_repeat(index, ints=()):
-    """Whether an index may hold an integer array (whose entries may repeat)."""
-    parts = index.elts if isinstance(index, gast.Tuple) else [index]
-    return not all(isinstance(p, (gast.Slice, gast.Constant)) or isinstance(p, gast.Name) and p.id in ints
-                   for p in parts)
-
-
-#: array methods that write neither their receiver nor their arguments
-_SAFE_METHODS = {"copy", "astype", "dot", "ravel", "flatten", "transpose", "reshape", "sum", "mean",
-                 "max", "min", "conj", "clip", "cumsum", "cumprod", "trace", "item", "tolist", "any",
-                 "all", "argmax", "argmin", "nonzero", "std", "var", "prod", "round", "squeeze",
-                 "diagonal", "swapaxes", "take", "repeat", "append"}
-
-#: NumPy functions that take a sequence of arrays as such (the others convert it to one array)
-_SEQUENCE_FUNCS = {np.array, np.asarray, np.stack, np.concatenate, np.hstack, np.vstack, np.dstack,
-                   np.column_stack, np.block, np.einsum, np.broadcast_arrays, np.meshgrid}
-
-_FRESH = ("zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like", "full_like",
-          "array", "copy", "arange", "linspace", "eye", "identity")
-
 
 
 def vjp_function(program, spec, active, registry):
