@@ -42,52 +42,12 @@ from . import fence
 from . import structure as S
 from .calls import Calls, _callee_of, _is_jvp, _is_transformed, _is_user_function
 from .errors import TranspileError, UnsupportedArgumentError
-from .program import _import_path
+from .program import _ALIASES, Hidden, SpecializedFunction, _add_hidden, _import_path
 from .resolve import param_names, resolve
 from .source import get_source
 from .tree import tree_map, tree_unflatten
 from .values import NOT_STATIC as _NOT_STATIC, describe, is_dynamic, is_module, static_key
 from runtime import at, npx
-
-# Module aliases used in generated code.
-_ALIASES = {"numpy": "np", "math": "math", "runtime.npx": "npx", "runtime.checks": "checks",
-            "runtime.at": "at", "runtime.adjoint": "adjoint", "runtime.tape": "tape",
-            "runtime.tangent": "tangent"}
-
-
-class Hidden:
-    """A dynamic value the generated code receives as a parameter, read at call time."""
-
-    __slots__ = ("key", "name", "getter", "what")
-
-    def __init__(self, key, name, getter, what):
-        self.key = key
-        self.name = name        # preferred identifier
-        self.getter = getter    # () -> the current value
-        self.what = what        # for messages: "global g", "closure cell a"
-
-    def __repr__(self):
-        return f"Hidden({self.what})"
-
-
-class SpecializedFunction:
-    def __init__(self, src, key, gen_name, statics):
-        self.src = src
-        self.key = key
-        self.gen_name = gen_name
-        self.statics = statics      # user param name -> static value
-        self.node = None
-        self.dyn_params = []        # user params that stay parameters
-        self.hidden = {}            # Hidden.key -> [local name, Hidden]
-        self.calls = []             # (Call node, callee, dynamic arg nodes)
-        self.refs = []              # Name nodes that refer to this function
-        self.locals = set()
-        self.tree_params = {}       # pytree param -> its leaf parameter names
-        self.out_tree = None        # the treedef of a returned pytree (returned flat)
-
-    def hidden_names(self):
-        return [name for name, _ in self.hidden.values()]
-
 
 class Program:
     """The set of generated functions reachable from one entry point."""
@@ -163,17 +123,6 @@ class Program:
                 for ref in spec.refs:
                     ref.id = new
         return self
-
-
-def _add_hidden(spec, hidden):
-    taken = spec.locals | set(spec.hidden_names()) | set(spec.dyn_params)
-    name = hidden.name
-    i = 1
-    while name in taken or name in _ALIASES.values():
-        name = f"{hidden.name}_{i}"
-        i += 1
-    spec.hidden[hidden.key] = [name, hidden]
-    return name
 
 
 class _Specializer(Calls, gast.NodeTransformer):
