@@ -30,7 +30,8 @@ LEVELS = [
     ("pipeline", "transpile.pipeline"),
     ("compose", "transpile.compose"),
     ("passes", "transpile.ad.*  transpile.batching.*  transpile.codegen.*"),
-    ("staging", "transpile.specialize  transpile.calls  transpile.transforms.*"),
+    ("staging", "transpile.specialize  transpile.calls  transpile.statics  transpile.mirrors  "
+                "transpile.transforms.*"),
     ("program", "transpile.program  transpile.layer  transpile.source  transpile.resolve  transpile.fence  "
                 "transpile.structure  transpile.to_source"),
     ("leaves", "transpile.errors  transpile.values  transpile.astutil  transpile.tree  transpile._version  "
@@ -41,7 +42,7 @@ LEVELS = [
 #: Packages of one level that never import each other.
 SIBLINGS = [
     ("transpile.ad.*", "transpile.batching.*", "transpile.codegen.*"),
-    ("transpile.specialize  transpile.calls", "transpile.transforms.*"),
+    ("transpile.specialize  transpile.calls  transpile.statics  transpile.mirrors", "transpile.transforms.*"),
 ]
 
 #: Function-local imports kept on purpose: (importer, imported) -> why.

@@ -5,7 +5,8 @@ are recorded as `Embedded` calls whose derivative layers are generated after
 ANF (transpile/compose.py).
 
 `Calls` is a mixin of the specializer (transpile/specialize.py): its methods
-use the specializer's program, spec, location and static evaluation.
+use the specializer's program, spec and location, its static evaluation
+(transpile/statics.py) and its pytrees (transpile/mirrors.py).
 """
 import types
 

@@ -1,11 +1,13 @@
-"""The program's vocabulary below the passes: the generated functions that
-are not specializations of user code (`GeneratedFunction`: a VJP, a JVP, a
-wrapper of a layer, a vectorized version), fresh function names, and the
-import path of a static object named in generated code.
+"""The program's vocabulary below the passes: the specializations of user
+functions (`SpecializedFunction`, with the `Hidden` values they read at call
+time), the generated functions that are not specializations of user code
+(`GeneratedFunction`: a VJP, a JVP, a wrapper of a layer, a vectorized
+version), fresh function names, and the import path of a static object named
+in generated code.
 
-`Program`, `SpecializedFunction` and the specializer that fills them are in
-transpile/specialize.py; a pass adds its generated functions to
-`program.extra` with the helpers here:
+`Program` and the specializer that fills it are in transpile/specialize.py;
+a pass adds its generated functions to `program.extra` with the helpers
+here:
 
     unique(program, "vmap_f")               a name no function has yet, reserved
     wrapper(program, f, name, params, lines, subs)
@@ -22,6 +24,61 @@ import numpy as np
 
 from . import astutil as A
 from .errors import TranspileError
+
+
+# -- specialized functions (filled by transpile/specialize.py) ---------------------------------
+# Module aliases used in generated code.
+_ALIASES = {"numpy": "np", "math": "math", "runtime.npx": "npx", "runtime.checks": "checks",
+            "runtime.at": "at", "runtime.adjoint": "adjoint", "runtime.tape": "tape",
+            "runtime.tangent": "tangent"}
+
+
+class Hidden:
+    """A dynamic value the generated code receives as a parameter, read at call time."""
+
+    __slots__ = ("key", "name", "getter", "what")
+
+    def __init__(self, key, name, getter, what):
+        self.key = key
+        self.name = name        # preferred identifier
+        self.getter = getter    # () -> the current value
+        self.what = what        # for messages: "global g", "closure cell a"
+
+    def __repr__(self):
+        return f"Hidden({self.what})"
+
+
+class SpecializedFunction:
+    """A user function specialized on its static arguments: `program.functions`."""
+
+    def __init__(self, src, key, gen_name, statics):
+        self.src = src
+        self.key = key
+        self.gen_name = gen_name
+        self.statics = statics      # user param name -> static value
+        self.node = None
+        self.dyn_params = []        # user params that stay parameters
+        self.hidden = {}            # Hidden.key -> [local name, Hidden]
+        self.calls = []             # (Call node, callee, dynamic arg nodes)
+        self.refs = []              # Name nodes that refer to this function
+        self.locals = set()
+        self.tree_params = {}       # pytree param -> its leaf parameter names
+        self.out_tree = None        # the treedef of a returned pytree (returned flat)
+
+    def hidden_names(self):
+        return [name for name, _ in self.hidden.values()]
+
+
+def _add_hidden(spec, hidden):
+    """Make `hidden` a hidden parameter of `spec`, under a name it does not use; that name."""
+    taken = spec.locals | set(spec.hidden_names()) | set(spec.dyn_params)
+    name = hidden.name
+    i = 1
+    while name in taken or name in _ALIASES.values():
+        name = f"{hidden.name}_{i}"
+        i += 1
+    spec.hidden[hidden.key] = [name, hidden]
+    return name
 
 
 class GeneratedFunction:
