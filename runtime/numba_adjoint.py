@@ -575,6 +575,8 @@ def _setitem_cotangent(bar, index):
             return out
         return impl
     if is_array(index) and isinstance(index.dtype, types.Boolean):
+        if index.ndim > 1:      # (Numba's own indexing takes a mask of one axis only)
+            return lambda bar, index: npx.mask_select(bar, index)
         return lambda bar, index: bar[index]        # a mask selects each element once
     basic = (types.Integer, types.SliceType, types.NoneType, types.EllipsisType)
     if isinstance(index, basic) or (isinstance(index, types.BaseTuple)

@@ -314,3 +314,22 @@ def test_jacfwd_through_a_helper_whose_tangent_pair_is_shared_by_the_basis():
     x = np.array([-0.356, 1.138, -0.199])
     np.testing.assert_allclose(tp.jacfwd(jacfwd_of_a_helper_returning_an_unbatched_tuple)(x),
                                fd_grad(jacfwd_of_a_helper_returning_an_unbatched_tuple, x), rtol=1e-6, atol=1e-9)
+
+
+def masked_write_2d(x, y):
+    m = x > 0.3
+    x[m] = y[m] * 2.0
+    x[x < -0.5] = 0.0
+    return (x * x).sum() + np.sin(y[y > 1.0]).sum()
+
+
+def test_jit_grad_of_a_write_through_a_mask_of_two_axes():
+    # fuzz program 9000:58: the adjoint indexed its cotangent with the user's 2-D mask, which
+    # Numba's own indexing cannot take (an AssertionError inside Numba)
+    x = np.array([[-0.006, 0.985, 0.237], [0.108, 1.144, -0.659]])
+    y = x + 0.7
+    wants = [fd_grad(lambda a, b: masked_write_2d(a.copy(), b.copy()), x, y),
+             fd_grad(lambda b, a: masked_write_2d(a.copy(), b.copy()), y, x)]
+    for argnums, want in enumerate(wants):
+        for g in (tp.grad(masked_write_2d, argnums=argnums), tp.jit(tp.grad(masked_write_2d, argnums=argnums))):
+            np.testing.assert_allclose(g(x.copy(), y.copy()), want, rtol=1e-6, atol=1e-8)

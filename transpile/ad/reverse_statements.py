@@ -13,6 +13,7 @@ loops go to `reverse_loops`, lists to `reverse_sequences`, and what must be tape
 is left as markers that `reverse_tapes` materializes.
 """
 import copy
+import os
 
 import gast
 
@@ -346,14 +347,29 @@ class StatementAdjoints:
         b = self.bar(base)
         adj = []
         index = copy.deepcopy(target.slice)
+        # an index that may be an array (a mask of several axes: Numba's own indexing cannot
+        # take one) reads and writes the cotangent through the same helpers as the user's line
+        masked = base not in self.seqs and _may_repeat(index, self.int_names())
+        where = A.const(f"{os.path.basename(self.spec.src.filename)}:{getattr(stmt, 'lineno', '?')}")
+
+        def take(ix):
+            if masked:
+                return A.call(self.helper("runtime.checks", "getitem"), [A.name(b), _index_value(ix), where])
+            return gast.Subscript(value=A.name(b), slice=ix, ctx=gast.Load())
+
+        def put(ix, v):
+            if masked:
+                return A.expr_stmt(A.call(self.helper("runtime.checks", "setitem"),
+                                          [A.name(b), _index_value(ix), v, where]))
+            return A.assign(gast.Subscript(value=A.name(b), slice=ix, ctx=gast.Store()), v)
+
         if isinstance(value, gast.Name) and value.id == base:
             # `y[idx] = y` (the old y, whole): y's cotangent at idx goes to the value after the
             # part the write overwrote is cleared
             part = self.fresh("_part")
-            take = gast.Subscript(value=A.name(b), slice=copy.deepcopy(index), ctx=gast.Load())
-            adj.append(A.located(A.assign(part, A.call(self.helper("runtime.tape", "save"), [take])), stmt))
-            adj.append(A.located(A.assign(gast.Subscript(value=A.name(b), slice=copy.deepcopy(index),
-                                                         ctx=gast.Store()), A.const(0.0)), stmt))
+            adj.append(A.located(A.assign(part, A.call(self.helper("runtime.tape", "save"),
+                                                       [take(copy.deepcopy(index))])), stmt))
+            adj.append(A.located(put(copy.deepcopy(index), A.const(0.0)), stmt))
             contrib = A.call(self.helper("runtime.adjoint", "unbroadcast"), [A.name(part), A.name(base)])
             adj.append(A.located(self.accumulate(base, contrib), stmt))
             return fwd, adj + restore
@@ -364,14 +380,14 @@ class StatementAdjoints:
                 part = A.call(self.helper("runtime.adjoint", "setitem_cotangent"),
                               [A.name(b), _index_value(index)])
             else:
-                part = gast.Subscript(value=A.name(b), slice=copy.deepcopy(index), ctx=gast.Load())
+                part = take(copy.deepcopy(index))
             contrib = A.call(self.helper("runtime.adjoint", "unbroadcast"), [part, A.name(value.id)])
             adj.append(A.located(self.accumulate(value.id, contrib), stmt))
         if base in self.seqs:
             zero = A.assign(b, A.call(self.helper("runtime.adjoint", "zero_item"),
                                       [A.name(b), _index_value(index)]))
         else:
-            zero = A.assign(gast.Subscript(value=A.name(b), slice=index, ctx=gast.Store()), A.const(0.0))
+            zero = put(index, A.const(0.0))
         adj.append(A.located(zero, stmt))
         return fwd, adj + restore
 
