@@ -43,6 +43,16 @@ saying what to do.
 
 Invariant established: after this pass, a write in place (a subscript store, an in-place
 method, a call writing an argument) changes no value that another name reads later.
+
+This module holds the driver: `_Alias`'s state, `run` (copies substituted, then `step`
+until no write needs rewriting), `step` (for each write, which names that may share its
+buffer are read after it, and what is done about them), `writes` (what a statement writes
+in place), and what called functions do (`returns_alias`, and `_params_written`, which
+the AD passes read too). `_Alias` inherits, as mixins, program order and the flow
+questions on it (`alias_order`: sites, `may_reach`, `reads_after`, `sharing_at`,
+`same_object`), which names may share a buffer (`alias_groups`: views, fresh values, the
+union-find `groups`), and the rewriting of one write (`alias_rewrite`: write-back to the
+base, views taken again, runtime guards, helpers inlined).
 """
 import gast
 import numpy as np
@@ -66,6 +76,8 @@ _WRITING_FUNCS = {"copyto", "put", "place", "putmask", "fill_diagonal", "put_alo
 
 
 class _Alias(ProgramOrder, AliasGroups, WriteRewrites):
+    """The pass on one function (the mixins hold the analyses and the rewriting)."""
+
     def __init__(self, program, spec):
         self.program, self.spec = program, spec
         self.node = spec.node
@@ -88,69 +100,6 @@ class _Alias(ProgramOrder, AliasGroups, WriteRewrites):
             k += 1
         self.spec.locals.add(f"{base}{k}")
         return f"{base}{k}"
-
-    # -- called functions ----------------------------------------------------------
-    def returns_alias(self, callee, seen=None):
-        """Whether a generated function may return (a view of) one of its parameters."""
-        seen = seen or set()
-        if id(callee) in seen:
-            return True
-        seen = seen | {id(callee)}
-        if not hasattr(callee, "src"):
-            return True
-        sub = _Alias(self.program, callee)
-        sub.returns_alias = lambda c, s=None: self.returns_alias(c, seen)
-        sites = sub.sites()
-        groups = sub.groups(sites)
-        params = set(callee.dyn_params) | set(callee.hidden_names())
-        for n in gast.walk(callee.node):
-            if isinstance(n, gast.Return) and n.value is not None:
-                for name in A.names_in(n.value):
-                    if groups.get(name, {name}) & params:
-                        return True
-        return False
-
-    # -- writes --------------------------------------------------------------------
-    def writes(self, site):
-        """[(name written in place, how)] for one statement."""
-        stmt = site.stmt
-        if isinstance(stmt, gast.Assign):
-            t = stmt.targets[0]
-            if getattr(stmt, "tp_rebind_from", None) is not None and isinstance(t, gast.Name):
-                return [(t.id, "rebind")]
-            if isinstance(t, gast.Subscript) and isinstance(t.value, gast.Name):
-                if t.value.id in self.containers:
-                    return [(t.value.id, "container")]
-                return [(t.value.id, "store")]
-            if getattr(stmt, "tp_inplace", False) and isinstance(t, gast.Name):
-                return [(t.id, "inplace")]
-        value = getattr(stmt, "value", None) if isinstance(stmt, (gast.Assign, gast.Expr)) else None
-        if not isinstance(value, gast.Call):
-            return []
-        out = []
-        for kw in value.keywords:
-            if kw.arg == "out" and isinstance(kw.value, gast.Name):
-                out.append((kw.value.id, "call"))
-        func = value.func
-        callee = find_callee(self.program, func)
-        if callee is not None:
-            written = _params_written(self.program, callee, self.seen)
-            params = list(callee.dyn_params)
-            for k, a in enumerate(value.args):
-                if k < len(params) and params[k] in written and isinstance(a, gast.Name):
-                    out.append((a.id, "helper"))
-            return out
-        fn = self.resolve(func)
-        if fn is None and isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name) \
-                and func.attr in _WRITING_METHODS:
-            out.append((func.value.id, "container" if func.attr in _CONTAINER_METHODS else "call"))
-        elif fn is not None and value.args and isinstance(value.args[0], gast.Name) and (
-                (_numpy_like(fn) and _fn_name(fn) in _WRITING_FUNCS)
-                or (getattr(fn, "__module__", None) == "runtime.checks" and _fn_name(fn) == "setitem")
-                or (getattr(fn, "__module__", None) == "runtime.at" and _fn_name(fn) != "at_get")
-                or (_fn_name(fn) in ("at", "reduceat") and isinstance(getattr(fn, "__self__", None), np.ufunc))):
-            out.append((value.args[0].id, "call"))
-        return out
 
     # -- the pass ------------------------------------------------------------------
     def run(self):
@@ -252,6 +201,69 @@ class _Alias(ProgramOrder, AliasGroups, WriteRewrites):
                     f"it earlier (a view, or an item of a list) and read later; the transformation "
                     f"cannot follow the write into it. Copy that value where you take it "
                     f"(`.copy()`)", self.location(site.stmt))
+        return False
+
+    # -- writes --------------------------------------------------------------------
+    def writes(self, site):
+        """[(name written in place, how)] for one statement."""
+        stmt = site.stmt
+        if isinstance(stmt, gast.Assign):
+            t = stmt.targets[0]
+            if getattr(stmt, "tp_rebind_from", None) is not None and isinstance(t, gast.Name):
+                return [(t.id, "rebind")]
+            if isinstance(t, gast.Subscript) and isinstance(t.value, gast.Name):
+                if t.value.id in self.containers:
+                    return [(t.value.id, "container")]
+                return [(t.value.id, "store")]
+            if getattr(stmt, "tp_inplace", False) and isinstance(t, gast.Name):
+                return [(t.id, "inplace")]
+        value = getattr(stmt, "value", None) if isinstance(stmt, (gast.Assign, gast.Expr)) else None
+        if not isinstance(value, gast.Call):
+            return []
+        out = []
+        for kw in value.keywords:
+            if kw.arg == "out" and isinstance(kw.value, gast.Name):
+                out.append((kw.value.id, "call"))
+        func = value.func
+        callee = find_callee(self.program, func)
+        if callee is not None:
+            written = _params_written(self.program, callee, self.seen)
+            params = list(callee.dyn_params)
+            for k, a in enumerate(value.args):
+                if k < len(params) and params[k] in written and isinstance(a, gast.Name):
+                    out.append((a.id, "helper"))
+            return out
+        fn = self.resolve(func)
+        if fn is None and isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name) \
+                and func.attr in _WRITING_METHODS:
+            out.append((func.value.id, "container" if func.attr in _CONTAINER_METHODS else "call"))
+        elif fn is not None and value.args and isinstance(value.args[0], gast.Name) and (
+                (_numpy_like(fn) and _fn_name(fn) in _WRITING_FUNCS)
+                or (getattr(fn, "__module__", None) == "runtime.checks" and _fn_name(fn) == "setitem")
+                or (getattr(fn, "__module__", None) == "runtime.at" and _fn_name(fn) != "at_get")
+                or (_fn_name(fn) in ("at", "reduceat") and isinstance(getattr(fn, "__self__", None), np.ufunc))):
+            out.append((value.args[0].id, "call"))
+        return out
+
+    # -- called functions ----------------------------------------------------------
+    def returns_alias(self, callee, seen=None):
+        """Whether a generated function may return (a view of) one of its parameters."""
+        seen = seen or set()
+        if id(callee) in seen:
+            return True
+        seen = seen | {id(callee)}
+        if not hasattr(callee, "src"):
+            return True
+        sub = _Alias(self.program, callee)
+        sub.returns_alias = lambda c, s=None: self.returns_alias(c, seen)
+        sites = sub.sites()
+        groups = sub.groups(sites)
+        params = set(callee.dyn_params) | set(callee.hidden_names())
+        for n in gast.walk(callee.node):
+            if isinstance(n, gast.Return) and n.value is not None:
+                for name in A.names_in(n.value):
+                    if groups.get(name, {name}) & params:
+                        return True
         return False
 
 
