@@ -43,27 +43,27 @@ saying what to do.
 
 Invariant established: after this pass, a write in place (a subscript store, an in-place
 method, a call writing an argument) changes no value that another name reads later.
-"""
-import copy
 
+This module holds the driver: `_Alias`'s state, `run` (copies substituted, then `step`
+until no write needs rewriting), `step` (for each write, which names that may share its
+buffer are read after it, and what is done about them), `writes` (what a statement writes
+in place), and what called functions do (`returns_alias`, and `_params_written`, which
+the AD passes read too). `_Alias` inherits, as mixins, program order and the flow
+questions on it (`alias_order`: sites, `may_reach`, `reads_after`, `sharing_at`,
+`same_object`), which names may share a buffer (`alias_groups`: views, fresh values, the
+union-find `groups`), and the rewriting of one write (`alias_rewrite`: write-back to the
+base, views taken again, runtime guards, helpers inlined).
+"""
 import gast
 import numpy as np
 
 from .. import astutil as A
 from ..errors import TranspileError
 from ..resolve import find_callee, resolve_static
-from . import einsum
+from .alias_groups import AliasGroups, _fn_name, _numpy_like
+from .alias_order import ProgramOrder
+from .alias_rewrite import WriteRewrites
 
-#: attributes that are views of their object
-_VIEW_ATTRS = {"T", "mT", "real", "imag", "flat"}
-#: array methods returning a view (or possibly their receiver)
-_VIEW_METHODS = {"reshape", "ravel", "transpose", "swapaxes", "squeeze", "view", "diagonal"}
-#: functions (NumPy's or runtime.npx's of the same name) whose result may view their first argument
-_VIEW_FUNCS = {"reshape", "ravel", "transpose", "swapaxes", "squeeze", "expand_dims", "moveaxis",
-               "asarray", "asanyarray", "atleast_1d", "atleast_2d", "atleast_3d", "broadcast_to",
-               "diagonal", "real", "imag", "ascontiguousarray", "asfortranarray", "flip", "fliplr",
-               "flipud", "rot90", "matrix_transpose", "permute_dims", "broadcast_arrays", "split",
-               "array_split", "hsplit", "vsplit", "dsplit", "unstack", "rollaxis", "stop_gradient"}
 #: methods that change their receiver
 _WRITING_METHODS = {"fill", "sort", "put", "itemset", "resize", "partition", "setfield", "append",
                     "extend", "insert", "pop", "remove", "clear", "reverse", "update", "setdefault",
@@ -73,40 +73,11 @@ _CONTAINER_METHODS = {"append", "extend", "insert", "pop", "remove", "clear", "r
                       "setdefault", "popitem"}
 #: functions that change their first argument
 _WRITING_FUNCS = {"copyto", "put", "place", "putmask", "fill_diagonal", "put_along_axis"}
-#: views whose write-back rebinds the base to the same elements in another shape
-_RESHAPES = {"reshape", "ravel", "squeeze", "expand_dims"}
 
 
-#: functions whose result is a new array (or a number), never one of their arguments or a view
-#: of one (not einsum: `np.einsum("ij->ji", a)` is a view of `a`)
-_FRESH_FUNCS = {"array", "copy", "zeros", "ones", "empty", "full", "zeros_like", "ones_like", "empty_like",
-                "full_like", "arange", "linspace", "logspace", "eye", "identity", "stack", "concatenate",
-                "vstack", "hstack", "dstack", "column_stack", "outer", "dot", "matmul", "inner", "tensordot",
-                "kron", "cross", "sum", "prod", "mean", "std", "var", "min", "max", "amin", "amax",
-                "cumsum", "cumprod", "diff", "where", "clip", "sort", "tile", "repeat", "tri", "tril", "triu",
-                "trace", "norm", "any", "all", "argmax", "argmin", "nonzero", "unique", "take", "roll",
-                "pad", "append", "insert", "delete", "round", "around", "nansum", "nanmean", "nanmax",
-                "nanmin", "average", "median", "meshgrid"}
+class _Alias(ProgramOrder, AliasGroups, WriteRewrites):
+    """The pass on one function (the mixins hold the analyses and the rewriting)."""
 
-
-def _fn_name(fn):
-    return getattr(fn, "__name__", None)
-
-
-def _numpy_like(fn):
-    mod = getattr(fn, "__module__", None) or ""
-    return mod == "numpy" or mod.startswith("numpy.") or mod == "runtime.npx" or isinstance(fn, np.ufunc)
-
-
-class _Site:
-    """One statement, with its position in program order and its enclosing loops."""
-
-    def __init__(self, stmt, block, pos, loops, branches=()):
-        self.stmt, self.block, self.pos, self.loops = stmt, block, pos, loops
-        self.branches = branches    # ((id of an enclosing If, "body" or "orelse"), ...)
-
-
-class _Alias:
     def __init__(self, program, spec):
         self.program, self.spec = program, spec
         self.node = spec.node
@@ -130,351 +101,7 @@ class _Alias:
         self.spec.locals.add(f"{base}{k}")
         return f"{base}{k}"
 
-    # -- program order -------------------------------------------------------------
-    def sites(self):
-        out = []
-
-        def walk(stmts, loops, branches):
-            for stmt in stmts:
-                out.append(_Site(stmt, stmts, len(out), loops, branches))
-                if isinstance(stmt, gast.If):
-                    walk(stmt.body, loops, branches + ((id(stmt), "body"),))
-                    walk(stmt.orelse, loops, branches + ((id(stmt), "orelse"),))
-                elif isinstance(stmt, (gast.For, gast.While)):
-                    inner = loops + (stmt,)
-                    walk(stmt.body, inner, branches)
-        walk(self.node.body, (), ())
-        return out
-
-    @staticmethod
-    def exclusive(a, b):
-        """Sites on the two sides of one `if` (in one trip of the loops around it)."""
-        sides = dict(a.branches)
-        return any(i in sides and sides[i] != side for i, side in b.branches)
-
-    @staticmethod
-    def may_reach(a, b):
-        """Whether what site `a` binds may still be there when site `b` runs: not on the
-        other side of an `if` from it, and before it (or in a loop around both)."""
-        if _Alias.exclusive(a, b):
-            return False
-        return a.pos < b.pos or any(L is M for L in a.loops for M in b.loops)
-
-    def bound_at(self, sites, name):
-        """The sites that bind `name` (None for a parameter: bound on entry)."""
-        if name in set(self.spec.dyn_params) | set(self.spec.hidden_names()):
-            return None
-        out = []
-        for s in sites:
-            st = s.stmt
-            targets = st.targets if isinstance(st, gast.Assign) else \
-                [st.target] if isinstance(st, (gast.For, gast.AugAssign)) else []
-            if any(name in A.names_in(t, gast.Store) for t in targets if not isinstance(t, gast.Subscript)):
-                out.append(s)
-        return out
-
-    @staticmethod
-    def heads(stmt):
-        """The parts of a statement evaluated at its own position (not its sub-blocks)."""
-        if isinstance(stmt, gast.If):
-            return [stmt.test]
-        if isinstance(stmt, gast.While):
-            return [stmt.test]
-        if isinstance(stmt, gast.For):
-            return [stmt.iter, stmt.target]
-        return [stmt]
-
-    def reads_after(self, sites, site, names):
-        """Names among `names` read after `site` (anywhere in a loop enclosing it, too)."""
-        loop_span = set()
-        if site.loops:
-            outer = site.loops[0]
-            loop_span = {id(n) for n in gast.walk(outer)}
-        out = set()
-        for other in sites:
-            if other.pos <= site.pos and id(other.stmt) not in loop_span:
-                continue
-            if other is site:
-                continue
-            earlier = other.pos <= site.pos     # in a later trip of the loop around the write
-            for h in self.heads(other.stmt):
-                for n in gast.walk(h):
-                    if isinstance(n, gast.Name) and n.id in names and not isinstance(n.ctx, gast.Store):
-                        if earlier and self.bound_in_trip_before(sites, loop_span, other, n.id):
-                            continue    # bound anew in that trip before this read
-                        if not earlier and self.bound_between(sites, site, other, n.id):
-                            continue    # bound anew after the write, before this read
-                        out.add(n.id)
-        return out
-
-    @staticmethod
-    def bound_between(sites, site, read_site, name):
-        """`name` is assigned after `site` and before `read_site`, in the block of the read."""
-        for s in sites:
-            if not (site.pos < s.pos < read_site.pos):
-                continue
-            st = s.stmt
-            if not (isinstance(st, gast.Assign) and not isinstance(st.targets[0], gast.Subscript)
-                    and name in A.names_in(st.targets[0], gast.Store)):
-                continue
-            if s.block is read_site.block:
-                return True
-            # the read sits inside a later statement of the binding's block (a nested loop)
-            k = next(i for i, b in enumerate(s.block) if b is st)
-            if any(n is read_site.stmt for later in s.block[k + 1:] for n in gast.walk(later)):
-                return True
-        return False
-
-    @staticmethod
-    def bound_in_trip_before(sites, loop_span, read_site, name):
-        """`name` is assigned inside the loop, in the same block path, before `read_site`."""
-        for s in sites:
-            if s.pos >= read_site.pos or id(s.stmt) not in loop_span:
-                continue
-            if s.loops != read_site.loops or s.block is not read_site.block:
-                continue
-            st = s.stmt
-            if isinstance(st, gast.Assign) and name in A.names_in(st.targets[0], gast.Store) \
-                    and not isinstance(st.targets[0], gast.Subscript):
-                return True
-        return False
-
-    # -- definitions and groups ----------------------------------------------------
-    def defs(self):
-        count = {p: 1 for p in list(self.spec.dyn_params) + list(self.spec.hidden_names())}
-        for n in gast.walk(self.node):
-            if isinstance(n, gast.Assign) and getattr(n, "tp_refresh", False):
-                continue        # a view taken again: the same binding
-            if isinstance(n, gast.Assign):
-                for m in gast.walk(n.targets[0]):
-                    if isinstance(m, gast.Name) and isinstance(m.ctx, gast.Store):
-                        count[m.id] = count.get(m.id, 0) + 1
-            elif isinstance(n, (gast.For, gast.AugAssign)):
-                for m in gast.walk(n.target):
-                    if isinstance(m, gast.Name) and isinstance(m.ctx, gast.Store):
-                        count[m.id] = count.get(m.id, 0) + 1
-        return count
-
-    def view_of(self, value):
-        """(kind, base name, detail) when `value` may view the array a name holds."""
-        if isinstance(value, gast.Name):
-            return ("same", value.id, None)
-        if isinstance(value, gast.Subscript) and isinstance(value.value, gast.Name):
-            if self.array_index(value.slice):
-                return None     # advanced indexing: a copy
-            return ("sub", value.value.id, value.slice)
-        if isinstance(value, gast.Attribute) and isinstance(value.value, gast.Name) \
-                and value.attr in _VIEW_ATTRS:
-            return ("attr", value.value.id, value.attr)
-        if isinstance(value, gast.Call):
-            func = value.func
-            fn = self.resolve(func)
-            if fn is None and isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name) \
-                    and func.attr in _VIEW_METHODS and find_callee(self.program, func) is None:
-                return ("method", func.value.id, (func.attr, value.args, value.keywords))
-            if fn is not None and getattr(fn, "__module__", None) == "runtime.checks" \
-                    and _fn_name(fn) == "getitem" and value.args and isinstance(value.args[0], gast.Name):
-                if len(value.args) > 1 and self.array_index(value.args[1]):
-                    return None
-                return ("sub", value.args[0].id, value.args[1])     # after the checks pass
-            if fn is np.einsum and einsum.view_kind(value) is not None and isinstance(value.args[1], gast.Name):
-                # one operand, nothing summed: NumPy returns a view of it (a diagonal)
-                return ("func", value.args[1].id, ("einsum", value.args[:1], value.keywords))
-            if fn is not None and _numpy_like(fn) and _fn_name(fn) in _VIEW_FUNCS and value.args \
-                    and isinstance(value.args[0], gast.Name):
-                return ("func", value.args[0].id, (_fn_name(fn), value.args[1:], value.keywords))
-        return None
-
-    def array_index(self, index):
-        """Whether `index` surely has an array part (a list display, a comparison, a name
-        bound only to `np.array(...)` or a comparison): NumPy's advanced indexing, which
-        copies. An int array of 0 dimensions copies too."""
-        parts = index.elts if isinstance(index, gast.Tuple) else [index]
-        return any(self.surely_array_value(p, set()) for p in parts)
-
-    def surely_array_value(self, node, seen):
-        if isinstance(node, (gast.List, gast.Compare)):
-            return True
-        if isinstance(node, gast.UnaryOp) and isinstance(node.op, (gast.Invert, gast.Not)):
-            return isinstance(node.op, gast.Invert) and self.surely_array_value(node.operand, seen)
-        if isinstance(node, gast.BinOp) and isinstance(node.op, (gast.BitAnd, gast.BitOr, gast.BitXor)):
-            return self.surely_array_value(node.left, seen) or self.surely_array_value(node.right, seen)
-        if isinstance(node, gast.Call):
-            fn = self.resolve(node.func)
-            return fn is not None and fn in (np.array, np.asarray) and bool(node.args) \
-                and isinstance(node.args[0], (gast.List, gast.Tuple))
-        if isinstance(node, gast.Name) and node.id not in seen:
-            seen.add(node.id)
-            values, other = self.name_bindings()
-            v = values.get(node.id, [])
-            return bool(v) and node.id not in other and all(self.surely_array_value(e, seen) for e in v)
-        return False
-
-    def name_bindings(self):
-        """({name: values of its plain `name = value` bindings}, names bound any other way:
-        parameters, loop targets, augmented and tuple targets), kept until the next step."""
-        if self._bindings is None:
-            values, other = {}, set(self.spec.dyn_params) | set(self.spec.hidden_names())
-            for n in gast.walk(self.node):
-                if isinstance(n, gast.Assign):
-                    for t in n.targets:
-                        if isinstance(t, gast.Name):
-                            values.setdefault(t.id, []).append(n.value)
-                        else:
-                            other |= A.names_in(t, gast.Store)
-                elif isinstance(n, (gast.For, gast.AugAssign)):
-                    other |= A.names_in(n.target, gast.Store)
-            self._bindings = (values, other)
-        return self._bindings
-
-    def groups(self, sites, containers=True):
-        """Union-find over names that may share a buffer (flow-insensitive); without
-        `containers`, only through views (not through lists and tuples holding arrays)."""
-        parent = {}
-
-        def find(a):
-            parent.setdefault(a, a)
-            while parent[a] != a:
-                parent[a] = parent[parent[a]]
-                a = parent[a]
-            return a
-
-        def union(a, b):
-            parent[find(a)] = find(b)
-
-        for site in sites:
-            stmt = site.stmt
-            if isinstance(stmt, gast.Assign):
-                value = stmt.value
-                targets = A.names_in(stmt.targets[0], gast.Store) if not isinstance(
-                    stmt.targets[0], gast.Subscript) else set()
-                sources = set()
-                v = self.view_of(value)
-                if v is not None:
-                    sources.add(v[1])
-                elif isinstance(value, (gast.List, gast.Tuple, gast.Dict)) and containers:
-                    sources |= A.names_in(value)
-                elif isinstance(value, gast.Call):
-                    callee = find_callee(self.program, value.func)
-                    if callee is not None and self.returns_alias(callee):
-                        sources |= {a.id for a in value.args if isinstance(a, gast.Name)}
-                if isinstance(stmt.targets[0], gast.Tuple) and isinstance(value, gast.Name):
-                    sources.add(value.id)       # `a, b = pair`: the items of `pair`
-                if isinstance(stmt.targets[0], gast.Subscript) and isinstance(value, gast.Name):
-                    base = stmt.targets[0].value
-                    if isinstance(base, gast.Name) and base.id in self.containers:
-                        # `lst[i] = a`: a container holds `a` (an array store copies instead)
-                        union(base.id, value.id)
-                for t in targets:
-                    for s in sources:
-                        union(t, s)
-            elif isinstance(stmt, gast.Expr) and isinstance(stmt.value, gast.Call):
-                call = stmt.value
-                if isinstance(call.func, gast.Attribute) and isinstance(call.func.value, gast.Name) \
-                        and call.func.attr in ("append", "insert", "extend"):
-                    for a in call.args:
-                        for n in A.names_in(a):
-                            union(call.func.value.id, n)
-            elif isinstance(stmt, gast.For) and isinstance(stmt.iter, gast.Name):
-                for t in A.names_in(stmt.target, gast.Store):
-                    union(t, stmt.iter.id)
-        out = {}
-        for name in list(parent):
-            out.setdefault(find(name), set()).add(name)
-        return {name: out[find(name)] for name in parent}
-
-    def returns_alias(self, callee, seen=None):
-        """Whether a generated function may return (a view of) one of its parameters."""
-        seen = seen or set()
-        if id(callee) in seen:
-            return True
-        seen = seen | {id(callee)}
-        if not hasattr(callee, "src"):
-            return True
-        sub = _Alias(self.program, callee)
-        sub.returns_alias = lambda c, s=None: self.returns_alias(c, seen)
-        sites = sub.sites()
-        groups = sub.groups(sites)
-        params = set(callee.dyn_params) | set(callee.hidden_names())
-        for n in gast.walk(callee.node):
-            if isinstance(n, gast.Return) and n.value is not None:
-                for name in A.names_in(n.value):
-                    if groups.get(name, {name}) & params:
-                        return True
-        return False
-
-    # -- writes --------------------------------------------------------------------
-    def writes(self, site):
-        """[(name written in place, how)] for one statement."""
-        stmt = site.stmt
-        if isinstance(stmt, gast.Assign):
-            t = stmt.targets[0]
-            if getattr(stmt, "tp_rebind_from", None) is not None and isinstance(t, gast.Name):
-                return [(t.id, "rebind")]
-            if isinstance(t, gast.Subscript) and isinstance(t.value, gast.Name):
-                if t.value.id in self.containers:
-                    return [(t.value.id, "container")]
-                return [(t.value.id, "store")]
-            if getattr(stmt, "tp_inplace", False) and isinstance(t, gast.Name):
-                return [(t.id, "inplace")]
-        value = getattr(stmt, "value", None) if isinstance(stmt, (gast.Assign, gast.Expr)) else None
-        if not isinstance(value, gast.Call):
-            return []
-        out = []
-        for kw in value.keywords:
-            if kw.arg == "out" and isinstance(kw.value, gast.Name):
-                out.append((kw.value.id, "call"))
-        func = value.func
-        callee = find_callee(self.program, func)
-        if callee is not None:
-            written = _params_written(self.program, callee, self.seen)
-            params = list(callee.dyn_params)
-            for k, a in enumerate(value.args):
-                if k < len(params) and params[k] in written and isinstance(a, gast.Name):
-                    out.append((a.id, "helper"))
-            return out
-        fn = self.resolve(func)
-        if fn is None and isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name) \
-                and func.attr in _WRITING_METHODS:
-            out.append((func.value.id, "container" if func.attr in _CONTAINER_METHODS else "call"))
-        elif fn is not None and value.args and isinstance(value.args[0], gast.Name) and (
-                (_numpy_like(fn) and _fn_name(fn) in _WRITING_FUNCS)
-                or (getattr(fn, "__module__", None) == "runtime.checks" and _fn_name(fn) == "setitem")
-                or (getattr(fn, "__module__", None) == "runtime.at" and _fn_name(fn) != "at_get")
-                or (_fn_name(fn) in ("at", "reduceat") and isinstance(getattr(fn, "__self__", None), np.ufunc))):
-            out.append((value.args[0].id, "call"))
-        return out
-
     # -- the pass ------------------------------------------------------------------
-    def containers_of(self):
-        """Names bound to list, tuple or dict displays only: writing one changes the container,
-        not the values it holds."""
-        kinds = {}
-        for n in gast.walk(self.node):
-            if isinstance(n, gast.Assign) and isinstance(n.targets[0], gast.Name):
-                kinds.setdefault(n.targets[0].id, set()).add(
-                    isinstance(n.value, (gast.List, gast.Tuple, gast.Dict)))
-        return {k for k, v in kinds.items() if v == {True}}
-
-    def same_groups(self, sites):
-        """Names bound to the very same object (`a = b`), for writes to a container."""
-        parent = {}
-
-        def find(a):
-            parent.setdefault(a, a)
-            while parent[a] != a:
-                a = parent[a]
-            return a
-        for site in sites:
-            st = site.stmt
-            if isinstance(st, gast.Assign) and isinstance(st.targets[0], gast.Name) \
-                    and isinstance(st.value, gast.Name):
-                parent[find(st.targets[0].id)] = find(st.value.id)
-        out = {}
-        for name in list(parent):
-            out.setdefault(find(name), set()).add(name)
-        return {name: out[find(name)] for name in parent}
-
     def run(self):
         self.substitute_copies()
         for _ in range(200):        # each rewrite adds statements; start again until none needed
@@ -576,439 +203,68 @@ class _Alias:
                     f"(`.copy()`)", self.location(site.stmt))
         return False
 
-    def rewrite(self, site, name, how, live, sites, defs):
-        """Make the write at `site` visible to the names in `live`; False if it cannot."""
-        view_defs = {}
-        for s in sites:
-            st = s.stmt
-            if isinstance(st, gast.Assign) and isinstance(st.targets[0], gast.Name):
-                v = self.view_of(st.value)
-                if v is not None and v[0] != "same":
-                    view_defs.setdefault(st.targets[0].id, []).append((s, v))
+    # -- writes --------------------------------------------------------------------
+    def writes(self, site):
+        """[(name written in place, how)] for one statement."""
         stmt = site.stmt
-        new_after = []
-        handled = set()
-        own = view_defs.get(name)
-        if how in ("call", "container"):
-            return False
-        same = self.same_object(name, site, sites) if how in ("store", "inplace", "rebind") else {name}
-        if own is not None:
-            if len(own) != 1 or defs.get(name) != 1 + (how in ("inplace", "rebind")):
-                return False
-            vsite, (kind, base, detail) = own[0]
-            if not self.stable(vsite, site, sites, kind, detail, base):
-                return False
-            if how == "inplace":
-                if not self.surely_array(kind, detail):
-                    return False
-                stmt = self.in_place(site)
-            back = self.write_back(vsite, kind, base, detail, name)
-            if back is None:
-                return False
-            self.guard_index(vsite, kind, detail, name)
-            for b in back:
-                if isinstance(b.targets[0], gast.Name):
-                    b.tp_rebind_from = name     # the base rebound: its own views and bases next
-            new_after.extend(back)
-            handled |= {base}
-        elif how == "inplace":
-            # `y *= 2` on a base: ANF rebinds y; its views taken again below read the new values.
-            pass
-        # Names bound to the same array as `name` (`w = x`) see the write: they are bound to
-        # its new value (after `w *= 2`, only where that array is one: a number is rebound).
-        mirrors, mirrored = [], set()
-        refreshed_bases = set()
-        for other in live - handled:
-            vd = view_defs.get(other)
-            if vd is not None and len(vd) == 1 and vd[0][1][1] in same - {name}:
-                refreshed_bases.add(vd[0][1][1])
-        for other in sorted(((live - handled) | refreshed_bases) & (same - {name})):
-            mirrors.extend(self.mirror(other, name, how, site.stmt))
-            mirrored.add(other)
-        handled |= mirrored & live
-        new_after.extend(mirrors)
-        # Views of `name` read later are taken again after the write.
-        for other in sorted(live - handled):
-            vd = view_defs.get(other)
-            if vd is None or len(vd) != 1:
-                continue
-            vsite, (kind, base, detail) = vd[0]
-            if base not in same or vsite.pos > site.pos and not site.loops:
-                continue
-            if not self.surely_array(kind, detail):
-                continue    # `a = y[i]` may be a number (a copy): checked below instead
-            if defs.get(other) != 1 or not self.stable(vsite, site, sites, kind, detail, base):
-                continue
-            self.guard_index(vsite, kind, detail, other)
-            again = A.located(copy.deepcopy(vsite.stmt), site.stmt)
-            again.tp_refresh = True
-            new_after.append(again)
-            handled.add(other)
-        # `v = y[i]` (integer indices only) read after the write: a number when y is 1-D,
-        # a view the write changes otherwise. Which one is known when the code runs.
-        def guardable(v):
-            vd = view_defs.get(v)
-            if vd is None or len(vd) != 1 or how not in ("store", "inplace", "rebind"):
-                return False
-            kind, base, detail = vd[0][1]
-            return kind == "sub" and base in same and not self.surely_array(kind, detail)
+        if isinstance(stmt, gast.Assign):
+            t = stmt.targets[0]
+            if getattr(stmt, "tp_rebind_from", None) is not None and isinstance(t, gast.Name):
+                return [(t.id, "rebind")]
+            if isinstance(t, gast.Subscript) and isinstance(t.value, gast.Name):
+                if t.value.id in self.containers:
+                    return [(t.value.id, "container")]
+                return [(t.value.id, "store")]
+            if getattr(stmt, "tp_inplace", False) and isinstance(t, gast.Name):
+                return [(t.id, "inplace")]
+        value = getattr(stmt, "value", None) if isinstance(stmt, (gast.Assign, gast.Expr)) else None
+        if not isinstance(value, gast.Call):
+            return []
+        out = []
+        for kw in value.keywords:
+            if kw.arg == "out" and isinstance(kw.value, gast.Name):
+                out.append((kw.value.id, "call"))
+        func = value.func
+        callee = find_callee(self.program, func)
+        if callee is not None:
+            written = _params_written(self.program, callee, self.seen)
+            params = list(callee.dyn_params)
+            for k, a in enumerate(value.args):
+                if k < len(params) and params[k] in written and isinstance(a, gast.Name):
+                    out.append((a.id, "helper"))
+            return out
+        fn = self.resolve(func)
+        if fn is None and isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name) \
+                and func.attr in _WRITING_METHODS:
+            out.append((func.value.id, "container" if func.attr in _CONTAINER_METHODS else "call"))
+        elif fn is not None and value.args and isinstance(value.args[0], gast.Name) and (
+                (_numpy_like(fn) and _fn_name(fn) in _WRITING_FUNCS)
+                or (getattr(fn, "__module__", None) == "runtime.checks" and _fn_name(fn) == "setitem")
+                or (getattr(fn, "__module__", None) == "runtime.at" and _fn_name(fn) != "at_get")
+                or (_fn_name(fn) in ("at", "reduceat") and isinstance(getattr(fn, "__self__", None), np.ufunc))):
+            out.append((value.args[0].id, "call"))
+        return out
 
-        displays = {}
-        for s_ in sites:
-            st = s_.stmt
-            if isinstance(st, gast.Assign) and isinstance(st.targets[0], gast.Name) \
-                    and isinstance(st.value, (gast.Tuple, gast.List)):
-                displays.setdefault(st.targets[0].id, []).append(A.names_in(st.value))
-        where = f"{self.src.filename.split('/')[-1]}:{getattr(site.stmt, 'lineno', '?')}"
-        for other in sorted(live - handled):
-            if guardable(other):
-                guarded = [other]
-            elif other in displays and len(displays[other]) == 1:
-                # a tuple holding such values (`y[0], y[1] = y[1], y[0]`)
-                inside = displays[other][0] & groups_of_name(self, sites, name)
-                if not inside or not all(guardable(v) for v in inside):
-                    continue
-                guarded = sorted(inside)
-            else:
-                continue
-            for v in guarded:
-                guard = A.expr_stmt(A.call(A.attr(self.program.module_alias("runtime.checks"),
-                                                  "unwritten_view"), [A.name(v), A.const(self.shown.get(v, v)),
-                                                                     A.const(where)]))
-                new_after.append(A.located(guard, site.stmt))
-            handled.add(other)
-        if live - handled or not new_after:
-            return False    # a name sharing the buffer some other way (a full alias kept, a container)
-        for st in (stmt if isinstance(stmt, list) else [stmt]):
-            st.tp_alias_done = True
-        block = site.block
-        k = next(i for i, s in enumerate(block) if s is site.stmt)
-        if stmt is not site.stmt:
-            block[k:k + 1] = stmt
-            k += len(stmt) - 1
-        block[k + 1:k + 1] = new_after
-        return True
-
-    def fresh_value(self, value):
-        """Whether `value` is surely a new object (or a number): nothing else can hold it yet."""
-        if isinstance(value, (gast.BinOp, gast.UnaryOp, gast.Compare, gast.Constant)):
+    # -- called functions ----------------------------------------------------------
+    def returns_alias(self, callee, seen=None):
+        """Whether a generated function may return (a view of) one of its parameters."""
+        seen = seen or set()
+        if id(callee) in seen:
             return True
-        if not isinstance(value, gast.Call) or any(kw.arg in ("out", "copy") for kw in value.keywords):
-            return False
-        if isinstance(value.func, gast.Attribute) and value.func.attr == "copy" and not value.args \
-                and find_callee(self.program, value.func) is None:
+        seen = seen | {id(callee)}
+        if not hasattr(callee, "src"):
             return True
-        fn = self.resolve(value.func)
-        if fn is None or not _numpy_like(fn):
-            return False
-        return isinstance(fn, np.ufunc) or _fn_name(fn) in _FRESH_FUNCS
-
-    def sharing_at(self, name, site, sites):
-        """The names that may hold `name`'s array (or a view of it) when `site` runs, where
-        `name` was last bound to a fresh value before it on every path: only names taken from
-        it since then. None when that cannot be told (the analysis is flow-insensitive then)."""
-        binds = [b for b in (self.bound_at(sites, name) or [])
-                 if not getattr(b.stmt, "tp_inplace", False) and not getattr(b.stmt, "tp_mirror", False)
-                 and b is not site and self.dominates(b, site)]
-        if not binds:
-            return None
-        b = max(binds, key=lambda s_: s_.pos)
-        st = b.stmt
-        if not (isinstance(st, gast.Assign) and isinstance(st.targets[0], gast.Name)
-                and self.fresh_value(st.value)) or self.rebound_between(sites, b, site, {name}):
-            return None
-        outer = [L for L in site.loops if not any(L is M for M in b.loops)]
-        span = {id(n) for L in outer[:1] for n in gast.walk(L)}
-        region = [s_ for s_ in sites if (b.pos < s_.pos < site.pos or id(s_.stmt) in span) and s_ is not site]
-        found = {name}
-        changed = True
-        while changed:
-            changed = False
-            for s_ in region:
-                st = s_.stmt
-                for n in gast.walk(st) if not isinstance(st, (gast.If, gast.For, gast.While)) else \
-                        [m for h in self.heads(st) for m in gast.walk(h)]:
-                    if isinstance(n, (gast.List, gast.Tuple, gast.Dict, gast.Set)) and A.names_in(n) & found \
-                            and not (isinstance(st, gast.Assign) and isinstance(st.targets[0], gast.Tuple)
-                                     and n is st.targets[0]):
-                        return None     # in a container
-                    if isinstance(n, gast.Call) and find_callee(self.program, n.func) is not None \
-                            and A.names_in(n) & found:
-                        return None     # a helper may return it
-                if isinstance(st, gast.For) and A.names_in(st.iter) & found:
-                    return None         # rows of it
-                if isinstance(st, gast.Assign) and isinstance(st.targets[0], gast.Name) \
-                        and st.targets[0].id not in found:
-                    v = self.view_of(st.value)
-                    if v is not None and v[1] in found:
-                        found.add(st.targets[0].id)
-                        changed = True
-                    elif isinstance(st.value, gast.Call) and not self.fresh_value(st.value) \
-                            and A.names_in(st.value) & found:
-                        return None     # a call that may return it
-        return found
-
-    def same_object(self, name, site, sites):
-        """The names certainly bound to the same object as `name` when `site` runs: joined by
-        a plain copy `a = b` that runs before `site` on every path to it (no `if` branch or
-        loop around it that is not around `site` too), with neither name bound anew in
-        between (an in-place operator or a mirror made here does not count: for an array
-        they keep it; a write into a number fails before)."""
-        copies = []
-        for s_ in sites:
-            st = s_.stmt
-            if isinstance(st, gast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], gast.Name) \
-                    and isinstance(st.value, gast.Name) and not getattr(st, "tp_inplace", False) \
-                    and not getattr(st, "tp_mirror", False) and st.targets[0].id != st.value.id:
-                copies.append((s_, st.targets[0].id, st.value.id))
-        found = {name}
-        changed = True
-        while changed:
-            changed = False
-            for s_, a, b in copies:
-                if (a in found) == (b in found) or not self.dominates(s_, site):
-                    continue
-                if self.rebound_between(sites, s_, site, {a, b}):
-                    continue
-                found |= {a, b}
-                changed = True
-        return found
-
-    @staticmethod
-    def dominates(a, b):
-        """Site `a` runs before site `b` on every path to `b` (structured code: `a` earlier,
-        in no branch and no loop that `b` is not in too)."""
-        return a.pos < b.pos and tuple(b.branches[:len(a.branches)]) == tuple(a.branches) \
-            and len(a.loops) <= len(b.loops) and all(L is M for L, M in zip(a.loops, b.loops))
-
-    @staticmethod
-    def rebound_between(sites, a, b, names):
-        """A plain binding of one of `names` that may run after site `a` and before site `b`
-        (between them, or anywhere in a loop around `b` that is not around `a`)."""
-        outer = [L for L in b.loops if not any(L is M for M in a.loops)]
-        span = {id(n) for L in outer[:1] for n in gast.walk(L)}
-        for s_ in sites:
-            st = s_.stmt
-            if s_ is a or getattr(st, "tp_inplace", False) or getattr(st, "tp_mirror", False):
-                continue
-            if not (a.pos < s_.pos < b.pos and not _Alias.exclusive(s_, b) or id(st) in span):
-                continue
-            if isinstance(st, gast.Assign):
-                targets = [t for t in st.targets if not isinstance(t, gast.Subscript)]
-            elif isinstance(st, (gast.For, gast.AugAssign)):
-                targets = [st.target]
-            else:
-                continue
-            if any(names & A.names_in(t, gast.Store) for t in targets):
-                return True
+        sub = _Alias(self.program, callee)
+        sub.returns_alias = lambda c, s=None: self.returns_alias(c, seen)
+        sites = sub.sites()
+        groups = sub.groups(sites)
+        params = set(callee.dyn_params) | set(callee.hidden_names())
+        for n in gast.walk(callee.node):
+            if isinstance(n, gast.Return) and n.value is not None:
+                for name in A.names_in(n.value):
+                    if groups.get(name, {name}) & params:
+                        return True
         return False
-
-    def mirror(self, other, name, how, model):
-        """`other = name` after a write into `name` (`other` is the same array); after an
-        in-place operator, only where it is an array."""
-        st = A.located(A.assign(other, A.name(name)), model)
-        st.tp_mirror = True
-        st.tp_alias_done = True
-        if how != "inplace":
-            return [st]
-        test = self.fresh("_is_array")
-        check = A.located(A.assign(test, A.call(A.attr(self.program.module_alias("runtime.checks"), "is_array"),
-                                                [A.name(other)])), model)
-        return [check, A.located(gast.If(test=A.name(test), body=[st], orelse=[]), model)]
-
-    def stable(self, vsite, site, sites, kind, detail, base):
-        """The base and the names a view's index or arguments read are not rebound between
-        the view and the write (so the view can be written back or taken again)."""
-        if kind == "sub":
-            names = A.names_in(detail) | {base}
-        elif kind in ("method", "func"):
-            names = set()
-            for a in detail[1]:
-                names |= A.names_in(a)
-            for kw in detail[2]:
-                names |= A.names_in(kw.value)
-            names.add(base)
-        else:
-            names = set()
-        names.add(base)
-        lo, hi = sorted((vsite.pos, site.pos))
-        # loops around the write that the view was taken outside of: all of them count
-        outer = [L for L in site.loops if not any(L is M for M in vsite.loops)]
-        spans = [{id(n) for n in gast.walk(L)} for L in outer[:1]]
-        for s in sites:
-            if not (lo < s.pos < hi or any(id(s.stmt) in span for span in spans)):
-                continue
-            if s is vsite or s is site or getattr(s.stmt, "tp_refresh", False):
-                continue
-            if isinstance(s.stmt, gast.Assign):
-                if A.names_in(s.stmt.targets[0], gast.Store) & names:
-                    return False
-            if isinstance(s.stmt, gast.For) and A.names_in(s.stmt.target, gast.Store) & names:
-                return False
-        if vsite.pos > site.pos:
-            return False    # a view taken after the write, in an earlier trip of a loop
-        return True
-
-    def inline(self, site):
-        """Put the body of a called function that writes into its arguments in place of the
-        call, so the writes reach the caller's names (and this pass sees them). Its variables
-        get fresh names; each parameter is first bound to its argument (`y_1 = y`); its result,
-        if used, is assigned to the call's target."""
-        stmt = site.stmt
-        call = stmt.value
-        callee = find_callee(self.program, call.func)
-        if callee is None or callee is self.spec or not hasattr(callee, "src") or call.keywords:
-            return False
-        if _calls_itself(self.program, callee):
-            return False
-        params = [a.id for a in callee.node.args.args]
-        if len(params) != len(call.args):
-            return False
-        body = copy.deepcopy(callee.node.body)
-        names = A.names_in(gast.Module(body=body, type_ignores=[])) | set(params)
-        inner = {n for n in names if n in set(callee.locals) | set(params)
-                 or any(isinstance(m, gast.Name) and m.id == n and isinstance(m.ctx, gast.Store)
-                        for m in gast.walk(gast.Module(body=body, type_ignores=[])))}
-        renames = {n: self.fresh(f"{n}_{callee.gen_name}_") for n in sorted(inner)}
-        self.shown.update({new: self.shown.get(n, n) for n, new in renames.items()})
-        for m in gast.walk(gast.Module(body=body, type_ignores=[])):
-            if isinstance(m, gast.Name) and m.id in renames:
-                m.id = renames[m.id]
-        for m in gast.walk(gast.Module(body=body, type_ignores=[])):
-            if hasattr(m, "lineno"):
-                m.lineno = getattr(stmt, "lineno", None)    # errors point at the call
-        out = [A.located(A.assign(renames[p], copy.deepcopy(a)), stmt) for p, a in zip(params, call.args)]
-        if body and isinstance(body[-1], gast.Return):
-            ret = body.pop()
-            if isinstance(stmt, gast.Assign) and ret.value is not None:
-                body.append(A.located(gast.Assign(targets=stmt.targets, value=ret.value, type_comment=None),
-                                      stmt))
-            elif isinstance(stmt, gast.Assign):
-                body.append(A.located(gast.Assign(targets=stmt.targets, value=A.const(None),
-                                                  type_comment=None), stmt))
-        elif isinstance(stmt, gast.Assign):
-            body.append(A.located(gast.Assign(targets=stmt.targets, value=A.const(None), type_comment=None),
-                                  stmt))
-        if any(isinstance(m, gast.Return) for m in gast.walk(gast.Module(body=body, type_ignores=[]))):
-            return False
-        self.spec.locals.update(renames.values())
-        block = site.block
-        k = next(i for i, s_ in enumerate(block) if s_ is stmt)
-        block[k:k + 1] = out + body
-        return True
-
-    @staticmethod
-    def bound_after(sites, site, name):
-        """Every binding of `name` comes after `site`, outside any loop around it."""
-        found = False
-        for s in sites:
-            st = s.stmt
-            targets = []
-            if isinstance(st, gast.Assign):
-                targets = A.names_in(st.targets[0], gast.Store)
-            elif isinstance(st, gast.For):
-                targets = A.names_in(st.target, gast.Store)
-            if name in targets:
-                found = True
-                if s.pos <= site.pos or any(L is M for L in s.loops for M in site.loops):
-                    return False
-        return found
-
-    @staticmethod
-    def surely_array(kind, detail):
-        if kind == "sub":
-            parts = detail.elts if isinstance(detail, gast.Tuple) else [detail]
-            return any(isinstance(p, gast.Slice) or (isinstance(p, gast.Constant) and p.value in (Ellipsis, None))
-                       for p in parts)
-        return kind in ("attr", "method", "func")
-
-    def guard_index(self, vsite, kind, detail, name):
-        """After `name = base[i]`, treated as a view from here on: a check that each index
-        variable is an integer (an array index makes NumPy copy; which one is known only when
-        the code runs)."""
-        if kind != "sub" or getattr(vsite.stmt, "tp_index_guarded", False):
-            return
-        vsite.stmt.tp_index_guarded = True
-        parts = detail.elts if isinstance(detail, gast.Tuple) else [detail]
-        where = f"{self.src.filename.split('/')[-1]}:{getattr(vsite.stmt, 'lineno', '?')}"
-        guards = []
-        for p in parts:
-            if isinstance(p, (gast.Slice, gast.Constant)):
-                continue
-            call = A.call(A.attr(self.program.module_alias("runtime.checks"), "view_index"),
-                          [copy.deepcopy(p), A.const(self.shown.get(name, name)), A.const(where)])
-            guards.append(A.located(A.expr_stmt(call), vsite.stmt))
-        k = next(j for j, st in enumerate(vsite.block) if st is vsite.stmt)
-        vsite.block[k + 1:k + 1] = guards
-
-    def in_place(self, site):
-        """`z = z op v` (from `z op= v` on an array): `_t = z op v; z[...] = _t`."""
-        stmt = site.stmt
-        name = stmt.targets[0].id
-        tmp = self.fresh("_inplace")
-        first = A.located(A.assign(tmp, stmt.value), stmt)
-        store = gast.Subscript(value=A.name(name), slice=gast.Slice(lower=None, upper=None, step=None),
-                               ctx=gast.Store())
-        second = A.located(A.assign(store, A.name(tmp)), stmt)
-        return [first, second]
-
-    def write_back(self, vsite, kind, base, detail, name):
-        """Statements writing view `name` back into `base`, or None."""
-        loc = vsite.stmt
-        np_alias = self.program.module_alias("numpy")
-        if kind == "sub":
-            store = gast.Subscript(value=A.name(base), slice=copy.deepcopy(detail), ctx=gast.Store())
-            st = A.located(A.assign(store, A.name(name)), loc)
-            st.tp_writeback_from = name
-            return [st]
-        if kind == "attr" and detail in ("T", "mT"):
-            fn = "transpose" if detail == "T" else "matrix_transpose"
-            return [A.located(A.assign(base, A.call(A.attr(np_alias, fn), [A.name(name)])), loc)]
-        if kind in ("method", "func"):
-            fname, args, kws = detail
-            if fname in _RESHAPES:
-                shape = self.fresh(f"_{base}_shape")
-                # the base's shape, kept where the view is taken
-                keep = A.located(A.assign(shape, A.call(A.attr(np_alias, "shape"), [A.name(base)])), loc)
-                blk = vsite.block
-                i = next(j for j, s in enumerate(blk) if s is vsite.stmt)
-                blk.insert(i, keep)
-                return [A.located(A.assign(base, A.call(A.attr(np_alias, "reshape"),
-                                                        [A.name(name), A.name(shape)])), loc)]
-            if fname == "transpose" and not args and not kws:
-                return [A.located(A.assign(base, A.call(A.attr(np_alias, "transpose"), [A.name(name)])),
-                                  loc)]
-            if fname == "transpose" and len(args) == 1 and not kws and isinstance(args[0], gast.Tuple) \
-                    and all(isinstance(e, gast.Constant) and type(e.value) is int for e in args[0].elts):
-                axes = [e.value for e in args[0].elts]
-                if sorted(axes) == list(range(len(axes))):     # written back by the inverse permutation
-                    inverse = A.tuple_([A.const(axes.index(k)) for k in range(len(axes))])
-                    return [A.located(A.assign(base, A.call(A.attr(np_alias, "transpose"),
-                                                            [A.name(name), inverse])), loc)]
-            if fname == "swapaxes" and len(args) == 2 and not kws:
-                return [A.located(A.assign(base, A.call(A.attr(np_alias, "swapaxes"),
-                                                        [A.name(name)] + copy.deepcopy(args))), loc)]
-        return None
-
-
-def _calls_itself(program, spec, seen=None):
-    """Whether a generated function reaches itself through its calls."""
-    seen = set() if seen is None else seen
-    for n in gast.walk(spec.node):
-        if isinstance(n, gast.Call):
-            callee = find_callee(program, n.func)
-            if callee is None:
-                continue
-            if callee is spec or id(callee) in seen:
-                return True
-            seen.add(id(callee))
-            if _calls_itself(program, callee, seen):
-                return True
-    return False
-
-
-def groups_of_name(alias, sites, name):
-    return alias.groups(sites, containers=False).get(name, {name})
 
 
 _CUTS = [0]     # how many times _params_written met a function it was already inside
