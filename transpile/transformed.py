@@ -77,10 +77,12 @@ class Transformed(Jitted):
                 raise ValueError(f"argnums {argnums} names a static argument")
         self._layer_argnums = tuple(() if layer.kind is LayerKind.VMAP else self._normalize(layer.argnums)
                                     for layer in layers)
-        # the Jacobian wrappers vmap over basis vectors: their vectorizing
-        # rules depend on the ranks of the arguments (part of the key)
-        self._ranked = any(layer.kind not in GRADIENTS + (LayerKind.JVP, LayerKind.VJP) for layer in layers)
         self._mode = mode_of(layers)
+        # the Jacobian wrappers vmap over basis vectors: their vectorizing
+        # rules depend on the ranks of the arguments (part of the key; the
+        # Batched mode keys the examples' ranks itself)
+        self._ranked = self._mode is not _BATCHED and any(
+            layer.kind not in GRADIENTS + (LayerKind.JVP, LayerKind.VJP) for layer in layers)
         self._fallback = set()          # vmap: keys whose vectorized code Numba could not type
         self._fast = {}                 # vmap: argument types -> (key, axes, mapped (index, axis))
 
