@@ -25,7 +25,8 @@ PACKAGES = ("transpile", "runtime")
 LEVELS = [
     ("entry points", "transpile  transpile.__main__  transpile.cli"),
     ("front doors", "transpile.ad_api  transpile.derivatives  transpile.vmap_api  transpile.random"),
-    ("transformed", "transpile.transformed"),
+    ("transformed", "transpile.transformed  transpile.reverse_mode  transpile.stack_mode  transpile.vmap_mode  "
+                    "transpile.mode"),
     ("dispatcher", "transpile.api  transpile.derivative_values"),
     ("pipeline", "transpile.pipeline"),
     ("compose", "transpile.compose"),

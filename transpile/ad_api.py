@@ -1,7 +1,7 @@
 """`grad`, `value_and_grad`, `vjp` and `stop_gradient`, JAX's conventions.
 
 Each returns a function that runs the generated reverse-mode source eagerly
-with NumPy (a `Differentiated`, transpile/transformed.py);
+with NumPy (a `Transformed` of one layer, transpile/transformed.py);
 `tp.jit(tp.grad(f))` compiles the same source with Numba.
 """
 import numpy as np
@@ -9,7 +9,8 @@ import numpy as np
 from .api import transformation_of
 from .derivative_values import _check_inexact, _check_output_leaves, _like, _no_holomorphic, _tree_grads
 from .structure import flatten_up_to, is_container
-from .transformed import Differentiated, compose
+from .layer import Layer, LayerKind
+from .transformed import Transformed, compose
 from .tree import tree_flatten, tree_leaves, tree_map, tree_unflatten
 from runtime.adjoint import zeros_like
 from runtime.tape import stop_gradient  # noqa: F401  (re-exported as tp.stop_gradient)
@@ -19,17 +20,17 @@ def grad(fun, argnums=0, has_aux=False, holomorphic=False):
     """The gradient of scalar-valued `fun` with respect to argument(s) `argnums`
     (real numbers only: `holomorphic=True` is a TypeError)."""
     _no_holomorphic(holomorphic)
-    if isinstance(fun, Differentiated):     # grad(grad(f)), grad(jacfwd(f)), ...
-        return compose(fun, "grad", argnums, has_aux)
-    return transformation_of(fun, lambda f: Differentiated(f, "grad", argnums, has_aux))
+    if isinstance(fun, Transformed):        # grad(grad(f)), grad(jacfwd(f)), ...
+        return compose(fun, LayerKind.GRAD, argnums, has_aux)
+    return transformation_of(fun, lambda f: Transformed(f, [Layer(LayerKind.GRAD, argnums, has_aux)]))
 
 
 def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False):
     """`(fun(*args), grad(fun)(*args))` in one pass."""
     _no_holomorphic(holomorphic)
-    if isinstance(fun, Differentiated):
-        return compose(fun, "value_and_grad", argnums, has_aux)
-    return transformation_of(fun, lambda f: Differentiated(f, "value_and_grad", argnums, has_aux))
+    if isinstance(fun, Transformed):
+        return compose(fun, LayerKind.VALUE_AND_GRAD, argnums, has_aux)
+    return transformation_of(fun, lambda f: Transformed(f, [Layer(LayerKind.VALUE_AND_GRAD, argnums, has_aux)]))
 
 
 class _VJP:
@@ -80,7 +81,7 @@ def vjp(fun, *primals, has_aux=False):
     `primals` (pytrees like them; `ct` is a pytree like the output). With
     `has_aux`, `fun` returns `(out, aux)` and vjp returns `(out, vjp_fn,
     aux)`, as JAX's."""
-    diff = transformation_of(fun, lambda f: Differentiated(f, "vjp", tuple(range(len(primals)))))
+    diff = transformation_of(fun, lambda f: Transformed(f, [Layer(LayerKind.VJP, tuple(range(len(primals))))]))
     bound = (diff._self,) if diff._self is not None else ()
     args = diff._bind(bound + tuple(primals), {})
     for k in diff._argnums:

@@ -16,7 +16,7 @@ import numpy as np
 from . import astutil as A
 from . import structure as S
 from .errors import TranspileError
-from .layer import embedded_layer
+from .layer import BoundLayer, Layer, LayerKind, embedded_layer
 from .resolve import param_names
 from .source import get_source, unwrap
 from .tree import tree_structure, tree_unflatten
@@ -36,12 +36,13 @@ class Calls:
         names = param_names(src.node.args)
         offset = 1 if bound_self is not None else 0
         callee = self.program.specialize(fn, statics, src=src)
-        layer_dicts, out_tree, out_paths = [], None, None
-        for kind, argnums, has_aux in layers:
-            if kind == "vmap":          # argnums is the VmapSpec (transpile/layer.py)
+        bound, out_tree, out_paths = [], None, None
+        for layer in layers:
+            kind, argnums, has_aux = layer.kind, layer.argnums, layer.has_aux
+            if kind == "vmap":
                 try:
-                    layer_dicts.append(embedded_layer(
-                        argnums, names, len(args) + offset, {k.arg for k in keywords}, statics, offset))
+                    bound.append(embedded_layer(
+                        layer.vmap, names, len(args) + offset, {k.arg for k in keywords}, statics, offset))
                 except (TypeError, ValueError) as exc:
                     raise TranspileError(str(exc), self.location(node)) from None
                 continue
@@ -59,7 +60,7 @@ class Calls:
                 wrt.append(names[k])
                 trees.append(None)
             as_int = isinstance(argnums, int) and trees[0] is None
-            layer_dicts.append({"kind": kind, "wrt": wrt, "argnums_int": as_int, "has_aux": has_aux})
+            bound.append(BoundLayer(kind, wrt, as_int, has_aux))
             if any(t is not None for t in trees) and kind != "jvp":
                 if len(layers) > 1 or kind not in ("grad", "value_and_grad") or has_aux \
                         or not isinstance(argnums, int):
@@ -71,35 +72,36 @@ class Calls:
                     n = trees[0].num_leaves
                     out_tree = tree_structure((0.0, tree_unflatten(trees[0], [0.0] * n)))
                     out_paths = [(0,)] + [(1, k) for k in range(n)]
-        kinds = {kind for kind, _, _ in layers}
-        if callee.out_tree is not None and layers[-1][2] and out_tree is None:
+        kinds = {layer.kind for layer in layers}
+        last = layers[-1]
+        if callee.out_tree is not None and last.has_aux and out_tree is None:
             # has_aux: (loss, aux) returned flat -> (gradients, aux) or ((loss, aux), gradients);
             # (J, aux) or (out, out_dot, aux), the aux's leaves flat (transpile/compose.py)
             flat, n = callee.out_tree, callee.out_tree.num_leaves
             leaf = tree_structure(0)
             g_def = leaf if as_int else S.tuple_structure([leaf] * len(wrt))
             g_paths = [()] if as_int else [(j,) for j in range(len(wrt))]
-            if layers[-1][0] == "jvp":
+            if last.kind == "jvp":
                 out_tree = S.tuple_structure((leaf, leaf, flat.children[1]))
                 out_paths = [(0,), (1,)] + [(2, k) for k in range(n - 1)]
-            elif layers[-1][0] == "value_and_grad" and len(layers) == 1:
+            elif last.kind == "value_and_grad" and len(layers) == 1:
                 out_tree = S.tuple_structure((flat, g_def))
                 out_paths = [(0, k) for k in range(n)] + [(1,) + p for p in g_paths]
-            elif len(layers) == 1 or all(d.get("argnums_int") for d in layer_dicts if d["kind"] != "vmap"):
+            elif len(layers) == 1 or all(b.argnums_int for b in bound if b.kind != "vmap"):
                 out_tree = S.tuple_structure((g_def, flat.children[1]))
                 out_paths = [(0,) + p for p in g_paths] + [(1, k) for k in range(n - 1)]
             else:
                 raise TranspileError("has_aux=True with a pytree aux over a stack of transformations with "
                                      "tuple argnums inside transformed code is not supported yet",
                                      self.location(node))
-        if callee.out_tree is not None and kinds <= {"vmap", "jvp"} and not layers[-1][2]:
+        if callee.out_tree is not None and kinds <= {"vmap", "jvp"} and not last.has_aux:
             # the callee's pytree, flat
             out_tree = callee.out_tree
             if kinds == {"jvp"}:        # (outputs, tangents), each flat
                 n = out_tree.num_leaves
                 out_tree = S.tuple_structure((out_tree, out_tree))
                 out_paths = [(0, k) for k in range(n)] + [(1, k) for k in range(n)]
-        if layers[-1][0] == "jvp":      # tangents of pytree primals: their leaves
+        if last.kind == "jvp":      # tangents of pytree primals: their leaves
             extra = []
             for k, t in enumerate(extra_args):
                 primal = statics.get(names[k + offset])
@@ -116,7 +118,7 @@ class Calls:
             extra_args = extra
         else:
             extra_args = [self.visit(a) for a in extra_args]
-        base = f"{layers[-1][0]}_{callee.gen_name}"
+        base = f"{last.kind}_{callee.gen_name}"
         name, i = base, 1
         while name in self.program.names:
             i += 1
@@ -124,7 +126,7 @@ class Calls:
         self.program.names.add(name)
         call = A.located(A.call(A.located(A.name(name), node.func), []), node)
         self.spec.calls.append((call, callee, dyn_args))
-        self.program.embedded.append(Embedded(call, callee, layer_dicts, name, extra_args))
+        self.program.embedded.append(Embedded(call, callee, bound, name, extra_args))
         if out_tree is not None:
             call.tp_out_tree = out_tree     # grad: the leaves' cotangents, returned flat
             call.tp_out_paths = out_paths
@@ -147,10 +149,10 @@ class Calls:
         if len(primals) != len(tangents):
             raise TranspileError("primal and tangent arguments to jvp must have the same tree structure",
                                  self.location(node))
-        layer = ("jvp", tuple(range(len(primals))), has_aux)
+        layer = Layer(LayerKind.JVP, tuple(range(len(primals))), has_aux)
         if _is_transformed(f) and getattr(f, "layers_spec", None) is not None:   # jvp(grad(g), ...)
             inner = f.layers_spec()
-            if inner[-1][2] and not (has_aux and inner[-1][0] in ("grad", "jacfwd", "jacrev")):
+            if inner[-1].has_aux and not (has_aux and inner[-1].kind in ("grad", "jacfwd", "jacrev")):
                 raise TranspileError("jvp of a transformation with has_aux=True needs has_aux=True too, "
                                      "over grad, jacfwd or jacrev", self.location(node))
             return self.call_transformed(node, f._fn, f._self, inner + [layer], list(primals), [],
@@ -248,7 +250,7 @@ def _numbers(value):
 class Embedded:
     """A call in generated code to a derivative transformation of a user
     function: `call` (its func a placeholder `name`), the specialized
-    `callee`, the layers (dicts, see transpile/layer.py), and arguments
+    `callee`, the layers (`BoundLayer`s, transpile/layer.py), and arguments
     that come after the hidden ones (a jvp's tangents)."""
 
     def __init__(self, call, callee, layers, name, extra_args):

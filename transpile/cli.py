@@ -40,6 +40,7 @@ from ._version import __version__
 from .api import _key_of  # the dispatcher's own rule: `statics_of` shows what a call would run
 from .codegen import loader
 from .errors import TranspileError
+from .layer import BoundLayer, LayerKind
 from .source import as_function
 from .values import _DYN
 
@@ -58,10 +59,11 @@ _LAYERED = {"jvp": "forward mode, jvp", "jacfwd": "jacfwd", "jacrev": "jacrev",
 
 
 def _layers_for(transform, dyn_params):
-    kinds = {"jvp": ["jvp"], "jacfwd": ["jacfwd"], "jacrev": ["jacrev"],
-             "hessian": ["jacrev", "jacfwd"]}[transform]
+    K = LayerKind
+    kinds = {"jvp": [K.JVP], "jacfwd": [K.JACFWD], "jacrev": [K.JACREV],
+             "hessian": [K.JACREV, K.JACFWD]}[transform]
     wrt = list(dyn_params) if transform == "jvp" else list(dyn_params[:1])
-    return [{"kind": k, "wrt": wrt, "argnums_int": True, "has_aux": False} for k in kinds]
+    return [BoundLayer(k, wrt) for k in kinds]
 
 
 def _flag(transform):
@@ -261,7 +263,7 @@ def show_source(target, transform="jit", backend="numba", after=None, args_expr=
     ranks = {n: np.ndim(v) for n, v in bound.arguments.items() if n not in statics}
     if layered:
         dyn = [p for p in inspect.signature(plain).parameters if p not in statics]
-        options = {"layers": [dict(layer, ranks=ranks) for layer in _layers_for(transform, dyn)]}
+        options = {"layers": [layer.replace(ranks=ranks) for layer in _layers_for(transform, dyn)]}
         transform = "ad"
     elif transform == "vmap":   # the arguments are one example
         options = {"ranks": ranks}

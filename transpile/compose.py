@@ -41,6 +41,7 @@ from .batching import loop
 from .batching.vectorize import result_rank
 from .codegen.numba_cuda import Plan
 from .errors import TranspileError
+from .layer import BoundLayer, LayerKind, bound_layer
 from .program import _unique, _wrapper, params_of, unique, wrapper
 from .transforms import anf
 
@@ -103,9 +104,9 @@ def _batched(program, fn, over, rank, out_axes, registry, ranks, over_axes=0):
         result = summary.result if summary is not None else None
         if not (isinstance(result, An.Tup) and len(result.items) == 2 and not An.any_batched(result.items[0])):
             out_axes = (0, 0)
-    layer = {"kind": "vmap", "axes": axes,
-             "ranks": {p: (rank if p == over else (ranks or {}).get(p)) for p in params},
-             "out_axes": out_axes, "axis_size": None, "strategy": "auto"}
+    layer = BoundLayer(LayerKind.VMAP, axes=axes,
+                       ranks={p: (rank if p == over else (ranks or {}).get(p)) for p in params},
+                       out_axes=out_axes, axis_size=None, strategy="auto")
     return batching.vmap_layer(program, fn, layer, registry), out_axes
 
 
@@ -233,7 +234,7 @@ def _with_aux(program, base, current, layer, registry, first):
     (the first layer only) `(what current returned, gradient)`, as
     grad_wrapper does. `current` runs once more for the aux than without
     it."""
-    kind, wrt = layer["kind"], list(layer["wrt"])
+    kind, wrt = layer.kind, list(layer.wrt)
     if not first and kind == "value_and_grad":
         raise NotImplementedError("value_and_grad(..., has_aux=True) of a transformed function is not "
                                   "supported yet")
@@ -251,8 +252,8 @@ def _with_aux(program, base, current, layer, registry, first):
         body = [f"    _t = {_call(jname, outer)}", "    _y = _t[0]", "    _d = _t[1]"]
         result = "(_y, _d, _aux)"
     else:
-        inner = jacfwd_wrapper(program, base, main, wrt, layer.get("argnums_int", True),
-                               "jacfwd" if kind == "jacrev" else kind, registry, layer.get("ranks"))
+        inner = jacfwd_wrapper(program, base, main, wrt, layer.argnums_int,
+                               "jacfwd" if kind == "jacrev" else kind, registry, layer.ranks)
         outer = params
         body = [f"    _t = {_call(inner.gen_name, params)}"]
         if kind == "value_and_grad":    # as grad_wrapper: what the function returned, then the gradient
@@ -286,29 +287,29 @@ def _reaches_generated(program, base):
 
 def build(program, base, layers, registry, name=None):
     """Apply `layers` (innermost first) to `base` (a specialized function);
-    return the last layer's generated function (renamed `name` if given). A
-    layer: dict(kind, wrt (parameter names), argnums_int, has_aux)."""
+    return the last layer's generated function (renamed `name` if given).
+    A layer: a `BoundLayer` (transpile/layer.py)."""
     if not hasattr(program, "extra"):
         program.extra = []
     current = base
     forward_only = _reaches_generated(program, base)
     for i, layer in enumerate(layers):
-        kind, wrt = layer["kind"], list(layer["wrt"])
-        as_int = layer.get("argnums_int", True)
+        kind, wrt = layer.kind, list(layer.wrt)
+        as_int = layer.argnums_int
         if kind == "vmap":      # transpile/batching: same parameters, batched
-            if layer.get("inner"):      # vmap(grad(f)) of scalar examples: forward mode, example by example
-                current = forward_grad(program, current, layer["inner"], registry)
+            if layer.inner:     # vmap(grad(f)) of scalar examples: forward mode, example by example
+                current = forward_grad(program, current, layer.inner, registry)
             current = batching.vmap_layer(program, current, layer, registry)
             continue
         if i == 0 and kind in ("grad", "value_and_grad") and not forward_only:
-            g = reverse.run(program, wrt, "grad", layer.get("has_aux", False), base=base)
-            current = grad_wrapper(program, base, g, kind, as_int, layer.get("has_aux", False))
+            g = reverse.run(program, wrt, "grad", layer.has_aux, base=base)
+            current = grad_wrapper(program, base, g, kind, as_int, layer.has_aux)
         elif i == 0 and kind == "jacrev" and not forward_only and (
-                not layer.get("has_aux") or _aux_parts(base, True) == ("_p[0]", "_p[1]")):
-            has_aux = layer.get("has_aux", False)
+                not layer.has_aux or _aux_parts(base, True) == ("_p[0]", "_p[1]")):
+            has_aux = layer.has_aux
             v = reverse.run(program, wrt, "vjp", has_aux, base=base)
-            current = jacrev_wrapper(program, base, v, wrt, as_int, registry, layer.get("ranks"), has_aux)
-        elif layer.get("has_aux"):
+            current = jacrev_wrapper(program, base, v, wrt, as_int, registry, layer.ranks, has_aux)
+        elif layer.has_aux:
             current = _with_aux(program, base, current, layer, registry, i == 0)
         elif kind == "jvp":
             anf.run_generated(program)
@@ -318,7 +319,7 @@ def build(program, base, layers, registry, name=None):
             current = _checked_jvp(program, base, next(e for e in program.extra if e.gen_name == jname))
         else:   # jacfwd; grad/value_and_grad/jacrev of generated code
             current = jacfwd_wrapper(program, base, current, wrt, as_int,
-                                     "jacfwd" if kind == "jacrev" else kind, registry, layer.get("ranks"))
+                                     "jacfwd" if kind == "jacrev" else kind, registry, layer.ranks)
     if name is not None and current.gen_name != name:
         current.gen_name = name
         current.node.name = name
@@ -341,7 +342,7 @@ def forward_grad(program, base, inner, registry):
     em = loop.Emitter(set(params) | set(program.names))
     grads = []
     value = None
-    for j, x in enumerate(inner["wrt"]):
+    for j, x in enumerate(inner.wrt):
         jvp = forward.jvp_function(program, base, (params.index(x),), registry, entry=True)
         e, r = em.fresh(f"_e{j}"), em.fresh(f"_j{j}")
         em.emit(f"{e} = tangent.unit({x}, 0)")
@@ -353,17 +354,17 @@ def forward_grad(program, base, inner, registry):
         g = em.fresh(f"_g{j}")
         em.emit(f"{g} = {r}[1]")
         grads.append(g)
-    if inner["argnums_int"]:
+    if inner.argnums_int:
         result = grads[0]
     else:
         result = em.fresh("_grads")
         em.emit(f"{result} = ({', '.join(grads)}{',' if len(grads) == 1 else ''})")
-    if inner["kind"] == "value_and_grad":
+    if inner.kind == "value_and_grad":
         pair = em.fresh("_pair")
         em.emit(f"{pair} = ({value}, {result})")
         result = pair
     em.emit(f"return {result}")
-    name = unique(program, f"{inner['kind']}_{base.gen_name}")
+    name = unique(program, f"{inner.kind}_{base.gen_name}")
     out = wrapper(program, base, name, params, em.lines,
                   {"tangent": program.module_alias("runtime.tangent"),
                    "tape": program.module_alias("runtime.tape")})
@@ -384,7 +385,7 @@ def _check_layers(kinds, what):
 
 def check_jittable(fn):
     """`tp.jit(fn, backend='cuda')` of a transformation (checked when jit is called)."""
-    _check_layers([kind for kind, _, _ in getattr(fn, "layers", None) or ()], repr(fn))
+    _check_layers([layer.kind for layer in getattr(fn, "layers", None) or ()], repr(fn))
 
 
 def _hidden_ranks(spec):
@@ -403,29 +404,28 @@ def kernel_pass(program, transform, options):
                     {p: hidden.get(p, 0) for p in params})
         name = unique(program, f"elementwise_{entry.gen_name}")
     else:
-        layer_list = list(options.get("layers") or [options.get("vmap_layer") or {
-            "kind": "vmap", "wrt": [], "argnums_int": True, "has_aux": False,
-            "axes": {p: 0 for p in entry.dyn_params}, "ranks": options.get("ranks", {}),
-            "out_axes": 0, "axis_size": None}])
-        _check_layers([layer["kind"] for layer in layer_list], "layers " + " of ".join(
-            layer["kind"] for layer in reversed(layer_list)))
+        layer_list = [bound_layer(layer) for layer in options.get("layers") or [options.get("vmap_layer") or
+                      BoundLayer(LayerKind.VMAP, axes={p: 0 for p in entry.dyn_params},
+                                 ranks=options.get("ranks", {}), out_axes=0, axis_size=None)]]
+        _check_layers([layer.kind for layer in layer_list], "layers " + " of ".join(
+            layer.kind for layer in reversed(layer_list)))
         vm = layer_list[-1]
         registry = {}
         current = build(program, entry, layer_list[:-1], registry) if layer_list[:-1] else entry
-        if vm.get("inner"):     # vmap(grad(f)) of numbers: forward mode in each thread
-            current = forward_grad(program, current, vm["inner"], registry)
+        if vm.inner:    # vmap(grad(f)) of numbers: forward mode in each thread
+            current = forward_grad(program, current, vm.inner, registry)
         params = params_of(current)
         hidden = _hidden_ranks(entry)
         axes, ranks = {}, {}
         for p in params:
-            ax = vm["axes"].get(p)
+            ax = vm.axes.get(p)
             if isinstance(ax, tuple):
                 raise NotImplementedError("backend 'cuda': a tuple or pytree argument is not "
                                           "supported yet; pass its arrays as arguments")
             axes[p] = ax
-            ranks[p] = hidden[p] if p in hidden else vm.get("ranks", {}).get(p)
-        _check_out_axes(vm.get("out_axes", 0))
-        if vm.get("axis_size") is not None and all(a is None for a in axes.values()):
+            ranks[p] = hidden[p] if p in hidden else (vm.ranks or {}).get(p)
+        _check_out_axes(vm.out_axes)
+        if vm.axis_size is not None and all(a is None for a in axes.values()):
             raise NotImplementedError("backend 'cuda': vmap with axis_size and no mapped input")
         plan = Plan("vmap", current, params, axes, ranks)
         name = unique(program, f"vmap_{current.gen_name}")

@@ -12,7 +12,8 @@ from .api import _relocate, call_args_of, transformation_of
 from .derivative_values import (_aux_of, _check_output_leaves, _complex_note, _like, _no_complex_casts,
                                 _no_holomorphic, _refuse_complex)
 from .structure import rebuild_result
-from .transformed import Differentiated, Transformed, _stacked, compose
+from .layer import Layer, LayerKind
+from .transformed import Transformed, compose, stack
 from .tree import tree_flatten, tree_leaves, tree_map
 from runtime.tape import COMPLEX_ADVICE
 
@@ -21,18 +22,18 @@ def jacfwd(fun, argnums=0, has_aux=False, holomorphic=False):
     """The Jacobian of `fun` by forward mode: shape `out.shape + in.shape`.
     With `has_aux`, `fun` returns `(out, aux)` and the result is `(J, aux)`."""
     _no_holomorphic(holomorphic)
-    if isinstance(fun, Differentiated):
-        return compose(fun, "jacfwd", argnums, has_aux)
-    return transformation_of(fun, lambda f: Transformed(f, [("jacfwd", argnums, has_aux)]))
+    if isinstance(fun, Transformed):
+        return compose(fun, LayerKind.JACFWD, argnums, has_aux)
+    return transformation_of(fun, lambda f: Transformed(f, [Layer(LayerKind.JACFWD, argnums, has_aux)]))
 
 
 def jacrev(fun, argnums=0, has_aux=False, holomorphic=False):
     """The Jacobian of `fun` by reverse mode: shape `out.shape + in.shape`.
     With `has_aux`, `fun` returns `(out, aux)` and the result is `(J, aux)`."""
     _no_holomorphic(holomorphic)
-    if isinstance(fun, Differentiated):
-        return compose(fun, "jacrev", argnums, has_aux)
-    return transformation_of(fun, lambda f: Transformed(f, [("jacrev", argnums, has_aux)]))
+    if isinstance(fun, Transformed):
+        return compose(fun, LayerKind.JACREV, argnums, has_aux)
+    return transformation_of(fun, lambda f: Transformed(f, [Layer(LayerKind.JACREV, argnums, has_aux)]))
 
 
 def hessian(fun, argnums=0, has_aux=False, holomorphic=False):
@@ -71,18 +72,13 @@ def jvp(fun, primals, tangents, has_aux=False):
             raise ValueError(f"jvp called with different primal and tangent shapes;Got primal "
                              f"shape {np.shape(p)} and tangent shape as {np.shape(t)}")
         t_leaves[k] = _like(t, p)
-    layer = ("jvp", tuple(range(len(primals))), has_aux)
-    if isinstance(fun, Differentiated):     # jvp(grad(f)): forward mode over the generated code
-        tr = _stacked(fun, layer, "jvp")
+    layer = Layer(LayerKind.JVP, tuple(range(len(primals))), has_aux)
+    if isinstance(fun, Transformed):        # jvp(grad(f)): forward mode over the generated code
+        tr = stack(fun, layer)
     else:
         tr = transformation_of(fun, lambda f: Transformed(f, [layer]))
-    if hasattr(tr, "_prepare"):         # jvp(vmap(f)): the in_axes resolved against the primals
-        args, key, axes = tr._prepare(tuple(primals), {})
-        gen = tr._cache.get(key) or tr._generate(args, key, axes)
-    else:
-        args = tr._bind(((tr._self,) if tr._self is not None else ()) + tuple(primals), {})
-        key = tr._signature(args)
-        gen = tr._cache.get(key) or tr._generate(args, key)
+    args, key, extra = tr._resolve(tuple(primals), {})     # jvp(vmap(f)): the in_axes resolved too
+    gen = tr._cache.get(key) or tr._generate(args, key, extra)
     call_args = call_args_of(args, gen) if gen.trees else [args[i] for i in gen.dyn_index]
     try:
         with _no_complex_casts(tr.backend):

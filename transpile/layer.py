@@ -1,15 +1,20 @@
-"""What a layer is: today the vmap layer's part, shared by the API (which
-builds a `VmapSpec` from `tp.vmap`'s arguments and binds it to each call)
-and the specializer (which meets `tp.vmap(f)(xs)` inside transformed code,
-`embedded_layer`).
+"""What a layer is: one transformation in a stack (innermost first).
 
-A layer is one transformation in a stack (innermost first): a dict with
-`kind` ('grad', 'value_and_grad', 'jvp', 'jacfwd', 'jacrev', 'vmap'), `wrt`
-(the generated parameters it differentiates), `argnums_int`, `has_aux`, and
-for 'vmap' the axes, example ranks, `out_axes`, `axis_size` and `strategy`
-of transpile/batching. transpile/compose.py builds the generated functions
-of a stack.
+`LayerKind` names the transformations; a `Layer` is one of them as the user
+asked for it (`tp.grad(f, argnums=1)`, `tp.vmap(f, in_axes=(0, None))`: its
+kind and options); a `BoundLayer` is a layer bound to one call's signature,
+what transpile/compose.py generates code from: the generated parameters it
+differentiates (`wrt`, a pytree argument's leaves included), and for a vmap
+layer the axes, example ranks, `out_axes`, `axis_size` and `strategy` of
+transpile/batching.
+
+The vmap layer's part (`VmapSpec`) is shared by the API (which builds one
+from `tp.vmap`'s arguments and binds it to each call) and the specializer
+(which meets `tp.vmap(f)(xs)` inside transformed code, `embedded_layer`).
 """
+import dataclasses
+import enum
+
 import numpy as np
 
 from .structure import TreeParam, mirror
@@ -18,6 +23,105 @@ from .tree import (broadcast_prefix, keystr, tree_flatten, tree_leaves, tree_str
 from .values import _DYN
 
 STRATEGIES = ("auto", "loop", "vectorize")
+
+
+class LayerKind(enum.StrEnum):
+    """The kinds of layer. A `StrEnum`: a kind is its name wherever text is
+    made of it (generated function names, messages, `repr`) and compares
+    equal to it. `hessian` is two layers, jacfwd over jacrev."""
+    GRAD = "grad"
+    VALUE_AND_GRAD = "value_and_grad"
+    VJP = "vjp"
+    JVP = "jvp"
+    JACFWD = "jacfwd"
+    JACREV = "jacrev"
+    VMAP = "vmap"
+
+
+#: the kinds whose result is (value and) gradient: reverse mode on the user's code
+GRADIENTS = (LayerKind.GRAD, LayerKind.VALUE_AND_GRAD)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Layer:
+    """One transformation as the user asked for it: `kind`, the `argnums`
+    as given (an int or a sequence; `()` for vmap), `has_aux`, and for vmap
+    its `VmapSpec`. Equal layers have equal `key()`s (hashable: a list of
+    argnums is keyed as a tuple, a vmap spec by `VmapSpec.key`)."""
+    kind: LayerKind
+    argnums: object = 0
+    has_aux: bool = False
+    vmap: "VmapSpec" = None
+
+    def __post_init__(self):
+        object.__setattr__(self, "kind", LayerKind(self.kind))
+
+    @classmethod
+    def of_vmap(cls, spec):
+        return cls(LayerKind.VMAP, (), False, spec)
+
+    def key(self):
+        argnums = self.argnums if isinstance(self.argnums, int) else tuple(self.argnums)
+        return (self.kind, argnums, self.has_aux, None if self.vmap is None else self.vmap.key())
+
+    def __eq__(self, other):
+        return isinstance(other, Layer) and self.key() == other.key()
+
+    def __hash__(self):
+        return hash(self.key())
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class BoundLayer:
+    """A layer bound to one call, what transpile/compose.py and
+    transpile/batching generate code from. `wrt`: the generated parameters
+    a derivative layer differentiates; `argnums_int`: its result is for one
+    argument (not a tuple over them); `ranks`: {parameter: rank of an
+    example} where the code depends on it (Jacobians, vmap). A vmap layer
+    has `axes` ({parameter: axis tree}), `out_axes`, `axis_size`,
+    `strategy`, `lanes` (transpile/batching/lanes.py may run it) and
+    `inner`: the gradient layer it computes by forward mode
+    (compose.forward_grad), if any. `key()` is hashable and stable."""
+    kind: LayerKind
+    wrt: tuple = ()
+    argnums_int: bool = True
+    has_aux: bool = False
+    ranks: dict = None
+    axes: dict = None
+    out_axes: object = 0
+    axis_size: int = None
+    strategy: str = "auto"
+    lanes: bool = False
+    inner: "BoundLayer" = None
+
+    def __post_init__(self):
+        object.__setattr__(self, "kind", LayerKind(self.kind))
+        object.__setattr__(self, "wrt", tuple(self.wrt))
+
+    def replace(self, **changes):
+        return dataclasses.replace(self, **changes)
+
+    def key(self):
+        """What the generated code depends on, hashable (the caches of
+        transpile/transformed.py share generated code by it)."""
+        item = (self.kind, self.wrt, self.argnums_int, self.has_aux)
+        if self.kind is LayerKind.VMAP:
+            item += (tuple(sorted(self.axes.items())), tuple(sorted((self.ranks or {}).items())), self.out_axes,
+                     self.axis_size, self.strategy, self.lanes)
+            if self.inner is not None:
+                item += (("inner", self.inner.key()),)
+        return item
+
+
+def bound_layer(layer):
+    """A `BoundLayer`, from one or from a dict of its fields (the form
+    `pipeline.generate`'s options may give, kinds as names)."""
+    return layer if isinstance(layer, BoundLayer) else BoundLayer(**layer)
+
+
+def layers_key(layers):
+    """The hashable key of a stack of `BoundLayer`s."""
+    return tuple(layer.key() for layer in layers)
 
 
 def _check_axes(spec, which):
@@ -62,6 +166,12 @@ class VmapSpec:
 
     def key(self):
         return (_frozen(self.in_axes), _frozen(self.out_axes), self.axis_size, self.strategy)
+
+    def __eq__(self, other):
+        return isinstance(other, VmapSpec) and self.key() == other.key()
+
+    def __hash__(self):
+        return hash(self.key())
 
     def __repr__(self):
         return f"vmap(in_axes={self.in_axes}, out_axes={self.out_axes}, axis_size={self.axis_size})"
@@ -248,7 +358,7 @@ def flat_out_axes(spec, out_tree):
 
 
 def embedded_layer(spec, names, n_positional, keyword_names, statics=(), offset=0):
-    """The layer dict of `spec` (a VmapSpec) for a call `vmapped(args...)`
+    """The `BoundLayer` of `spec` (a VmapSpec) for a call `vmapped(args...)`
     written in transformed code (`tp.vmap(f)(xs)` inside a jitted or
     differentiated function), for transpile/specialize.py: `names` are the
     parameters of the function, `n_positional` of them given positionally
@@ -274,5 +384,5 @@ def embedded_layer(spec, names, n_positional, keyword_names, statics=(), offset=
     if not _tuples_only(spec.out_axes):
         raise ValueError("vmap out_axes given as a pytree (not an int, None or a tuple) inside transformed "
                          "code is not supported yet")
-    return {"kind": "vmap", "wrt": [], "argnums_int": True, "has_aux": False, "axes": axes, "ranks": {},
-            "out_axes": spec.out_axes, "axis_size": spec.axis_size, "strategy": spec.strategy}
+    return BoundLayer(LayerKind.VMAP, axes=axes, ranks={}, out_axes=spec.out_axes, axis_size=spec.axis_size,
+                      strategy=spec.strategy)

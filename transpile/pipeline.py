@@ -7,7 +7,7 @@
           (also value_and_grad and vjp: `options` say which)
     ad:   specialize -> desugar -> cflow -> anf -> alias -> layers -> dce -> checks -> codegen
           (jvp, jacfwd, jacrev, hessian and compositions: `options["layers"]`,
-          see transpile/compose.py)
+          `BoundLayer`s, transpile/layer.py; see transpile/compose.py)
 
 `TRANSPILE_PRINT_AFTER=specialize,desugar` prints the module's source after
 those passes (to stderr), as Numba's `NUMBA_DEBUG_*` variables do.
@@ -20,6 +20,7 @@ from .ad import reverse
 from .codegen import loader, numba_cuda
 from .codegen.module import assemble
 from .errors import warn_at
+from .layer import BoundLayer, LayerKind, bound_layer
 from .specialize import specialize
 from .transforms import alias, anf, cflow, checks, dce, desugar, einsum, nep50
 
@@ -42,8 +43,8 @@ def _reverse(program, options):
         if options.get("mode") == "vjp":
             raise NotImplementedError("vjp of a function that calls a derivative transformation")
         _embedded(program, options)
-        layer = {"kind": "value_and_grad", "wrt": wrt, "argnums_int": False,
-                 "has_aux": options.get("has_aux", False)}
+        layer = BoundLayer(LayerKind.VALUE_AND_GRAD, wrt, argnums_int=False,
+                           has_aux=options.get("has_aux", False))
         program.entry_name = compose.build(program, program.entry, [layer], {}).gen_name
         program.entry_extra_params = []
         return
@@ -54,7 +55,7 @@ def _reverse(program, options):
 
 
 def _layers(program, options):
-    compose.run(program, options["layers"])
+    compose.run(program, [bound_layer(layer) for layer in options["layers"]])
 
 
 def _embedded(program, options):
@@ -164,11 +165,10 @@ def build(fn, statics, bound_self=None, transform="jit", backend="numba", option
 # dynamic argument mapped along axis 0 (tp.vmap itself runs the "ad" pipeline
 # with a layer of kind "vmap").
 def _vmap(program, options):
-    layer = options.get("vmap_layer") or {
-        "kind": "vmap", "wrt": [], "argnums_int": True, "has_aux": False,
-        "axes": {p: 0 for p in program.entry.dyn_params}, "ranks": options.get("ranks", {}),
-        "out_axes": 0, "axis_size": None, "strategy": options.get("strategy", "auto")}
-    compose.run(program, [layer])
+    layer = options.get("vmap_layer") or BoundLayer(
+        LayerKind.VMAP, axes={p: 0 for p in program.entry.dyn_params}, ranks=options.get("ranks", {}),
+        out_axes=0, axis_size=None, strategy=options.get("strategy", "auto"))
+    compose.run(program, [bound_layer(layer)])
 
 
 PIPELINES["vmap"] = tuple("vmap" if p == "layers" else p for p in PIPELINES["ad"])

@@ -1,10 +1,10 @@
 """`vmap`, JAX's conventions: `vmap(fun, in_axes=0, out_axes=0, axis_size=None)`.
 
-A `Vmapped` is a `Transformed` (transpile/transformed.py) whose stack of
+`vmap` returns a `Transformed` (transpile/transformed.py) whose stack of
 layers holds one or more layers of kind 'vmap' (transpile/batching), so
 `vmap(grad(f))`, `jacfwd(vmap(f))`, `vmap(vmap(f))` are stacks of layers
 like any composition, `tp.jit(...)` of any of them compiles the same
-source, and `grad`/`jacfwd`/... of a `Vmapped` go through `compose`.
+source, and `grad`/`jacfwd`/... of a vmapped function go through `compose`.
 
 `in_axes`: an int (negative counts from the end), None (not mapped), or a
 tuple (a top-level list is a tuple, as in JAX) with one entry per
@@ -24,8 +24,8 @@ always), 'vectorize' (the batching rules; an error where they do not apply).
 import functools
 
 from .api import transformation_of
-from .layer import VmapSpec
-from .transformed import Differentiated, Transformed, Vmapped
+from .layer import Layer, VmapSpec
+from .transformed import Transformed
 
 
 def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None, spmd_axis_name=None, *,
@@ -38,10 +38,9 @@ def vmap(fun, in_axes=0, out_axes=0, axis_name=None, axis_size=None, spmd_axis_n
     if not callable(fun):
         raise TypeError(f"vmap requires a callable argument, but got {fun!r}")
     spec = VmapSpec(in_axes, out_axes, axis_size, strategy)
-    layer = ("vmap", spec, False)
-    if isinstance(fun, Differentiated):
+    layer = Layer.of_vmap(spec)
+    if isinstance(fun, Transformed):
         if fun.mode == "vjp":
             raise TypeError("a vjp is not a function of the primal inputs; vmap the function")
-        inner = list(fun.layers) if isinstance(fun, Transformed) else [(fun.mode, fun.argnums, fun.has_aux)]
-        return functools.update_wrapper(Vmapped(fun._function(), inner + [layer], fun.backend), fun._fn)
-    return transformation_of(fun, lambda f: Vmapped(f, [layer]))     # vmap(jit(f)) == jit(vmap(f))
+        return functools.update_wrapper(Transformed(fun._function(), fun.layers + (layer,), fun.backend), fun._fn)
+    return transformation_of(fun, lambda f: Transformed(f, [layer]))     # vmap(jit(f)) == jit(vmap(f))

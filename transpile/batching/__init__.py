@@ -57,24 +57,24 @@ def vmap_layer(program, current, layer, registry):
     """Apply one vmap layer to `current`; returns the new generated function."""
     batching = alias(program)
     params = params_of(current)
-    axes = {p: layer["axes"].get(p) for p in params}
-    if layer.get("axis_size") is None and not any(_mapped(t) for t in axes.values()):
+    axes = {p: layer.axes.get(p) for p in params}
+    if layer.axis_size is None and not any(_mapped(t) for t in axes.values()):
         raise ValueError("vmap must have at least one non-None value in in_axes")
     analysis = An.Analysis(program)
     summary = analysis.function(current, {p: An.from_axes(axes[p]) for p in params})
     tree = summary.result if summary is not None and summary.result is not None else An.Leaf(True)
-    out_axes = broadcast_out_axes(layer.get("out_axes", 0), tree)
+    out_axes = broadcast_out_axes(layer.out_axes, tree)
     for (path, leaf), ax in zip(An.leaves(tree), out_axes):
         if ax is None and leaf.batched:
             raise ValueError("vmap has mapped output but out_axes is None")
-    strategy = layer.get("strategy", "auto")
+    strategy = layer.strategy
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown vmap strategy {strategy!r}; expected one of {STRATEGIES}")
     taken = set(program.names) | {s.gen_name for s in program.functions} \
         | {e.gen_name for e in program.extra} | set(program.imports.values())
     name = unique(program, f"vmap_{current.gen_name}")
-    ranks = layer.get("ranks") or {}
-    if strategy == "auto" and layer.get("lanes") and lanes.scalar_examples(params, axes, ranks):
+    ranks = layer.ranks or {}
+    if strategy == "auto" and layer.lanes and lanes.scalar_examples(params, axes, ranks):
         # compiled, every example a number: the per-example loop moved inside
         # the function's own loops, or the loop itself where the results are
         # numbers too (vectorizing code on numbers only adds whole-batch temporaries)
@@ -84,12 +84,12 @@ def vmap_layer(program, current, layer, registry):
             lines = entry_source(program, current, params, axes, tree, out_axes, layer, taken,
                                  lanes.lanes_function(program, current, {p: An.from_axes(axes[p]) for p in params},
                                                       registry, batching, An.Analysis(program)))
-            program.vmap_vectorized = True      # Numba may not type it: the loop then (Vmapped)
+            program.vmap_vectorized = True      # Numba may not type it: the loop then (vmap_mode.py)
             return wrapper(program, current, name, params, lines, {"batching": batching})
         except lanes.NotLanes:
             program.extra[:], program.names = saved[0], saved[1] | {name}
             _forget_dropped(program, registry)
-        if layer.get("inner") or result_rank(program, current, ranks) == 0:
+        if layer.inner or result_rank(program, current, ranks) == 0:
             strategy = "loop"
     if strategy in ("auto", "vectorize"):
         anf.run_generated(program)     # reverse-mode output is not ANF yet
@@ -106,7 +106,7 @@ def vmap_layer(program, current, layer, registry):
                 raise TranspileError(f"vmap(..., strategy='vectorize'): cannot vectorize "
                                      f"{current.src.qualname}: {exc}") from None
     lines = loop.wrapper_source(current.gen_name, params, axes, tree, out_axes,
-                                layer.get("axis_size"), taken)
+                                layer.axis_size, taken)
     return wrapper(program, current, name, params, lines, {"batching": batching})
 
 
@@ -122,7 +122,7 @@ def _forget_dropped(program, registry):
 def vectorized_source(program, current, params, axes, tree, out_axes, layer, registry, batching, taken):
     """The wrapper around the vectorized version of `current` (raises NotVectorizable)."""
     pattern = {p: An.from_axes(axes[p]) for p in params}
-    ranks = {p: (layer.get("ranks") or {}).get(p) for p in params}
+    ranks = {p: (layer.ranks or {}).get(p) for p in params}
     vec = vectorize_function(program, current, pattern, ranks, registry, batching, entry=True)
     return entry_source(program, current, params, axes, tree, out_axes, layer, taken, vec)
 
@@ -133,7 +133,7 @@ def entry_source(program, current, params, axes, tree, out_axes, layer, taken, v
     or lanes): its lines."""
     em = loop.Emitter(set(taken) | set(params))
     nodes, leaves = loop.decompose(em, params, axes)
-    n = loop.size_lines(em, leaves, layer.get("axis_size"))
+    n = loop.size_lines(em, leaves, layer.axis_size)
 
     def front(node):
         var, sub = node

@@ -45,7 +45,7 @@ Only under Numba (the loops over examples are compiled) and only where every
 example is a number. A slot array holds numbers only and a store never
 casts (`set_lane`): when a variable's type changes, or one example's value
 is an array, Numba's typing fails and the vmap falls back to the
-per-example loop (transpile/transformed.py, `Vmapped`). `NotLanes` says why the lanes
+per-example loop (transpile/vmap_mode.py, `Batched`). `NotLanes` says why the lanes
 form does not apply (the per-example loop runs then).
 """
 import builtins
