@@ -25,10 +25,11 @@ from .values import _DYN
 STRATEGIES = ("auto", "loop", "vectorize")
 
 
-class LayerKind(enum.StrEnum):
-    """The kinds of layer. A `StrEnum`: a kind is its name wherever text is
-    made of it (generated function names, messages, `repr`) and compares
-    equal to it. `hessian` is two layers, jacfwd over jacrev."""
+class LayerKind(str, enum.Enum):
+    """The kinds of layer. A string enum (`enum.StrEnum` from Python 3.11): a
+    kind is its name wherever text is made of it (generated function names,
+    messages) and compares equal to it. `hessian` is two layers, jacfwd over
+    jacrev."""
     GRAD = "grad"
     VALUE_AND_GRAD = "value_and_grad"
     VJP = "vjp"
@@ -36,6 +37,12 @@ class LayerKind(enum.StrEnum):
     JACFWD = "jacfwd"
     JACREV = "jacrev"
     VMAP = "vmap"
+
+    def __str__(self):
+        return self.value
+
+    def __format__(self, spec):
+        return format(self.value, spec)
 
 
 #: the kinds whose result is (value and) gradient: reverse mode on the user's code
