@@ -5,6 +5,8 @@ with `template`), never through gast's constructors directly, so a change in
 gast's node signatures is fixed here once.
 """
 import copy
+import inspect
+import textwrap
 
 import gast
 
@@ -152,3 +154,14 @@ def common_prefix(paths):
             k += 1
         common = common[:k]
     return common
+
+
+def rule_body(fn):
+    """(the `def`, its body without the docstring) of a rule template function
+    (runtime/rules: derivative, tangent and batching rules), parsed from its source."""
+    tree = gast.parse(textwrap.dedent(inspect.getsource(fn)))
+    fdef = next(n for n in tree.body if isinstance(n, gast.FunctionDef))
+    body = fdef.body
+    if body and isinstance(body[0], gast.Expr) and isinstance(body[0].value, gast.Constant):
+        body = body[1:]
+    return fdef, body

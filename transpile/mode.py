@@ -13,6 +13,8 @@ of the user's function), `Stack` (transpile/stack_mode.py: any stack of
 derivative layers), `Batched` (transpile/vmap_mode.py: a stack with vmap
 layers).
 """
+from . import pipeline
+from .api import arg_plan
 
 # Generated code shared by every transformation object of the same function and options,
 # so `tp.grad(f)(x)` in a loop generates (and compiles) once.
@@ -37,6 +39,18 @@ def shared_build(tr, shared, key, build):
             pass
     tr._cache[key] = gen
     tr.num_specializations += 1
+    return gen
+
+
+def build_stack(tr, statics, layers, shapes, mode):
+    """The generated code of `tr`'s function under its bound `layers`
+    (`mode` 'ad' or 'vmap'), with what a call needs to map its arguments in
+    and rebuild JAX's structure out (`shapes`: structure.rebuild_result)."""
+    gen = pipeline.build(tr._fn, statics, None, "ad", tr.backend, {"layers": layers, "mode": mode})
+    gen.dyn_index = arg_plan(tr._names, gen)
+    gen.trees = bool(gen.program.entry.tree_params)
+    gen.out_tree = gen.program.entry.out_tree
+    gen.shapes = shapes
     return gen
 
 

@@ -6,11 +6,10 @@ differentiates, and the result rebuilt in JAX's structure.
 """
 import numpy as np
 
-from . import pipeline
-from .api import arg_plan, statics_of
+from .api import statics_of
 from .derivative_values import _aux_of, _like, _refuse_complex
 from .layer import GRADIENTS, BoundLayer, layers_key
-from .mode import Mode, shared_build
+from .mode import Mode, build_stack, shared_build
 from .structure import is_container, mirror, rebuild_result, tree_key, tuple_structure
 from .tree import tree_leaves, tree_map, tree_structure, tree_unflatten
 from .values import _DYN
@@ -66,14 +65,7 @@ class Stack(Mode):
             shapes.append((layer.kind, in_def, tupled))
         shared = (tr._fn, "ad", layers_key(layers), tr.backend, key)
 
-        def build():
-            gen = pipeline.build(tr._fn, statics, None, "ad", tr.backend, {"layers": layers, "mode": "ad"})
-            gen.dyn_index = arg_plan(tr._names, gen)
-            gen.trees = bool(gen.program.entry.tree_params)
-            gen.out_tree = gen.program.entry.out_tree
-            gen.shapes = shapes         # how to rebuild JAX's structure (structure.rebuild_result)
-            return gen
-        return shared_build(tr, shared, key, build)
+        return shared_build(tr, shared, key, lambda: build_stack(tr, statics, layers, shapes, "ad"))
 
     def call(self, tr, args, kwargs):
         if tr._self is not None:

@@ -13,13 +13,12 @@ per-example loop (`tr._fallback`).
 """
 import numpy as np
 
-from . import pipeline
-from .api import _relocate, arg_plan, call_args_of, statics_of
+from .api import _relocate, call_args_of, statics_of
 from .derivative_values import _no_complex_casts
 from .errors import TranspileError, TranspileTypingError
 from .layer import GRADIENTS, BoundLayer, LayerKind, check_sizes, example_ranks, flat_out_axes, layers_key, \
     param_values
-from .mode import Mode, shared_build, stale
+from .mode import Mode, build_stack, shared_build, stale
 from .specialize import specialize
 from .stack_mode import differentiated, result
 from .structure import tuple_structure
@@ -107,14 +106,7 @@ class Batched(Mode):
         layers, shapes = self.bound_layers(tr, args, key, extra)
         shared = (tr._fn, "vmap", layers_key(layers), tr.backend, key)
 
-        def build():
-            gen = pipeline.build(tr._fn, statics, None, "ad", tr.backend, {"layers": layers, "mode": "vmap"})
-            gen.dyn_index = arg_plan(tr._names, gen)
-            gen.trees = bool(gen.program.entry.tree_params)
-            gen.out_tree = gen.program.entry.out_tree
-            gen.shapes = shapes
-            return gen
-        return shared_build(tr, shared, key, build)
+        return shared_build(tr, shared, key, lambda: build_stack(tr, statics, layers, shapes, "vmap"))
 
     # -- calls -------------------------------------------------------------
     def call(self, tr, args, kwargs):

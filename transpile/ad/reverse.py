@@ -172,13 +172,7 @@ class ReverseAD(StatementAdjoints, LoopAdjoints, SequenceAdjoints, TapeMarkers, 
         the first operand that is not such a temporary, which is the same sum (it is linear,
         and the factors of an element-wise rule are constant along broadcast axes). Saves the
         calls, and the tapes that kept temporaries only for their shapes."""
-        defs, loads = {}, {}
-        for n in gast.walk(gast.Module(body=body, type_ignores=[])):
-            if isinstance(n, gast.Name):
-                if isinstance(n.ctx, gast.Store):
-                    defs[n.id] = defs.get(n.id, 0) + 1
-                elif isinstance(n.ctx, gast.Load):
-                    loads[n.id] = loads.get(n.id, 0) + 1
+        defs, loads = sweep.name_counts(gast.walk(gast.Module(body=body, type_ignores=[])))
         params = set(self.spec.dyn_params) | set(self.spec.hidden_names())
         out = set()
 

@@ -110,13 +110,7 @@ class LoopAdjoints:
         temporaries) need no "restore the previous value" in the adjoint: at the top of each
         trip's adjoint they are recomputed when that is an index computation (`i - 1`,
         `x[i]` of an array nothing writes), else popped from their tape there."""
-        defs, loads = {}, {}
-        for n in sweep.walk_code(fwd):
-            if isinstance(n, gast.Name):
-                if isinstance(n.ctx, gast.Store):
-                    defs[n.id] = defs.get(n.id, 0) + 1
-                elif isinstance(n.ctx, gast.Load):
-                    loads[n.id] = loads.get(n.id, 0) + 1
+        defs, loads = sweep.name_counts(sweep.walk_code(fwd))
         params = set(self.spec.dyn_params) | set(self.spec.hidden_names())
         stable_arrays = self.unwritten_arrays(fwd, params)
         for loop in sweep.loops(fwd):

@@ -220,6 +220,18 @@ def walk_code(stmts):
         todo.extend(c for c in reversed(list(gast.iter_child_nodes(n))) if not getattr(c, "tp_marker", None))
 
 
+def name_counts(nodes):
+    """({name: stores}, {name: loads}) over `nodes` (a walk)."""
+    defs, loads = {}, {}
+    for n in nodes:
+        if isinstance(n, gast.Name):
+            if isinstance(n.ctx, gast.Store):
+                defs[n.id] = defs.get(n.id, 0) + 1
+            elif isinstance(n.ctx, gast.Load):
+                loads[n.id] = loads.get(n.id, 0) + 1
+    return defs, loads
+
+
 def loops(stmts):
     return [n for n in walk_code(stmts) if isinstance(n, (gast.For, gast.While))]
 

@@ -20,7 +20,6 @@ import builtins
 import copy
 import inspect
 import operator
-import textwrap
 import types
 
 import gast
@@ -35,11 +34,7 @@ class Template:
     def __init__(self, fn):
         self.fn = fn
         self.name = getattr(fn, "__name__", "rule")
-        tree = gast.parse(textwrap.dedent(inspect.getsource(fn)))
-        fdef = next(n for n in tree.body if isinstance(n, gast.FunctionDef))
-        body = fdef.body
-        if body and isinstance(body[0], gast.Expr) and isinstance(body[0].value, gast.Constant):
-            body = body[1:]
+        fdef, body = A.rule_body(fn)
         self.body = body
         self.signature = inspect.signature(fn)
         self.params = list(self.signature.parameters)
@@ -186,11 +181,7 @@ class TangentTemplate:
     def __init__(self, fn, derived):
         self.fn = fn
         self.name = getattr(fn, "__name__", "rule")
-        tree = gast.parse(textwrap.dedent(inspect.getsource(fn)))
-        fdef = next(n for n in tree.body if isinstance(n, gast.FunctionDef))
-        body = fdef.body
-        if body and isinstance(body[0], gast.Expr) and isinstance(body[0].value, gast.Constant):
-            body = body[1:]
+        _, body = A.rule_body(fn)
         sig = inspect.signature(fn)
         params = list(sig.parameters.values())
         self.pointwise = derived

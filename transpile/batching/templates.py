@@ -13,7 +13,6 @@ values (batching/sequences.py) use them.
 import builtins
 import copy
 import inspect
-import textwrap
 
 import gast
 
@@ -36,11 +35,7 @@ class _Template:
 
     def __init__(self, fn):
         self.fn = fn
-        tree = gast.parse(textwrap.dedent(inspect.getsource(fn)))
-        fdef = next(n for n in tree.body if isinstance(n, gast.FunctionDef))
-        body = fdef.body
-        if body and isinstance(body[0], gast.Expr) and isinstance(body[0].value, gast.Constant):
-            body = body[1:]
+        _, body = A.rule_body(fn)
         self.body = body
         sig = inspect.signature(fn)
         params = list(sig.parameters.values())
