@@ -36,7 +36,7 @@ LEVELS = [
     ("program", "transpile.program  transpile.layer  transpile.source  transpile.resolve  transpile.fence  "
                 "transpile.structure  transpile.to_source"),
     ("leaves", "transpile.errors  transpile.values  transpile.astutil  transpile.tree  transpile._version  "
-               "transpile._malloc  transpile.numpy_semantics"),
+               "transpile._malloc  transpile.numpy_semantics  transpile.naming"),
     ("runtime", "runtime  runtime.*"),
 ]
 

@@ -230,20 +230,24 @@ class Jitted:
         return tuple(static_key(a) if (i in static and not isinstance(a, np.ndarray)) else _key_of(a)
                      for i, a in enumerate(args))
 
+    _ranked = False     # (a Transformed whose signature holds argument ranks)
+
+    def _call_key(self, args):
+        """The cache key of bound `args`: the fast path, one constant key, when every argument is
+        dynamic (the common case), else their signature."""
+        if self._static or self._ranked:
+            return self._signature(args)
+        for a in args:
+            if type(a) not in _DYNAMIC_TYPES:
+                return self._signature(args)
+        return self._all_dynamic
+
     def __call__(self, *args, **kwargs):
         if self._self is not None:
             args = (self._self,) + args
         if kwargs or len(args) != self._nargs:
             args = self._bind(args, kwargs)
-        # Fast path: every argument dynamic (the common case) -> a constant key.
-        key = self._all_dynamic
-        if self._static:
-            key = self._signature(args)
-        else:
-            for a in args:
-                if type(a) not in _DYNAMIC_TYPES:
-                    key = self._signature(args)
-                    break
+        key = self._call_key(args)
         gen = self._cache.get(key)
         if gen is None or (gen.guards and any(b.read() is not v for b, v in gen.guards)):
             gen = self._generate(args, key)

@@ -24,6 +24,7 @@ import numpy as np
 
 from . import astutil as A
 from .errors import TranspileError
+from .naming import free_name
 
 
 # -- specialized functions (filled by transpile/specialize.py) ---------------------------------
@@ -147,12 +148,7 @@ def alias(program):
 
 def unique(program, base):
     """A function name not taken in the program."""
-    taken = {s.gen_name for s in program.functions} | {e.gen_name for e in program.extra} \
-        | set(program.names)
-    name, i = base, 1
-    while name in taken:
-        i += 1
-        name = f"{base}_{i}"
+    name = _unique(program, base)
     program.names.add(name)
     return name
 
@@ -214,12 +210,8 @@ def wrapper(program, model, name, params, lines, subs):
 # -- the derivative layers' wrappers (transpile/compose.py) --------------------------------
 def _unique(program, base):
     """A function name not taken in the program (not reserved: `unique` reserves it)."""
-    taken = {s.gen_name for s in program.functions} | {e.gen_name for e in program.extra} | program.names
-    name, i = base, 1
-    while name in taken:
-        i += 1
-        name = f"{base}_{i}"
-    return name
+    return free_name({s.gen_name for s in program.functions} | {e.gen_name for e in program.extra}
+                     | set(program.names), base)
 
 
 def _wrapper(program, base, name, params, body_src, subs):

@@ -32,7 +32,7 @@ from .reverse_mode import Reverse
 from .stack_mode import Stack
 from .structure import is_container
 from .tree import tree_leaves, tree_structure
-from .values import _DYN, _DYNAMIC_TYPES
+from .values import _DYN
 from .vmap_mode import Batched
 
 _REVERSE, _STACK, _BATCHED = Reverse(), Stack(), Batched()
@@ -165,14 +165,7 @@ class Transformed(Jitted):
     def _run(self, args, extra=(), with_gen=False):
         """Find or build the generated code for bound `args` and call it
         (`extra` after the hidden arguments: a vjp's cotangent)."""
-        key = self._all_dynamic      # fast path, as Jitted.__call__: every argument dynamic
-        if self._static or self._ranked:
-            key = self._signature(args)
-        else:
-            for a in args:
-                if type(a) not in _DYNAMIC_TYPES:
-                    key = self._signature(args)
-                    break
+        key = self._call_key(args)
         gen = self._cache.get(key)
         if gen is None or stale(gen):
             gen = self._generate(args, key)

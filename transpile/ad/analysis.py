@@ -13,6 +13,7 @@ import gast
 import numpy as np
 
 from .. import astutil as A
+from ..naming import fresh_local
 from ..program import _import_path, params_of
 from ..resolve import find_callee, resolve_static
 from ..transforms.alias import _params_written
@@ -69,14 +70,7 @@ class ADContext:
 
     # -- names and globals -------------------------------------------------
     def fresh(self, base):
-        n = self.counters.get(base, 0)
-        while True:
-            n += 1
-            name = f"{base}{n}"
-            if name not in self.locals:
-                self.counters[base] = n
-                self.locals.add(name)
-                return name
+        return fresh_local(self.locals, self.counters, base)
 
     def emit_global(self, value, node):
         if templates.is_module(value):

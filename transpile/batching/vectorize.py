@@ -65,6 +65,7 @@ import copy
 import gast
 
 from .. import astutil as A
+from ..naming import fresh_local
 from ..program import _import_path, generated
 from ..resolve import find_callee, resolve_static
 from . import analysis as An
@@ -99,14 +100,7 @@ class Vectorizer(Statements, Expressions, Indexing, Sequences, Ranks):
 
     # -- names -------------------------------------------------------------
     def fresh(self, base):
-        n = self.counters.get(base, 0)
-        while True:
-            n += 1
-            name = f"{base}{n}"
-            if name not in self.locals:
-                self.counters[base] = n
-                self.locals.add(name)
-                return name
+        return fresh_local(self.locals, self.counters, base)
 
     def where(self, node):
         line = getattr(node, "lineno", None)

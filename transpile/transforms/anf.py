@@ -36,6 +36,7 @@ import gast
 
 from .. import astutil as A
 from ..errors import UnsupportedSyntaxError
+from ..naming import fresh_local
 from . import cflow
 
 _BUILTINS = {"range": range, "len": len, "enumerate": enumerate, "zip": zip, "slice": slice,
@@ -52,14 +53,7 @@ class _ANF:
         self.assigned = A.names_in(spec.node, gast.Store) | {a.id for a in spec.node.args.args}
 
     def fresh(self, base="_t"):
-        n = self.counter.get(base, 0)
-        while True:
-            n += 1
-            name = f"{base}{n}"
-            if name not in self.spec.locals:
-                self.counter[base] = n
-                self.spec.locals.add(name)
-                return name
+        return fresh_local(self.spec.locals, self.counter, base)
 
     def location(self, node):
         return self.spec.src.location(node)
