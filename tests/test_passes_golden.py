@@ -159,3 +159,120 @@ def test_generated_code_runs_the_same_as_the_user_code():
     want = index_forms(x.copy(), A, 2)
     got = jit(index_forms, backend="python")(x.copy(), A, 2)
     np.testing.assert_allclose(got, want)
+
+
+# -- the passes of the derivative pipelines, and nep50 (jit, backend 'numba') ----------------
+def cflow_forms(x):
+    for i in range(3):
+        if x > 10.0:
+            break
+        x = x * 2.0
+    if x > 5.0:
+        return x
+    return -x
+
+
+def anf_forms(x):
+    return np.sin(x * 2.0 + 1.0).sum()
+
+
+def alias_forms(x):
+    y = x * 1.0
+    v = y[1:]
+    v *= 2.0
+    return (y * y).sum()
+
+
+def nep50_forms(x, n):
+    y = x * 2.0
+    m = n * n
+    s = 0.0
+    for i in range(x.shape[0]):
+        s = s + x[i]
+    return y, m, s
+
+
+PASS_CASES = [
+    (cflow_forms, "grad", "python", "cflow", None, """
+        def cflow_forms(x):
+            # L{cflow_forms+1}: for i in range(3):
+            for i in range(3):
+                # L{cflow_forms+2}: if x > 10.0:
+                if x > 10.0:
+                    # L{cflow_forms+3}: break
+                    break
+                else:
+                    # L{cflow_forms+4}: x = x * 2.0
+                    x = x * 2.0
+            # L{cflow_forms+5}: if x > 5.0:
+            if x > 5.0:
+                # L{cflow_forms+6}: return x
+                _ret = x
+            else:
+                # L{cflow_forms+7}: return -x
+                _ret = -x
+            # L{cflow_forms+7}: return -x
+            return _ret
+    """),
+    (anf_forms, "grad", "python", "anf", None, """
+        def anf_forms(x):
+            # L{anf_forms+1}: return np.sin(x * 2.0 + 1.0).sum()
+            _t1 = x * 2.0
+            _t2 = _t1 + 1.0
+            _t3 = np.sin(_t2)
+            _t4 = npx.sum(_t3)
+            return _t4
+    """),
+    (alias_forms, "grad", "python", "alias", None, """
+        def alias_forms(x):
+            # L{alias_forms+1}: y = x * 1.0
+            y = x * 1.0
+            # L{alias_forms+2}: v = y[1:]
+            v = y[1:]
+            # L{alias_forms+3}: v *= 2.0
+            _inplace1 = v * 2.0
+            v[:] = _inplace1
+            # L{alias_forms+2}: v = y[1:]
+            y[1:] = v
+            # L{alias_forms+4}: return (y * y).sum()
+            _t1 = y * y
+            _t2 = npx.sum(_t1)
+            return _t2
+    """),
+    (nep50_forms, "jit", "numba", "nep50", {"weak_args": {"n": "i"}}, """
+        def nep50_forms(x, n):
+            # L{nep50_forms+1}: y = x * 2.0
+            y = nep50.mul_settle(x * nep50.mul_rhs(x, 2.0, 'test_passes_golden.py:{nep50_forms+1}'), nep50.
+                typed('nep50.probe(_0)', x), nep50.typed(
+                'nep50.mul_rhs(nep50.probe(_0), _1, _2)', x, 2.0, 'test_passes_golden.py:{nep50_forms+1}'),
+                1, 'test_passes_golden.py:{nep50_forms+1}')
+            # L{nep50_forms+2}: m = n * n
+            m = nep50.mul_py(n, n, 'test_passes_golden.py:{nep50_forms+2}')
+            # L{nep50_forms+3}: s = 0.0
+            s = np.float32(0.0)
+            # L{nep50_forms+4}: for i in range(x.shape[0]):
+            for i in range(x.shape[0]):
+                # L{nep50_forms+5}: s = s + x[i]
+                s = nep50.mixed(s, nep50.typed('nep50.probe_index(_0, _1)', x, 1),
+                    'f', 'add', True, 's', 'test_passes_golden.py:{nep50_forms+5}') + x[i]
+                nep50.mixed_bound(s, 'float32', 's', 'test_passes_golden.py:{nep50_forms+5}')
+            # L{nep50_forms+6}: return y, m, s
+            return y, m, s
+    """),
+]
+
+
+def _normalized(text):
+    """Where long lines break depends on the length of the file's name: compare without spaces."""
+    return "".join(text.split())
+
+
+@pytest.mark.parametrize("fn,transform,backend,stop,options,expected", PASS_CASES,
+                         ids=[c[0].__name__ + "-" + c[3] for c in PASS_CASES])
+def test_golden_pass(fn, transform, backend, stop, options, expected):
+    """What each pass does, in the pictures of its module docstring, executed."""
+    expected = textwrap.dedent(expected).strip()
+    for k in range(1, 8):
+        expected = expected.replace("{%s+%d}" % (fn.__name__, k), str(_line(fn) + k))
+    _, text, _ = generate(fn, {}, transform=transform, backend=backend, stop_after=stop, options=options)
+    assert _normalized(_body(text, fn.__name__)) == _normalized(expected)
