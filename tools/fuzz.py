@@ -41,7 +41,9 @@ What it does, per program:
    - jit (`--jit`): against eager NumPy (values rtol 1e-9, shapes and dtypes), on
      two inputs of one signature (the second reuses the compiled code); jit_grad:
      jit(grad) (jit(jacrev) for array outputs) against finite differences and the
-     eager transformation (run first, not counted);
+     eager transformation (run first, not counted); jit_f32: jit(f) with the
+     arrays as float32 against eager NumPy on the same (dtypes exactly: NumPy 2
+     keeps float32; values rtol 1e-3);
      cache (a share of --jit programs): a second process with the same
      TRANSPILE_CACHE_DIR computes jit and jit_grad again and must agree.
    - every call: nothing the caller passed in (arguments, tangents, cotangents) is
@@ -1735,6 +1737,30 @@ def chk_jit(ctx):
     return True
 
 
+F32_RTOL = 1e-3    # float32: NumPy and compiled code may sum in another order
+
+
+def chk_jit_f32(ctx):
+    """tp.jit(f) on the arguments' arrays as float32 against eager NumPy on the same: NumPy 2's
+    dtypes (Python numbers are weak, float32 stays float32) and values to float32's precision."""
+    tp = _tp()
+    if not any(isinstance(a, np.ndarray) for a in ctx.args):
+        return False
+    f32 = tuple(a.astype(np.float32) if isinstance(a, np.ndarray) else a for a in ctx.args)
+    r, a = copy_args(f32), copy_args(f32)
+    try:
+        with np.errstate(all="ignore"):
+            ref = ctx.f(*r)
+    except Exception:
+        return False     # NumPy itself raises on float32 values: nothing to compare
+    if not np.all(np.isfinite(np.asarray(ref, dtype=float))):
+        return False     # float32 overflows where float64 did not: not judged
+    out = tp.jit(ctx.f)(*a)
+    ctx.defer(check_mutation, "jit on float32", a, r, f32)
+    check_value("jit(f) on float32 arrays", out, ref, rtol=F32_RTOL)
+    return True
+
+
 def chk_jit_grad(ctx):
     tp = _tp()
     mode = "grad" if ctx.out_shape == () else "jacrev"
@@ -1795,10 +1821,11 @@ CHECKS = {
     "vmap": chk_vmap,
     "jit": chk_jit,
     "jit_grad": chk_jit_grad,
+    "jit_f32": chk_jit_f32,
     "cache": chk_cache,
 }
 EAGER_CHECKS = ("grad", "value_and_grad", "vjp", "jacfwd", "jacrev", "jvp", "hessian", "vmap")
-JIT_CHECKS = ("jit", "jit_grad", "cache")
+JIT_CHECKS = ("jit", "jit_grad", "jit_f32", "cache")
 SCALAR_ONLY = ("grad", "value_and_grad", "hessian")
 # what a check compares against besides its oracle (run first when shrinking or replaying)
 DEPS = {"value_and_grad": ["grad"], "vjp": ["grad"], "jacrev": ["jacfwd"], "jvp": ["jacfwd"],
