@@ -13,7 +13,6 @@ loops go to `reverse_loops`, lists to `reverse_sequences`, and what must be tape
 is left as markers that `reverse_tapes` materializes.
 """
 import copy
-import os
 
 import gast
 
@@ -347,21 +346,21 @@ class StatementAdjoints:
         b = self.bar(base)
         adj = []
         index = copy.deepcopy(target.slice)
-        # an index that may be an array (a mask of several axes: Numba's own indexing cannot
-        # take one) reads and writes the cotangent through the same helpers as the user's line
+        # an index that may be an array (a mask of several axes, which Numba's own indexing
+        # cannot take) reads and writes the cotangent as the user's line does: marked for the
+        # `checks` pass (last, after every derivative layer: forward mode over this code still
+        # sees a subscript)
         masked = base not in self.seqs and _may_repeat(index, self.int_names())
-        where = A.const(f"{os.path.basename(self.spec.src.filename)}:{getattr(stmt, 'lineno', '?')}")
 
         def take(ix):
-            if masked:
-                return A.call(self.helper("runtime.checks", "getitem"), [A.name(b), _index_value(ix), where])
-            return gast.Subscript(value=A.name(b), slice=ix, ctx=gast.Load())
+            sub = gast.Subscript(value=A.name(b), slice=ix, ctx=gast.Load())
+            sub.tp_check = masked
+            return sub
 
         def put(ix, v):
-            if masked:
-                return A.expr_stmt(A.call(self.helper("runtime.checks", "setitem"),
-                                          [A.name(b), _index_value(ix), v, where]))
-            return A.assign(gast.Subscript(value=A.name(b), slice=ix, ctx=gast.Store()), v)
+            sub = gast.Subscript(value=A.name(b), slice=ix, ctx=gast.Store())
+            sub.tp_check = masked
+            return A.assign(sub, v)
 
         if isinstance(value, gast.Name) and value.id == base:
             # `y[idx] = y` (the old y, whole): y's cotangent at idx goes to the value after the

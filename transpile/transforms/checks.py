@@ -51,6 +51,8 @@ class _Checks(gast.NodeTransformer):
     def checkable(self, node):
         if getattr(node, "in_bounds", False):
             return False  # generated with an index valid by construction
+        if getattr(node, "tp_check", False) and self.single(node):
+            return True   # an adjoint indexed as the user's array was (`x_bar[mask] = 0.0`)
         if isinstance(node, gast.Subscript) and isinstance(node.value, gast.Name) \
                 and _generated(node.value.id):
             return False  # tapes and adjoints: indexed only where the user's code was checked
