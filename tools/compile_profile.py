@@ -26,7 +26,8 @@ parts add up to the total and "other" is the rest. How each is measured:
         and runtime); any other module (the standard library...) counts for the
         package whose import pulled it in, else for "other". Imports happen
         where the code first needs them (Numba: when the generated module is
-        executed; SciPy: when Numba lowers its first BLAS call).
+        executed; SciPy: inside `import numba`, whose `_ensure_critical_deps`
+        imports it when installed; counted apart from Numba's own).
   generate     `transpile.pipeline.build`: the pipeline (`generate`) plus
         writing the file and executing the generated module (`@njit` only
         wraps it; JSON: "generate" and "write_load" apart)
@@ -387,7 +388,7 @@ def report(results, warm):
     _table(header, rows)
     print("""
   numpy..scipy  import time (module execution, exclusive; stdlib modules count for the package
-                that imported them)
+                that imported them; SciPy is imported by `import numba` itself)
   generate      transpile.pipeline.build: generate + write + exec the generated module
   typing        Numba type inference     lowering  Numba native lowering (LLVM IR generation)
   llvm opt      LLVM optimisation passes  llvm cg  linking callees in, machine code (MCJIT)
