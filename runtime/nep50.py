@@ -222,6 +222,13 @@ def mixed_of(o, m, kinds, op, left, name, where):
     return o
 
 
+def mixed_unary(m, kinds, op, name, where):
+    """`m`, the value of mixed local(s) `name`, the operand of the ufunc `op`
+    (`np.abs(s)`): compiled, an error where NumPy's result dtype with `m` a
+    Python number (np.abs(1.0) is float64) differs from Numba's."""
+    return m
+
+
 def mixed_bound(t, weak, name, where):
     """After a mixed local `name` is assigned a NumPy value `t`: compiled, an
     error where that value's type, merged with the Numba types of its Python
@@ -242,7 +249,7 @@ def builtin_min(a, b, where):
     return min(a, b)
 
 
-__all__ += ["JitDifferenceError", "mixed", "mixed_of", "mixed_bound", "builtin_max", "builtin_min"]
+__all__ += ["JitDifferenceError", "mixed", "mixed_of", "mixed_unary", "mixed_bound", "builtin_max", "builtin_min"]
 
 
 def _where_l(c, a, b, where):

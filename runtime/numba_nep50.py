@@ -927,6 +927,27 @@ def _mixed_of(o, m, kinds, op, left, name, where):
     return _mixed_impl(["o", "m", "kinds", "op", "left", "name", "where"], "o", m, o, kinds, op, left, name)
 
 
+@_helper(nep50.mixed_unary, prefer_literal=True)
+def _mixed_unary(m, kinds, op, name, where):
+    params = ["m", "kinds", "op", "name", "where"]
+    u = types.unliteral(m)
+    fn = getattr(np, _literal(op), None)
+    got = _numba_result_dtype(fn, (u,)) if isinstance(u, _NUMBER) and isinstance(fn, np.ufunc) else None
+    for k in (_literal(kinds) if got is not None else ()):
+        try:
+            want = _numpy_result(fn, (_WEAK_SAMPLE[k],))
+        except TypingError:
+            continue
+        if want != got:
+            n = _literal(name)
+            message = (f"`{n}` holds a Python {_KIND_WORD[k]} on some paths and NumPy values on others: "
+                       f"where it holds the {_KIND_WORD[k]}, NumPy computes np.{fn.__name__} of it in "
+                       f"{want}, while under jit `{n}` has one type and this gives {got}. Give `{n}` a "
+                       f"NumPy type where it is assigned the Python number (`{n} = np.{want}(...)`) (at ")
+            return _build(params, "m", {"fail": _raise_difference}, [f"fail({message!r} + where + ')')"])
+    return _build(params, "m", {})
+
+
 @_helper(nep50.mixed_bound, prefer_literal=True)
 def _mixed_bound(t, weak, name, where):
     from numba.core.registry import cpu_target

@@ -864,3 +864,36 @@ def test_numpy_scalars_appended_to_a_list_keep_numpys_dtype():
 def test_numpy_scalars_appended_were_python_numbers_before():
     # regression guard for the oracle itself: NumPy keeps float32 here
     assert type(appended_scalars(np.array([1.5, 2.25], np.float32))[0]) is np.float32
+
+
+def mixed_on_the_right(x):
+    s = 1.0
+    for i in range(x.shape[0]):
+        s = x[i] - s / 2.0
+        s = x[i] ** 2 - s
+    return s
+
+
+def mixed_in_a_unary_ufunc(x):
+    s = 1.0
+    for i in range(x.shape[0]):
+        s = s * 0.5 + (np.abs(s) - x[i])
+    return s
+
+
+def test_mixed_local_as_the_right_operand_keeps_the_operand_order():
+    # fuzz program 9300:9: the check of a mixed local on the right of `-` swapped the operands
+    for dtype in (np.float64, np.float32):
+        x = np.array([0.5, -1.25, 2.0], dtype)
+        want = _quiet(mixed_on_the_right, x)
+        got = tp.jit(mixed_on_the_right)(x)
+        assert np.asarray(got).dtype == np.asarray(want).dtype and got == pytest.approx(want, rel=1e-6)
+
+
+def test_mixed_local_in_a_unary_ufunc_where_numpy_would_widen_is_refused():
+    x = np.array([0.5, -1.25, 2.0], np.float32)
+    assert np.asarray(_quiet(mixed_in_a_unary_ufunc, x)).dtype == np.float64     # np.abs(1.0) is float64
+    with pytest.raises(JitDifferenceError, match="np.absolute of it in float64"):
+        tp.jit(mixed_in_a_unary_ufunc)(x)
+    y = x.astype(np.float64)
+    assert tp.jit(mixed_in_a_unary_ufunc)(y) == pytest.approx(mixed_in_a_unary_ufunc(y), rel=1e-12)

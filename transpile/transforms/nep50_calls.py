@@ -76,6 +76,15 @@ class _Calls:
             p = self.typed(self.proxy(node.args[0], False), node)
             if p is not None:
                 return self.helper("ufunc_settle", [node, p, A.const(fval.__name__)], node)
+        elif isinstance(fval, np.ufunc) and fval.nin == 1 and len(node.args) == 1 \
+                and getattr(np, fval.__name__, None) is fval and states[0] == MIXED:
+            # `np.abs(s)`, `s` mixed: NumPy's dtype with `s` a Python number against Numba's
+            names, kinds = self.weak_kinds(node.args[0])
+            if names and kinds:
+                node.args[0] = A.located(A.call(A.attr(self.mod, "mixed_unary"), [
+                    node.args[0], A.const(kinds), A.const(fval.__name__), A.const(", ".join(names)),
+                    _where(self.spec, node)]), node.args[0])
+                node.args[0].nep50_state = (MIXED, None)
         elif (fval is max or fval is min) and len(node.args) == 2 and states != [WEAK, WEAK] \
                 and not self.not_numeric(node.args[0]) and not self.not_numeric(node.args[1]):
             # Python returns one argument unchanged; Numba converts both to one type

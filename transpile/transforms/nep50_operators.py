@@ -48,7 +48,8 @@ class _Operators:
             return node
         out = self._binop(node, stem, sl, kl, sr, kr)
         if out is node and {sl, sr} == {MIXED, STRONG} and not self.not_numeric(node):
-            node.left, node.right = self.guard_mixed(stem, node.left, node.right, sl == MIXED, node)
+            m, o = (node.left, node.right) if sl == MIXED else (node.right, node.left)
+            node.left, node.right = self.guard_mixed(stem, m, o, sl == MIXED, node)
             return node
         if out is node and STRONG == sl == sr and self.not_numeric(node):
             # an operand may be a list, tuple or str: Python's operator for those, the ufunc's

@@ -112,7 +112,7 @@ class _Rewrite(_Operators, _Calls, _Mixed, gast.NodeTransformer):
                     and func.value.id == self.mod and func.attr in ("probe", "probe_index", "typed"):
                 return node     # a probe already
             if isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name) \
-                    and func.value.id == self.mod and func.attr in ("narrow", "ufunc_arg", "mixed", "mixed_of"):
+                    and func.value.id == self.mod and func.attr in ("narrow", "ufunc_arg", "mixed", "mixed_of", "mixed_unary"):
                 return self.proxy(node.args[0], False)
             if isinstance(func, gast.Attribute) and isinstance(func.value, gast.Name) \
                     and func.value.id == self.mod and ("_settle" in func.attr or func.attr.startswith("ufunc_") or "_promote_" in func.attr):
