@@ -910,10 +910,15 @@ def _mixed_impl(params, result, m, other, kinds, op, left, name):
         return _build(params, result, {})
     k, want, got = diff
     n = _literal(name)
-    message = (f"`{n}` holds a Python {_KIND_WORD[k]} on some paths and NumPy values on others: where it "
-               f"holds the {_KIND_WORD[k]}, NumPy computes this in {want}, while under jit `{n}` has one type "
-               f"and this gives {got}. Give `{n}` a NumPy type where it is assigned the Python number "
-               f"(`{n} = np.{want}(...)`, or the type it takes elsewhere) (at ")
+    if all(part.isidentifier() for part in n.split(", ")):
+        message = (f"`{n}` holds a Python {_KIND_WORD[k]} on some paths and NumPy values on others: where it "
+                   f"holds the {_KIND_WORD[k]}, NumPy computes this in {want}, while under jit `{n}` has one "
+                   f"type and this gives {got}. Give `{n}` a NumPy type where it is assigned the Python number "
+                   f"(`{n} = np.{want}(...)`, or the type it takes elsewhere) (at ")
+    else:       # a conditional expression with a Python number on one side
+        message = (f"{n} is a Python {_KIND_WORD[k]} on one side and a NumPy value on the other: where it "
+                   f"is the {_KIND_WORD[k]}, NumPy computes this in {want}, while under jit it has one type "
+                   f"and this gives {got}. Write its Python number as a NumPy value (np.{want}(...)) (at ")
     return _build(params, result, {"fail": _raise_difference}, [f"fail({message!r} + where + ')')"])
 
 

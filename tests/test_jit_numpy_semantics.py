@@ -897,3 +897,19 @@ def test_mixed_local_in_a_unary_ufunc_where_numpy_would_widen_is_refused():
         tp.jit(mixed_in_a_unary_ufunc)(x)
     y = x.astype(np.float64)
     assert tp.jit(mixed_in_a_unary_ufunc)(y) == pytest.approx(mixed_in_a_unary_ufunc(y), rel=1e-12)
+
+
+def conditional_of_two_kinds(x):
+    s = x.sum()
+    return (0.25 if s > 2.0 else s) * s
+
+
+def test_conditional_expression_of_a_python_number_and_a_numpy_value_is_refused_where_it_would_differ():
+    # fuzz program 9400:17: Numba gives the conditional one type (float64), NumPy the side's
+    x = np.array([0.5, 0.25], np.float32)
+    assert np.asarray(conditional_of_two_kinds(x)).dtype == np.float32
+    with pytest.raises(JitDifferenceError, match="conditional expression is a Python float on one side"):
+        tp.jit(conditional_of_two_kinds)(x)
+    y = x.astype(np.float64)
+    for v in (y, y * 10):
+        assert tp.jit(conditional_of_two_kinds)(v) == conditional_of_two_kinds(v)

@@ -26,12 +26,21 @@ class _Mixed:
 
     # -- mixed locals: a Python number on some paths, NumPy values on others ------------
     def weak_kinds(self, node):
-        """The mixed locals `node` reads and the kinds of the Python numbers they are assigned."""
+        """The mixed locals `node` reads and the kinds of the Python numbers they are assigned;
+        a conditional expression with a Python number on one side only counts as one
+        (`(0.25 if c else s) * s`: NumPy gives the type of the side taken, Numba one type)."""
         names, kinds = [], set()
         for n in gast.walk(node):
             if isinstance(n, gast.Name) and self.fn.name_state(n.id)[0] == MIXED and n.id not in names:
                 names.append(n.id)
                 kinds |= {k for k, _ in self.weak_bindings(n.id)}
+            elif isinstance(n, gast.IfExp):
+                (sb, kb), (so, ko) = self.fn.expr(n.body), self.fn.expr(n.orelse)
+                if (sb == WEAK) != (so == WEAK):
+                    k = kb if sb == WEAK else ko
+                    kinds |= {k} if k in ("i", "b", "f", "c") else {"i", "f"}
+                    if "the conditional expression" not in names:
+                        names.append("the conditional expression")
         return names, "".join(sorted(kinds))
 
     def weak_bindings(self, name):
