@@ -333,3 +333,30 @@ def test_jit_grad_of_a_write_through_a_mask_of_two_axes():
     for argnums, want in enumerate(wants):
         for g in (tp.grad(masked_write_2d, argnums=argnums), tp.jit(tp.grad(masked_write_2d, argnums=argnums))):
             np.testing.assert_allclose(g(x.copy(), y.copy()), want, rtol=1e-6, atol=1e-8)
+
+
+def two_results_of_one_array(x):
+    a = x - 2.0                     # a's tangent was x's own (the constant has none)
+    b = x - 3.0
+    a[0] = 0.0                      # ... so this wrote x's and b's tangents too
+    return a + b
+
+
+def test_forward_mode_tangent_of_a_fresh_result_is_its_own_array():
+    # fuzz program 8000:1413: jvp wrote the caller's tangent through such an alias
+    x = np.array([0.5, -1.0, 2.0])
+    t = np.ones(3)
+    t0 = t.copy()
+    _, tangent = tp.jvp(two_results_of_one_array, (x,), (t,))
+    np.testing.assert_array_equal(t, t0)
+    np.testing.assert_allclose(tangent, [1.0, 2.0, 2.0])
+    np.testing.assert_allclose(tp.jacfwd(two_results_of_one_array)(x), fd_grad_jac(two_results_of_one_array, x))
+
+
+def fd_grad_jac(f, x, h=1e-6):
+    cols = []
+    for i in range(x.size):
+        e = np.zeros_like(x)
+        e.flat[i] = h
+        cols.append((f(x + e) - f(x - e)) / (2 * h))
+    return np.stack(cols, axis=-1)

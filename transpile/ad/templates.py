@@ -247,7 +247,10 @@ class TangentTemplate:
             expr = gast.BinOp(left=expr, op=gast.Add(), right=c)
         d_params = [k for k in covered]
         if self.pointwise and len(d_params) > 1 and not all(active(k) for k in d_params):
+            alias = isinstance(expr, gast.Name)
             expr = A.call(ctx.helper("runtime.tangent", "fit"), [expr, copy.deepcopy(ans)])
+            if alias:       # `fit` gives the tangent itself where it fits: never alias another tangent
+                expr = A.call(ctx.helper("runtime.tape", "save"), [expr])
         elif isinstance(expr, gast.Name):       # never alias another tangent
             expr = A.call(ctx.helper("runtime.tape", "save"), [expr])
         return stmts, expr
