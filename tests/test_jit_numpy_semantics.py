@@ -913,3 +913,36 @@ def test_conditional_expression_of_a_python_number_and_a_numpy_value_is_refused_
     y = x.astype(np.float64)
     for v in (y, y * 10):
         assert tp.jit(conditional_of_two_kinds)(v) == conditional_of_two_kinds(v)
+
+
+def returns_two_types(x, c):
+    s = x.sum()
+    if c > 0:
+        return s
+    return s * np.float64(2.0)
+
+
+def test_returns_of_two_types_are_refused_for_the_signature_that_has_them():
+    # fuzz program 9400:17: Numba gives a function one return type, NumPy each path its own
+    x = np.ones(3, np.float32)
+    assert type(returns_two_types(x, 1)) is np.float32
+    for c in (1, 0):
+        with pytest.raises(JitDifferenceError, match="returns float32 on one path and float64 on another"):
+            tp.jit(returns_two_types)(x, c)
+    y = np.ones(3)      # float64 on both paths: runs
+    for c in (1, 0):
+        assert tp.jit(returns_two_types)(y, c) == returns_two_types(y, c)
+
+
+def test_returns_of_two_types_are_refused_in_a_second_process_too(tmp_path):
+    # the version with the difference is not kept in Numba's disk cache (which keeps no IR)
+    import subprocess
+    import sys
+    code = ("import numpy as np, transpile as tp, sys; sys.path.insert(0, %r); "
+            "from test_jit_numpy_semantics import returns_two_types\n"
+            "try:\n    tp.jit(returns_two_types)(np.ones(3, np.float32), 1)\n    print('ran')\n"
+            "except Exception as e:\n    print(type(e).__name__)\n") % os.path.dirname(os.path.abspath(__file__))
+    env = dict(os.environ, TRANSPILE_CACHE_DIR=str(tmp_path), NUMBA_CACHE_DIR=str(tmp_path))
+    outs = [subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600)
+            .stdout.strip().splitlines()[-1] for _ in range(2)]
+    assert outs == ["JitDifferenceError", "JitDifferenceError"]

@@ -15,7 +15,7 @@ import numpy as np
 from . import numpy_semantics as _semantics
 from . import pipeline
 from .compose import check_jittable
-from .errors import SourceUnavailableError, TranspileTypingError, UnsupportedArgumentError
+from .errors import JitDifferenceError, SourceUnavailableError, TranspileTypingError, UnsupportedArgumentError
 from .source import as_function
 from .values import _DYN, _DYNAMIC_TYPES, is_dynamic, static_key
 from .structure import TreeParam, is_container
@@ -277,6 +277,12 @@ class Jitted:
             except Exception as exc:
                 _relocate(exc, gen)
                 raise
+            if len(gen.entry.overloads) != gen.__dict__.get("_returns_seen", 0):
+                _semantics.note_return_differences(gen)     # the versions compiled since: their returns
+            if gen.__dict__.get("_return_differences"):
+                message = _semantics.return_difference_of(gen, call_args)
+                if message is not None:
+                    raise JitDifferenceError(message, gen.program.entry.src.location(gen.program.entry.node))
             if type(out) in _REBOX_TYPES:
                 out = _semantics.rebox(gen, out, call_args)
         else:

@@ -65,6 +65,102 @@ def rebox(gen, out, call_args):
     return out if conv is None else conv(out)
 
 
+# -- one return type -----------------------------------------------------------------
+def _numpy_kind(t):
+    """What NumPy would see of a value of Numba type `t`: its dtype (and ndim for an
+    array, item by item for a tuple); None for anything else."""
+    from numba.core import types
+    from numba.np import numpy_support
+    t = types.unliteral(t)
+    if isinstance(t, (types.Number, types.Boolean)):
+        return numpy_support.as_dtype(t)
+    if isinstance(t, types.Array):
+        return ("array", numpy_support.as_dtype(t.dtype), t.ndim)
+    if isinstance(t, types.BaseTuple):
+        items = tuple(_numpy_kind(i) for i in t.types)
+        return None if any(i is None for i in items) else items
+    return None
+
+
+_RETURNS = {}       # id(compile result) -> (compile result, message or None)
+
+
+def _returns_of(cres, name):
+    """A message where compiled version `cres` of function `name` returns, on some path,
+    a value Numba converts to its one return type (`return s` with float32 `s` on one
+    path, a float64 on another: NumPy returns each path's own), else None."""
+    from numba.core import ir
+    ann = cres.type_annotation
+    if not hasattr(ann, "blocks"):
+        return None     # loaded from Numba's disk cache: no IR, a text at most (see _look)
+    want = _numpy_kind(cres.signature.return_type)
+    for block in ann.blocks.values():
+        for st in block.body:
+            if not (isinstance(st, ir.Assign) and isinstance(st.value, ir.Expr) and st.value.op == "cast"):
+                continue
+            got = _numpy_kind(ann.typemap.get(st.value.value.name))
+            if want is not None and got is not None and got != want:
+                return (f"{name} returns {_show(got)} on one path and {_show(want)} on another: NumPy "
+                        f"returns each path's own type, while under jit a function has one return type, "
+                        f"so the {_show(got)} would come back as {_show(want)}. Make the values it returns "
+                        f"one type (e.g. with np.{_show(want)}(...) or .astype(...))")
+    return None
+
+
+def _look(disp, cres):
+    hit = _RETURNS.get(id(cres))
+    if hit is None or hit[0] is not cres:
+        hit = _RETURNS[id(cres)] = (cres, _returns_of(cres, disp.py_func.__name__))
+        if hit[1] is not None:
+            try:
+                disp._cache.flush()     # another process compiles it again, and finds it too
+            except Exception:           # pragma: no cover - no disk cache
+                pass
+    return hit[1]
+
+
+def note_return_differences(gen):
+    """Look at the versions of `gen`'s functions compiled since the last look: a
+    difference in the entry's own version belongs to it; one in a function it calls, to
+    the entry's versions compiled since (the call that compiled them)."""
+    versions = list(gen.entry.overloads.values())
+    known = gen.__dict__.setdefault("_entry_versions", set())
+    new = [cres for cres in versions if id(cres) not in known]
+    diffs = gen.__dict__.setdefault("_return_differences", {})
+    for cres in new:
+        message = _look(gen.entry, cres)
+        if message is not None:
+            diffs[id(cres)] = message
+    if gen.module is not None:
+        for disp in vars(gen.module).values():
+            if disp is gen.entry or not (hasattr(disp, "overloads") and hasattr(disp, "py_func")):
+                continue
+            for cres in list(disp.overloads.values()):
+                message = _look(disp, cres)
+                if message is not None:
+                    for c in new:
+                        diffs.setdefault(id(c), message)
+    known.update(id(cres) for cres in new)
+    gen._returns_seen = len(versions)
+
+
+def return_difference_of(gen, call_args):
+    """The message of `note_return_differences` for the version this call ran, or None."""
+    try:
+        cres = gen.entry.overloads.get(tuple(gen.entry.typeof_pyval(a) for a in call_args))
+    except Exception:       # pragma: no cover - the call itself succeeded with these
+        return None
+    return None if cres is None else gen._return_differences.get(id(cres))
+
+
+def _show(kind):
+    if isinstance(kind, tuple) and kind and kind[0] == "array":
+        return f"a {kind[2]}-d {kind[1]} array"
+    if isinstance(kind, tuple):
+        return "(" + ", ".join(_show(k) for k in kind) + ")"
+    return str(kind)
+
+
 # -- np.random: one global generator ----------------------------------------------
 _MT_N = 624
 
