@@ -810,7 +810,7 @@ def _register_builtin(name):
         message = (f"{name}() of a {ta} and a {tb}: Python returns one of them unchanged (so its type depends "
                    f"on which is {'larger' if name == 'max' else 'smaller'}), while under jit both become one "
                    f"type. Make them one type first (e.g. np.{_dtype_of(ta)}(...)) (at ")
-        return _build(params, f"{name}(a, b)", {"fail": _raise_difference}, [f"fail({message!r} + where + ')')"])
+        return _refusing(params, f"{name}(a, b)", message)
     return _ov
 
 
@@ -904,6 +904,12 @@ def _raise_difference(message):
     raise nep50.JitDifferenceError(message)
 
 
+def _refusing(params, result, message):
+    """An implementation that raises JitDifferenceError with `message` and the call's
+    `where` when it runs (typed as returning `result`, as the checking one it replaces)."""
+    return _build(params, result, {"fail": _raise_difference}, [f"fail({message!r} + where + ')')"])
+
+
 def _mixed_impl(params, result, m, other, kinds, op, left, name):
     diff = _mixed_difference(m, other, _literal(kinds), _literal(op), _literal(left))
     if diff is None:
@@ -919,7 +925,7 @@ def _mixed_impl(params, result, m, other, kinds, op, left, name):
         message = (f"{n} is a Python {_KIND_WORD[k]} on one side and a NumPy value on the other: where it "
                    f"is the {_KIND_WORD[k]}, NumPy computes this in {want}, while under jit it has one type "
                    f"and this gives {got}. Write its Python number as a NumPy value (np.{want}(...)) (at ")
-    return _build(params, result, {"fail": _raise_difference}, [f"fail({message!r} + where + ')')"])
+    return _refusing(params, result, message)
 
 
 @_helper(nep50.mixed, prefer_literal=True)
@@ -949,7 +955,7 @@ def _mixed_unary(m, kinds, op, name, where):
                        f"where it holds the {_KIND_WORD[k]}, NumPy computes np.{fn.__name__} of it in "
                        f"{want}, while under jit `{n}` has one type and this gives {got}. Give `{n}` a "
                        f"NumPy type where it is assigned the Python number (`{n} = np.{want}(...)`) (at ")
-            return _build(params, "m", {"fail": _raise_difference}, [f"fail({message!r} + where + ')')"])
+            return _refusing(params, "m", message)
     return _build(params, "m", {})
 
 
@@ -968,7 +974,7 @@ def _mixed_bound(t, weak, name, where):
                        f"NumPy keeps {s} here, while under jit `{n}` has one type where paths join, "
                        f"{merged}. Give `{n}` a NumPy type where it is assigned the Python number "
                        f"(`{n} = np.{s}(...)`) (at ")
-            return _build(params, "t", {"fail": _raise_difference}, [f"fail({message!r} + where + ')')"])
+            return _refusing(params, "t", message)
     return _build(params, "t", {})
 
 
